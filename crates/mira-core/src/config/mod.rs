@@ -1,0 +1,220 @@
+//! Mira's configuration: every setting, typed and validated at start-up.
+//!
+//! Settings come from the environment, a `.env` file and an optional `mira.toml`
+//! ([`load`]). An invalid value stops start-up with a [`ConfigError`] that names the
+//! setting, the value, where it came from and what it accepts.
+
+mod load;
+mod parse;
+mod sources;
+pub mod spec;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use load::{gather, load};
+pub use sources::{Sources, Value};
+pub use spec::{SETTINGS, Setting};
+
+use crate::Secret;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "invalid setting {key}={value:?} (from {origin}): expected {accepts}. Fix it in the environment, .env or mira.toml; .env.example lists every setting."
+    )]
+    Invalid {
+        key: &'static str,
+        value: String,
+        origin: String,
+        accepts: &'static str,
+    },
+    #[error("unknown setting `{key}` in {path}: .env.example lists the settings Mira knows")]
+    UnknownKey { key: String, path: PathBuf },
+    #[error("cannot read configuration file {path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error(
+        "no data directory: the platform has no default data dir; set MIRA_DATA_DIR to a directory Mira may write to"
+    )]
+    NoDataDir,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub host: IpAddr,
+    pub port: u16,
+    pub ui_dir: Option<PathBuf>,
+    pub token_ttl: Duration,
+    pub shutdown_timeout: Duration,
+    pub max_file_bytes: u64,
+    pub ws_max_frame_bytes: usize,
+    pub ws_heartbeat: Duration,
+}
+
+impl ServerConfig {
+    pub fn bind_addr(&self) -> SocketAddr {
+        SocketAddr::new(self.host, self.port)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    pub per_second: u32,
+    pub burst: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct VectorConfig {
+    /// `None`: the embedded engine under the data dir.
+    pub qdrant_url: Option<String>,
+    pub qdrant_api_key: Option<Secret>,
+    pub embed_dim: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct ModelConfig {
+    pub models_dir: PathBuf,
+    pub embed_model: Option<PathBuf>,
+    pub local_model: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    pub gemini_api_key: Option<Secret>,
+    pub openai_api_key: Option<Secret>,
+    pub openai_base_url: Option<String>,
+    pub anthropic_api_key: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct BudgetConfig {
+    pub daily_limit_usd: f64,
+    pub monthly_limit_usd: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct WatcherConfig {
+    pub enabled: bool,
+    pub debounce: Duration,
+    pub batch: Duration,
+    pub git_cooldown: Duration,
+}
+
+/// The whole configuration. Built once at start and shared read-only.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub log: String,
+    pub server: ServerConfig,
+    pub rate_limit: RateLimitConfig,
+    pub vectors: VectorConfig,
+    pub models: ModelConfig,
+    pub providers: ProviderConfig,
+    pub budget: BudgetConfig,
+    pub watcher: WatcherConfig,
+}
+
+/// Reads one setting through a parser; `None` when the setting is unset.
+fn opt<T>(
+    sources: &Sources,
+    key: &str,
+    parse: impl Fn(&Setting, &Value) -> Result<T, ConfigError>,
+) -> Result<Option<T>, ConfigError> {
+    let setting = spec::find(key).unwrap_or_else(|| panic!("setting {key} missing from SETTINGS"));
+    sources.get(key).map(|v| parse(setting, &v)).transpose()
+}
+
+/// Reads a setting that has a default, so it is always present.
+fn req<T>(
+    sources: &Sources,
+    key: &str,
+    parse: impl Fn(&Setting, &Value) -> Result<T, ConfigError>,
+) -> Result<T, ConfigError> {
+    Ok(opt(sources, key, parse)?.unwrap_or_else(|| panic!("setting {key} has no default")))
+}
+
+fn int(min: u64, max: u64) -> impl Fn(&Setting, &Value) -> Result<u64, ConfigError> {
+    move |s, v| parse::int_in(s, v, min, max)
+}
+
+fn secret(_: &Setting, v: &Value) -> Result<Secret, ConfigError> {
+    Ok(Secret::new(v.text.trim()))
+}
+
+impl Config {
+    /// Validates every setting. The first invalid one is reported.
+    pub fn from_sources(sources: &Sources) -> Result<Self, ConfigError> {
+        let data_dir = match opt(sources, "MIRA_DATA_DIR", parse::path)? {
+            Some(dir) => dir,
+            None => dirs::data_dir().ok_or(ConfigError::NoDataDir)?.join("mira"),
+        };
+        let models_dir =
+            opt(sources, "MIRA_MODELS_DIR", parse::path)?.unwrap_or_else(|| data_dir.join("models"));
+        let ms = |key| req(sources, key, int(0, 600_000)).map(Duration::from_millis);
+        Ok(Self {
+            log: req(sources, "MIRA_LOG", parse::log_filter)?,
+            server: ServerConfig {
+                host: req(sources, "MIRA_HOST", parse::ip)?,
+                port: req(sources, "MIRA_PORT", int(0, 65_535))? as u16,
+                ui_dir: opt(sources, "MIRA_UI_DIR", parse::path)?,
+                token_ttl: Duration::from_secs(req(sources, "MIRA_TOKEN_TTL_DAYS", int(1, 3650))? * 86_400),
+                shutdown_timeout: Duration::from_secs(req(
+                    sources,
+                    "MIRA_SHUTDOWN_TIMEOUT_SECS",
+                    int(1, 600),
+                )?),
+                max_file_bytes: req(sources, "MIRA_MAX_FILE_BYTES", int(1024, 1 << 30))?,
+                ws_max_frame_bytes: req(sources, "MIRA_WS_MAX_FRAME_BYTES", int(1024, 16 << 20))? as usize,
+                ws_heartbeat: Duration::from_secs(req(sources, "MIRA_WS_HEARTBEAT_SECS", int(1, 3600))?),
+            },
+            rate_limit: RateLimitConfig {
+                enabled: req(sources, "RATE_LIMIT_ENABLED", parse::bool)?,
+                per_second: req(sources, "RATE_LIMIT_PER_SECOND", int(1, 100_000))? as u32,
+                burst: req(sources, "RATE_LIMIT_BURST", int(1, 100_000))? as u32,
+            },
+            vectors: VectorConfig {
+                qdrant_url: opt(sources, "QDRANT_URL", parse::url)?,
+                qdrant_api_key: opt(sources, "QDRANT_API_KEY", secret)?,
+                embed_dim: req(sources, "MIRA_EMBED_DIM", int(8, 8192))? as usize,
+            },
+            models: ModelConfig {
+                models_dir,
+                embed_model: opt(sources, "MIRA_EMBED_MODEL", parse::path)?,
+                local_model: opt(sources, "MIRA_LOCAL_MODEL", parse::path)?,
+            },
+            providers: ProviderConfig {
+                gemini_api_key: opt(sources, "GEMINI_API_KEY", secret)?,
+                openai_api_key: opt(sources, "OPENAI_API_KEY", secret)?,
+                openai_base_url: opt(sources, "OPENAI_BASE_URL", parse::url)?,
+                anthropic_api_key: opt(sources, "ANTHROPIC_API_KEY", secret)?,
+            },
+            budget: BudgetConfig {
+                daily_limit_usd: req(sources, "BUDGET_DAILY_LIMIT_USD", parse::usd)?,
+                monthly_limit_usd: req(sources, "BUDGET_MONTHLY_LIMIT_USD", parse::usd)?,
+            },
+            watcher: WatcherConfig {
+                enabled: req(sources, "TASK_FILE_WATCHER_ENABLED", parse::bool)?,
+                debounce: ms("WATCHER_DEBOUNCE_MS")?,
+                batch: ms("WATCHER_BATCH_MS")?,
+                git_cooldown: ms("WATCHER_GIT_COOLDOWN_MS")?,
+            },
+            data_dir,
+        })
+    }
+
+    /// A config for tests and tools: defaults, with the data dir given.
+    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        let mut env = std::collections::HashMap::new();
+        env.insert("MIRA_DATA_DIR".to_string(), data_dir.into().display().to_string());
+        Self::from_sources(&Sources {
+            env,
+            ..Sources::default()
+        })
+        .expect("defaults are valid")
+    }
+}
+
+#[cfg(test)]
+mod tests;

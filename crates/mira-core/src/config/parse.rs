@@ -1,0 +1,81 @@
+//! Typed parsing of setting values, with errors that name the setting and what it accepts.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use super::ConfigError;
+use super::sources::Value;
+use super::spec::Setting;
+
+fn invalid(setting: &Setting, value: &Value) -> ConfigError {
+    ConfigError::Invalid {
+        key: setting.key,
+        value: value.text.clone(),
+        origin: value.origin.clone(),
+        accepts: setting.accepts,
+    }
+}
+
+pub fn bool(setting: &Setting, value: &Value) -> Result<bool, ConfigError> {
+    match value.text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(invalid(setting, value)),
+    }
+}
+
+pub fn int_in(setting: &Setting, value: &Value, min: u64, max: u64) -> Result<u64, ConfigError> {
+    match value.text.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(invalid(setting, value)),
+    }
+}
+
+pub fn usd(setting: &Setting, value: &Value) -> Result<f64, ConfigError> {
+    let text = value.text.trim().trim_start_matches('$');
+    match text.parse::<f64>() {
+        Ok(n) if n.is_finite() && n >= 0.0 => Ok(n),
+        _ => Err(invalid(setting, value)),
+    }
+}
+
+pub fn ip(setting: &Setting, value: &Value) -> Result<IpAddr, ConfigError> {
+    let text = value.text.trim();
+    if text.eq_ignore_ascii_case("localhost") {
+        return Ok(IpAddr::from([127, 0, 0, 1]));
+    }
+    text.parse().map_err(|_| invalid(setting, value))
+}
+
+pub fn url(setting: &Setting, value: &Value) -> Result<String, ConfigError> {
+    let text = value.text.trim();
+    let ok = (text.starts_with("http://") || text.starts_with("https://"))
+        && text.len() > "https://".len()
+        && !text.contains(char::is_whitespace);
+    if ok {
+        Ok(text.trim_end_matches('/').to_string())
+    } else {
+        Err(invalid(setting, value))
+    }
+}
+
+/// A path; `~` at the start means the home directory.
+pub fn path(setting: &Setting, value: &Value) -> Result<PathBuf, ConfigError> {
+    let text = value.text.trim();
+    if text.is_empty() {
+        return Err(invalid(setting, value));
+    }
+    if let (Some(rest), Some(home)) = (text.strip_prefix("~/"), dirs::home_dir()) {
+        return Ok(home.join(rest));
+    }
+    Ok(PathBuf::from(text))
+}
+
+/// A log filter is checked loosely here (the subscriber checks it fully): no spaces.
+pub fn log_filter(setting: &Setting, value: &Value) -> Result<String, ConfigError> {
+    let text = value.text.trim();
+    if text.is_empty() || text.contains(char::is_whitespace) {
+        return Err(invalid(setting, value));
+    }
+    Ok(text.to_string())
+}

@@ -1,0 +1,212 @@
+//! The list of every setting Mira reads: its name, default and what it accepts.
+//!
+//! `.env.example` at the repository root mirrors this table; a test keeps them equal.
+
+/// One setting: an environment variable name (also the key in `mira.toml`).
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    pub key: &'static str,
+    /// The default as written in `.env.example`; empty means unset.
+    pub default: &'static str,
+    /// What the value may be, in words, used in error messages.
+    pub accepts: &'static str,
+    pub help: &'static str,
+}
+
+const fn s(key: &'static str, default: &'static str, accepts: &'static str, help: &'static str) -> Setting {
+    Setting {
+        key,
+        default,
+        accepts,
+        help,
+    }
+}
+
+pub const SETTINGS: &[Setting] = &[
+    // Server
+    s(
+        "MIRA_HOST",
+        "127.0.0.1",
+        "an IP address",
+        "Address the server binds to. Keep 127.0.0.1 unless a proxy in front handles TLS.",
+    ),
+    s(
+        "MIRA_PORT",
+        "3001",
+        "a port number from 0 to 65535 (0 picks a free port)",
+        "Port of the HTTP and WebSocket server.",
+    ),
+    s(
+        "MIRA_DATA_DIR",
+        "",
+        "a directory path",
+        "Where Mira keeps its database, vectors, secret and token. Default: the platform data dir (~/.local/share/mira).",
+    ),
+    s(
+        "MIRA_UI_DIR",
+        "",
+        "a directory path",
+        "The built web UI (frontend/dist). Default: frontend/dist of the source tree Mira was built from.",
+    ),
+    s(
+        "MIRA_LOG",
+        "info",
+        "a tracing filter such as info, debug or mira_server=debug",
+        "Log level filter.",
+    ),
+    s(
+        "MIRA_TOKEN_TTL_DAYS",
+        "30",
+        "a whole number of days from 1 to 3650",
+        "Lifetime of the access token created by `mira token`.",
+    ),
+    s(
+        "MIRA_SHUTDOWN_TIMEOUT_SECS",
+        "10",
+        "a whole number of seconds from 1 to 600",
+        "How long shutdown waits for in-flight requests before closing anyway.",
+    ),
+    s(
+        "MIRA_MAX_FILE_BYTES",
+        "2097152",
+        "a whole number of bytes from 1024 to 1073741824",
+        "Files larger than this are answered with metadata only.",
+    ),
+    s(
+        "MIRA_WS_MAX_FRAME_BYTES",
+        "1048576",
+        "a whole number of bytes from 1024 to 16777216",
+        "Largest WebSocket frame accepted; larger ones get an error frame.",
+    ),
+    s(
+        "MIRA_WS_HEARTBEAT_SECS",
+        "15",
+        "a whole number of seconds from 1 to 3600",
+        "Interval of heartbeat frames on the WebSocket.",
+    ),
+    // Rate limits
+    s(
+        "RATE_LIMIT_ENABLED",
+        "true",
+        "true or false",
+        "Per-client rate limiting of /api and /ws.",
+    ),
+    s(
+        "RATE_LIMIT_PER_SECOND",
+        "20",
+        "a whole number from 1 to 100000",
+        "Requests per second a client may sustain.",
+    ),
+    s(
+        "RATE_LIMIT_BURST",
+        "100",
+        "a whole number from 1 to 100000",
+        "Requests a client may send at once before being limited.",
+    ),
+    // Vector store
+    s(
+        "QDRANT_URL",
+        "",
+        "a URL such as http://localhost:6334 (gRPC port), or empty for the embedded store",
+        "Use a Qdrant server instead of the embedded engine.",
+    ),
+    s(
+        "QDRANT_API_KEY",
+        "",
+        "any string",
+        "API key for the Qdrant server.",
+    ),
+    s(
+        "MIRA_EMBED_DIM",
+        "384",
+        "a whole number from 8 to 8192",
+        "Dimension of dense vectors in the code, conversation and git collections (384 for all-MiniLM-L6-v2).",
+    ),
+    // Local models
+    s(
+        "MIRA_MODELS_DIR",
+        "",
+        "a directory path",
+        "Where local models are kept. Default: <data dir>/models.",
+    ),
+    s(
+        "MIRA_EMBED_MODEL",
+        "",
+        "a directory with model.safetensors, tokenizer.json and config.json",
+        "Local sentence-embedding model. Default: all-MiniLM-L6-v2 in the models dir.",
+    ),
+    s(
+        "MIRA_LOCAL_MODEL",
+        "",
+        "a .gguf file",
+        "Local chat model. Default: SmolLM2-135M-Instruct in the models dir.",
+    ),
+    // Providers
+    s(
+        "GEMINI_API_KEY",
+        "",
+        "a Gemini API key",
+        "Enables Gemini models and embeddings.",
+    ),
+    s(
+        "OPENAI_API_KEY",
+        "",
+        "an OpenAI API key",
+        "Enables OpenAI models and embeddings.",
+    ),
+    s(
+        "OPENAI_BASE_URL",
+        "",
+        "a URL",
+        "Base URL of an OpenAI-compatible server (Ollama, llama.cpp, vLLM, LM Studio).",
+    ),
+    s(
+        "ANTHROPIC_API_KEY",
+        "",
+        "an Anthropic API key",
+        "Enables Anthropic models.",
+    ),
+    // Budget
+    s(
+        "BUDGET_DAILY_LIMIT_USD",
+        "5.00",
+        "a non-negative amount in US dollars",
+        "Paid-model spend allowed per day; calls that would pass it are refused.",
+    ),
+    s(
+        "BUDGET_MONTHLY_LIMIT_USD",
+        "100.00",
+        "a non-negative amount in US dollars",
+        "Paid-model spend allowed per calendar month.",
+    ),
+    // File watcher
+    s(
+        "TASK_FILE_WATCHER_ENABLED",
+        "true",
+        "true or false",
+        "Watch registered projects and re-index changed files.",
+    ),
+    s(
+        "WATCHER_DEBOUNCE_MS",
+        "300",
+        "a whole number of milliseconds from 0 to 600000",
+        "Per-file debounce of change events.",
+    ),
+    s(
+        "WATCHER_BATCH_MS",
+        "1000",
+        "a whole number of milliseconds from 0 to 600000",
+        "Window in which changes are batched together.",
+    ),
+    s(
+        "WATCHER_GIT_COOLDOWN_MS",
+        "3000",
+        "a whole number of milliseconds from 0 to 600000",
+        "Pause after git operations (checkout, rebase) before re-indexing.",
+    ),
+];
+
+/// Looks a setting up by name.
+pub fn find(key: &str) -> Option<&'static Setting> {
+    SETTINGS.iter().find(|s| s.key == key)
+}

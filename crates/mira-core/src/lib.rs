@@ -1,0 +1,21 @@
+//! Shared vocabulary of Mira: configuration, secrets, identifiers and API error codes.
+//!
+//! This crate does no network or database I/O. Reading configuration files and the
+//! environment happens in [`config::load`]; everything else is pure.
+//!
+//! ```
+//! use mira_core::config::{Config, Sources};
+//! let config = Config::from_sources(&Sources::default()).unwrap();
+//! assert_eq!(config.server.port, 3001);
+//! ```
+
+pub mod config;
+pub mod error;
+pub mod secret;
+
+pub use config::Config;
+pub use error::ErrorCode;
+pub use secret::Secret;
+
+/// The version of Mira, as shown by `mira --version`, `/health` and the WebSocket hello.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,77 @@
+//! Talking to a running Mira server from the CLI. The server writes `server.json` in
+//! the data dir (its pid and base URL, never the token) while it runs.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use mira_core::Config;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Auth;
+
+const RUNTIME_FILE: &str = "server.json";
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RuntimeInfo {
+    pub pid: u32,
+    /// `http://host:port`, without a trailing slash.
+    pub url: String,
+}
+
+fn runtime_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(RUNTIME_FILE)
+}
+
+/// Removes `server.json` when the server stops.
+pub struct RuntimeFileGuard(PathBuf);
+
+impl Drop for RuntimeFileGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+pub fn write_runtime_info(data_dir: &Path, info: &RuntimeInfo) -> std::io::Result<RuntimeFileGuard> {
+    let path = runtime_path(data_dir);
+    let tmp = data_dir.join(format!(".{RUNTIME_FILE}.{}", std::process::id()));
+    std::fs::write(&tmp, serde_json::to_vec_pretty(info)?)?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(RuntimeFileGuard(path))
+}
+
+pub fn read_runtime_info(data_dir: &Path) -> Option<RuntimeInfo> {
+    let text = std::fs::read_to_string(runtime_path(data_dir)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Asks the running server to remove a project (vectors and rows).
+pub async fn remove_project(config: &Config, id: i64) -> anyhow::Result<()> {
+    let Some(info) = read_runtime_info(&config.data_dir) else {
+        bail!(
+            "another Mira process holds {} but announced no address; stop it and run this again",
+            config.data_dir.display()
+        );
+    };
+    let token = Auth::load_or_create(&config.data_dir, config.server.token_ttl)?.current_token()?;
+    let response = reqwest::Client::new()
+        .delete(format!("{}/api/projects/{id}", info.url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .with_context(|| {
+            format!(
+                "cannot reach the running Mira server (pid {}) at {}",
+                info.pid, info.url
+            )
+        })?;
+    if !response.status().is_success() {
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        let message = body["error"]["message"]
+            .as_str()
+            .unwrap_or("no details")
+            .to_string();
+        bail!("the running server refused to remove project {id} ({status}): {message}");
+    }
+    Ok(())
+}

@@ -1,0 +1,54 @@
+//! Server push events (activity and progress) fanned out to every WebSocket client.
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "event", content = "data", rename_all = "snake_case")]
+pub enum ServerEvent {
+    /// Something happened that the user may want to see in the activity panel.
+    Activity {
+        ts: String,
+        kind: String,
+        message: String,
+    },
+    /// A long operation advanced. `total` is unknown for open-ended work.
+    Progress {
+        task: String,
+        label: String,
+        done: u64,
+        total: Option<u64>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Events {
+    sender: broadcast::Sender<ServerEvent>,
+}
+
+impl Default for Events {
+    fn default() -> Self {
+        // Slow clients lag and skip rather than hold the server back.
+        let (sender, _) = broadcast::channel(1024);
+        Self { sender }
+    }
+}
+
+impl Events {
+    pub fn subscribe(&self) -> broadcast::Receiver<ServerEvent> {
+        self.sender.subscribe()
+    }
+
+    pub fn publish(&self, event: ServerEvent) {
+        // No subscriber is fine: nobody is watching.
+        let _ = self.sender.send(event);
+    }
+
+    pub fn activity(&self, kind: &str, message: impl Into<String>) {
+        self.publish(ServerEvent::Activity {
+            ts: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            kind: kind.to_string(),
+            message: message.into(),
+        });
+    }
+}

@@ -1,0 +1,38 @@
+//! The state every handler shares.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use mira_core::Config;
+use mira_store::Db;
+use mira_store::vectors::VectorStore;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::Auth;
+use crate::events::Events;
+use crate::metrics::Metrics;
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub vectors: Arc<dyn VectorStore>,
+    pub auth: Auth,
+    pub metrics: Arc<Metrics>,
+    pub events: Events,
+    /// Cancelled when the server begins shutting down; long-lived tasks (WebSockets)
+    /// watch it to close cleanly.
+    pub shutdown: CancellationToken,
+}
+
+impl FromRef<AppState> for Auth {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Metrics> {
+    fn from_ref(state: &AppState) -> Self {
+        state.metrics.clone()
+    }
+}

@@ -1,0 +1,166 @@
+//! One WebSocket connection: hello, requests with ids, heartbeats, pushed events, and
+//! a close frame when the server shuts down. A bad frame gets an error frame; the
+//! connection stays open.
+
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use mira_core::ErrorCode;
+use serde_json::{Value, json};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::protocol::{
+    ClientFrame, EventFrame, PROTOCOL_VERSION, SUBPROTOCOL, ServerFrame, parse_client_frame,
+};
+use crate::api::files;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Transport limit. Frames between the protocol limit (MIRA_WS_MAX_FRAME_BYTES) and this
+/// one are read and answered with `frame_too_large`, so the connection survives them.
+const TRANSPORT_MAX_BYTES: usize = 64 << 20;
+
+pub async fn upgrade(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
+    ws.protocols([SUBPROTOCOL])
+        .max_message_size(TRANSPORT_MAX_BYTES)
+        .max_frame_size(TRANSPORT_MAX_BYTES)
+        .on_upgrade(move |socket| run(state, socket))
+}
+
+struct OpenGauge<'a>(&'a AppState);
+
+impl Drop for OpenGauge<'_> {
+    fn drop(&mut self) {
+        self.0.metrics.websockets_open.dec();
+    }
+}
+
+async fn run(state: AppState, socket: WebSocket) {
+    state.metrics.websockets_open.inc();
+    let _gauge = OpenGauge(&state);
+    let session = uuid::Uuid::new_v4().to_string();
+    let (mut sink, mut stream) = socket.split();
+    let heartbeat = state.config.server.ws_heartbeat;
+    let hello = ServerFrame::Hello {
+        protocol: PROTOCOL_VERSION,
+        server: format!("mira {}", mira_core::VERSION),
+        session: session.clone(),
+        heartbeat_ms: heartbeat.as_millis() as u64,
+        max_frame_bytes: state.config.server.ws_max_frame_bytes,
+    };
+    if sink.send(text(&hello)).await.is_err() {
+        return;
+    }
+    tracing::debug!(%session, "websocket open");
+    let mut events = state.events.subscribe();
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
+    loop {
+        let outgoing = tokio::select! {
+            _ = state.shutdown.cancelled() => {
+                let _ = sink
+                    .send(Message::Close(Some(CloseFrame { code: close_code::AWAY, reason: "server shutting down".into() })))
+                    .await;
+                break;
+            }
+            _ = ticker.tick() => ServerFrame::Heartbeat { ts: now() },
+            event = events.recv() => match event {
+                Ok(event) => ServerFrame::Event(EventFrame { event }),
+                Err(RecvError::Lagged(skipped)) => ServerFrame::error(
+                    None,
+                    ErrorCode::Internal,
+                    format!("{skipped} events were dropped because this client read too slowly"),
+                ),
+                Err(RecvError::Closed) => break,
+            },
+            incoming = stream.next() => match incoming {
+                None | Some(Err(_)) => break,
+                Some(Ok(Message::Close(_))) => break,
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                Some(Ok(Message::Binary(_))) => ServerFrame::error(
+                    None,
+                    ErrorCode::BadFrame,
+                    "binary frames are not part of the protocol; send JSON text frames",
+                ),
+                Some(Ok(Message::Text(body))) => answer(&state, body.as_str()).await,
+            },
+        };
+        if sink.send(text(&outgoing)).await.is_err() {
+            break;
+        }
+    }
+    tracing::debug!(%session, "websocket closed");
+}
+
+fn text(frame: &ServerFrame) -> Message {
+    Message::Text(Utf8Bytes::from(frame.to_json()))
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+async fn answer(state: &AppState, body: &str) -> ServerFrame {
+    let limit = state.config.server.ws_max_frame_bytes;
+    if body.len() > limit {
+        return ServerFrame::error(
+            None,
+            ErrorCode::FrameTooLarge,
+            format!(
+                "frame of {} bytes is over the limit of {limit} (MIRA_WS_MAX_FRAME_BYTES)",
+                body.len()
+            ),
+        );
+    }
+    let frame = match parse_client_frame(body) {
+        Ok(frame) => frame,
+        Err(error) => return *error,
+    };
+    let id = frame.id.clone();
+    match dispatch(state, frame).await {
+        Ok(Some(data)) => ServerFrame::Result { id, data },
+        Ok(None) => ServerFrame::Pong { id },
+        Err(e) => ServerFrame::error(id, e.code, e.message),
+    }
+}
+
+/// Runs one request. `Ok(None)` answers a ping.
+async fn dispatch(state: &AppState, frame: ClientFrame) -> Result<Option<Value>, ApiError> {
+    match frame.kind.as_str() {
+        "ping" => Ok(None),
+        "projects.list" => {
+            let projects = mira_store::projects::list(&state.db).await?;
+            Ok(Some(json!({ "projects": projects })))
+        }
+        "fs.tree" => {
+            let (id, path) = project_and_path(&frame)?;
+            Ok(Some(to_value(files::tree_of(state, id, &path).await?)))
+        }
+        "fs.read" => {
+            let (id, path) = project_and_path(&frame)?;
+            Ok(Some(to_value(files::file_of(state, id, &path).await?)))
+        }
+        other => Err(ApiError::new(
+            ErrorCode::UnknownType,
+            format!("unknown request type `{other}`; docs/protocol.md lists the types"),
+        )),
+    }
+}
+
+fn project_and_path(frame: &ClientFrame) -> Result<(i64, String), ApiError> {
+    let id = frame
+        .params
+        .get("project_id")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| ApiError::bad_request(format!("`{}` needs a numeric `project_id`", frame.kind)))?;
+    let path = match frame.params.get("path") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(p)) => p.clone(),
+        Some(_) => return Err(ApiError::bad_request("`path` must be a string")),
+    };
+    Ok((id, path))
+}
+
+fn to_value(body: impl serde::Serialize) -> Value {
+    serde_json::to_value(body).expect("response bodies serialize")
+}

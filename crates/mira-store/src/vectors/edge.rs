@@ -1,0 +1,360 @@
+//! The embedded Qdrant engine (`qdrant-edge`): one shard directory per collection under
+//! `<data dir>/vectors/`. The engine is synchronous, so every call runs on the blocking
+//! thread pool.
+
+use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use qdrant_edge::{
+    Condition, CountRequest, CreateIndex, Distance, EdgeConfig, EdgeShard, EdgeSparseVectorParamsBuilder,
+    EdgeVectorParamsBuilder, FieldCondition, FieldIndexOperations, Filter, JsonPath, Match, Modifier,
+    NamedQuery, Payload, PayloadFieldSchema, PayloadSchemaType, PointId, PointInsertOperations,
+    PointOperations, PointStructPersisted, QueryEnum, QueryRequest, ScoringQuery, UpdateOperation,
+    ValueVariants, VectorInternal, VectorStructInternal, WalOptions, WithPayloadInterface, WithVector,
+};
+use serde_json::{Map, Value};
+
+use super::{
+    Collection, DENSE, Hit, PROJECT_FIELD, Query, SPARSE, StoredPoint, VectorPoint, VectorStore, vector_error,
+};
+use crate::StoreError;
+
+/// One collection's shard. Writes and flushes are serialised by `write`: the engine's
+/// flush takes its WAL lock with `try_lock` and would fail beside a running update.
+#[derive(Debug)]
+struct Shard {
+    edge: EdgeShard,
+    write: Mutex<()>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EdgeStore {
+    shards: Arc<HashMap<Collection, Shard>>,
+    dimension: usize,
+    root: PathBuf,
+}
+
+/// 4 MiB WAL segments instead of the engine's 32 MiB: Mira writes in modest batches and a
+/// laptop's disk should not hold 100 MB of pre-allocated logs for three collections.
+fn wal_options() -> WalOptions {
+    WalOptions {
+        segment_capacity: 4 * 1024 * 1024,
+        segment_queue_len: 0,
+        retain_closed: NonZeroUsize::new(1).expect("non-zero"),
+    }
+}
+
+fn shard_config(dimension: usize) -> EdgeConfig {
+    let mut config = EdgeConfig::builder()
+        .vector(
+            DENSE,
+            EdgeVectorParamsBuilder::new(dimension, Distance::Cosine).build(),
+        )
+        .sparse_vector(
+            SPARSE,
+            EdgeSparseVectorParamsBuilder::new()
+                .modifier(Modifier::Idf)
+                .build(),
+        )
+        .build();
+    config.wal_options = Some(wal_options());
+    config
+}
+
+fn open_shard(path: &Path, name: &str, dimension: usize) -> Result<EdgeShard, StoreError> {
+    let shard = if path.join("edge_config.json").exists() {
+        EdgeShard::load(path, None).map_err(|e| {
+            StoreError::Vector(format!(
+                "cannot load the embedded collection `{name}` at {}: {e}. If it is damaged, remove that directory and re-index.",
+                path.display()
+            ))
+        })?
+    } else {
+        std::fs::create_dir_all(path).map_err(StoreError::io(format!("cannot create {}", path.display())))?;
+        EdgeShard::new(path, shard_config(dimension)).map_err(vector_error)?
+    };
+    let stored = shard.config().vectors.get(DENSE).map(|v| v.size);
+    if stored != Some(dimension) {
+        return Err(StoreError::Vector(format!(
+            "the embedded collection `{name}` holds {} vectors but MIRA_EMBED_DIM is {dimension}. Set MIRA_EMBED_DIM back, or remove {} and re-index with the new embedder.",
+            stored.map_or("no dense".to_string(), |s| format!("{s}-dimension")),
+            path.display()
+        )));
+    }
+    if !shard.info().payload_schema.contains_key(&project_path()) {
+        shard
+            .update(UpdateOperation::FieldIndexOperation(
+                FieldIndexOperations::CreateIndex(CreateIndex {
+                    field_name: project_path(),
+                    field_schema: Some(PayloadFieldSchema::FieldType(PayloadSchemaType::Integer)),
+                }),
+            ))
+            .map_err(vector_error)?;
+    }
+    Ok(shard)
+}
+
+fn project_path() -> JsonPath {
+    JsonPath::try_from(PROJECT_FIELD).expect("`project_id` is a valid JSON path")
+}
+
+fn project_filter(project_id: i64) -> Filter {
+    Filter::new_must(Condition::Field(FieldCondition::new_match(
+        project_path(),
+        Match::new_value(ValueVariants::Integer(project_id)),
+    )))
+}
+
+fn to_persisted(point: VectorPoint) -> Result<PointStructPersisted, StoreError> {
+    let mut vectors = HashMap::new();
+    if let Some(dense) = point.dense {
+        vectors.insert(DENSE.to_string(), VectorInternal::Dense(dense));
+    }
+    if let Some(sparse) = point.sparse {
+        let sparse = qdrant_edge::SparseVector::new(sparse.indices, sparse.values).map_err(vector_error)?;
+        vectors.insert(SPARSE.to_string(), VectorInternal::Sparse(sparse));
+    }
+    let mut payload = point.payload;
+    payload.insert(PROJECT_FIELD.to_string(), Value::from(point.project_id));
+    Ok(PointStructPersisted {
+        id: PointId::NumId(point.id),
+        vector: VectorStructInternal::Named(vectors).into(),
+        payload: Some(Payload(payload)),
+    })
+}
+
+fn numeric_id(id: &PointId) -> Option<u64> {
+    match id {
+        PointId::NumId(n) => Some(*n),
+        PointId::Uuid(_) => None,
+    }
+}
+
+fn payload_map(payload: Option<Payload>) -> Map<String, Value> {
+    payload.map(|p| p.0).unwrap_or_default()
+}
+
+impl EdgeStore {
+    /// Opens (creating if needed) the three collections under `root`.
+    pub async fn open(root: &Path, dimension: usize) -> Result<Self, StoreError> {
+        let root = root.to_path_buf();
+        let root_for_task = root.clone();
+        let shards = tokio::task::spawn_blocking(move || {
+            let mut shards = HashMap::new();
+            for collection in Collection::ALL {
+                let path = root_for_task.join(collection.name());
+                let edge = open_shard(&path, collection.name(), dimension)?;
+                shards.insert(
+                    collection,
+                    Shard {
+                        edge,
+                        write: Mutex::new(()),
+                    },
+                );
+            }
+            Ok::<_, StoreError>(shards)
+        })
+        .await
+        .map_err(vector_error)??;
+        Ok(Self {
+            shards: Arc::new(shards),
+            dimension,
+            root,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Runs `f` on a collection's shard on the blocking pool.
+    async fn with_shard<T: Send + 'static>(
+        &self,
+        collection: Collection,
+        f: impl FnOnce(&Shard) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let shards = self.shards.clone();
+        tokio::task::spawn_blocking(move || f(&shards[&collection]))
+            .await
+            .map_err(vector_error)?
+    }
+
+    async fn write(&self, collection: Collection, op: UpdateOperation) -> Result<(), StoreError> {
+        self.with_shard(collection, move |shard| {
+            let _guard = shard.write.lock().unwrap_or_else(|p| p.into_inner());
+            shard.edge.update(op).map_err(vector_error)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl VectorStore for EdgeStore {
+    fn backend(&self) -> &'static str {
+        "embedded"
+    }
+
+    fn dimension(&self) -> usize {
+        self.dimension
+    }
+
+    async fn ensure_collections(&self) -> Result<(), StoreError> {
+        // Created when opened; nothing more to do.
+        Ok(())
+    }
+
+    async fn upsert(&self, collection: Collection, points: Vec<VectorPoint>) -> Result<(), StoreError> {
+        if points.is_empty() {
+            return Ok(());
+        }
+        let wrong = points.iter().find_map(|p| {
+            p.dense
+                .as_ref()
+                .filter(|d| d.len() != self.dimension)
+                .map(|d| (p.id, d.len()))
+        });
+        if let Some((id, len)) = wrong {
+            return Err(StoreError::Vector(format!(
+                "point {id} has a {len}-dimension vector; the collection `{}` takes {}",
+                collection.name(),
+                self.dimension
+            )));
+        }
+        let points = points
+            .into_iter()
+            .map(to_persisted)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.write(
+            collection,
+            UpdateOperation::PointOperation(PointOperations::UpsertPoints(
+                PointInsertOperations::PointsList(points),
+            )),
+        )
+        .await
+    }
+
+    async fn search(
+        &self,
+        collection: Collection,
+        query: Query,
+        project_id: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<Hit>, StoreError> {
+        let (vector, using) = match query {
+            Query::Dense(v) => (VectorInternal::Dense(v), DENSE),
+            Query::Sparse(s) => (
+                VectorInternal::Sparse(
+                    qdrant_edge::SparseVector::new(s.indices, s.values).map_err(vector_error)?,
+                ),
+                SPARSE,
+            ),
+        };
+        let request = QueryRequest {
+            prefetches: vec![],
+            query: Some(ScoringQuery::Vector(QueryEnum::Nearest(NamedQuery {
+                query: vector,
+                using: Some(using.to_string()),
+            }))),
+            filter: project_id.map(project_filter),
+            score_threshold: None,
+            limit,
+            offset: 0,
+            params: None,
+            with_vector: WithVector::Bool(false),
+            with_payload: WithPayloadInterface::Bool(true),
+        };
+        self.with_shard(collection, move |shard| {
+            let points = shard.edge.query(request).map_err(vector_error)?;
+            Ok(points
+                .into_iter()
+                .filter_map(|p| {
+                    Some(Hit {
+                        id: numeric_id(&p.id)?,
+                        score: p.score,
+                        payload: payload_map(p.payload),
+                    })
+                })
+                .collect())
+        })
+        .await
+    }
+
+    async fn get(&self, collection: Collection, ids: &[u64]) -> Result<Vec<StoredPoint>, StoreError> {
+        let ids: Vec<PointId> = ids.iter().map(|&id| PointId::NumId(id)).collect();
+        self.with_shard(collection, move |shard| {
+            let records = shard
+                .edge
+                .retrieve(
+                    &ids,
+                    Some(WithPayloadInterface::Bool(true)),
+                    Some(WithVector::Bool(false)),
+                )
+                .map_err(vector_error)?;
+            Ok(records
+                .into_iter()
+                .filter_map(|r| {
+                    Some(StoredPoint {
+                        id: numeric_id(&r.id)?,
+                        payload: payload_map(r.payload),
+                    })
+                })
+                .collect())
+        })
+        .await
+    }
+
+    async fn delete(&self, collection: Collection, ids: &[u64]) -> Result<(), StoreError> {
+        let ids = ids.iter().map(|&id| PointId::NumId(id)).collect();
+        self.write(
+            collection,
+            UpdateOperation::PointOperation(PointOperations::DeletePoints { ids }),
+        )
+        .await
+    }
+
+    async fn delete_project(&self, project_id: i64) -> Result<(), StoreError> {
+        for collection in Collection::ALL {
+            self.write(
+                collection,
+                UpdateOperation::PointOperation(PointOperations::DeletePointsByFilter(project_filter(
+                    project_id,
+                ))),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn count(&self, collection: Collection, project_id: Option<i64>) -> Result<u64, StoreError> {
+        self.with_shard(collection, move |shard| {
+            let n = shard
+                .edge
+                .count(CountRequest {
+                    filter: project_id.map(project_filter),
+                    exact: true,
+                })
+                .map_err(vector_error)?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
+    async fn health(&self) -> Result<(), StoreError> {
+        self.count(Collection::Code, None).await.map(|_| ())
+    }
+
+    async fn flush(&self) -> Result<(), StoreError> {
+        for collection in Collection::ALL {
+            self.with_shard(collection, |shard| {
+                let _guard = shard.write.lock().unwrap_or_else(|p| p.into_inner());
+                shard.edge.flush();
+                Ok(())
+            })
+            .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,255 @@
+//! A Qdrant server over gRPC (`qdrant-client`), used when `QDRANT_URL` is set.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use mira_core::Secret;
+use qdrant_client::Qdrant;
+use qdrant_client::qdrant::point_id::PointIdOptions;
+use qdrant_client::qdrant::{
+    Condition, CountPointsBuilder, CreateCollectionBuilder, CreateFieldIndexCollectionBuilder,
+    DeletePointsBuilder, Distance, FieldType, Filter, GetPointsBuilder, Modifier, NamedVectors, PointId,
+    PointStruct, PointsIdsList, QueryPointsBuilder, SparseVectorParamsBuilder, SparseVectorsConfigBuilder,
+    UpsertPointsBuilder, Vector, VectorInput, VectorParamsBuilder, VectorsConfigBuilder,
+};
+use serde_json::{Map, Value};
+
+use super::{
+    Collection, DENSE, Hit, PROJECT_FIELD, Query, SPARSE, StoredPoint, VectorPoint, VectorStore, vector_error,
+};
+use crate::StoreError;
+
+pub struct ServerStore {
+    client: Qdrant,
+    url: String,
+    dimension: usize,
+}
+
+impl std::fmt::Debug for ServerStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerStore").field("url", &self.url).finish()
+    }
+}
+
+fn project_filter(project_id: i64) -> Filter {
+    Filter::must([Condition::matches(PROJECT_FIELD, project_id)])
+}
+
+fn numeric_id(id: Option<PointId>) -> Option<u64> {
+    match id?.point_id_options? {
+        PointIdOptions::Num(n) => Some(n),
+        PointIdOptions::Uuid(_) => None,
+    }
+}
+
+fn json_payload(payload: HashMap<String, qdrant_client::qdrant::Value>) -> Map<String, Value> {
+    payload.into_iter().map(|(k, v)| (k, Value::from(v))).collect()
+}
+
+fn server_error(url: &str) -> impl Fn(qdrant_client::QdrantError) -> StoreError + '_ {
+    move |e| StoreError::Vector(format!("Qdrant server at {url}: {e}"))
+}
+
+impl ServerStore {
+    /// Prepares a client; nothing is sent until the first call.
+    pub fn connect(url: &str, api_key: Option<&Secret>, dimension: usize) -> Result<Self, StoreError> {
+        let mut builder = Qdrant::from_url(url);
+        if let Some(key) = api_key {
+            builder = builder.api_key(key.expose().to_string());
+        }
+        let client = builder.build().map_err(server_error(url))?;
+        Ok(Self {
+            client,
+            url: url.to_string(),
+            dimension,
+        })
+    }
+}
+
+#[async_trait]
+impl VectorStore for ServerStore {
+    fn backend(&self) -> &'static str {
+        "qdrant-server"
+    }
+
+    fn dimension(&self) -> usize {
+        self.dimension
+    }
+
+    async fn ensure_collections(&self) -> Result<(), StoreError> {
+        let err = server_error(&self.url);
+        for collection in Collection::ALL {
+            let name = collection.name();
+            if self.client.collection_exists(name).await.map_err(&err)? {
+                continue;
+            }
+            self.client
+                .create_collection(
+                    CreateCollectionBuilder::new(name)
+                        .vectors_config({
+                            let mut config = VectorsConfigBuilder::default();
+                            config.add_named_vector_params(
+                                DENSE,
+                                VectorParamsBuilder::new(self.dimension as u64, Distance::Cosine),
+                            );
+                            config
+                        })
+                        .sparse_vectors_config({
+                            let mut config = SparseVectorsConfigBuilder::default();
+                            config.add_named_vector_params(
+                                SPARSE,
+                                SparseVectorParamsBuilder::default().modifier(Modifier::Idf as i32),
+                            );
+                            config
+                        }),
+                )
+                .await
+                .map_err(&err)?;
+            self.client
+                .create_field_index(
+                    CreateFieldIndexCollectionBuilder::new(name, PROJECT_FIELD, FieldType::Integer)
+                        .wait(true),
+                )
+                .await
+                .map_err(&err)?;
+        }
+        Ok(())
+    }
+
+    async fn upsert(&self, collection: Collection, points: Vec<VectorPoint>) -> Result<(), StoreError> {
+        if points.is_empty() {
+            return Ok(());
+        }
+        let mut structs = Vec::with_capacity(points.len());
+        for point in points {
+            let mut vectors = NamedVectors::default();
+            if let Some(dense) = point.dense {
+                vectors = vectors.add_vector(DENSE, Vector::new_dense(dense));
+            }
+            if let Some(sparse) = point.sparse {
+                vectors = vectors.add_vector(SPARSE, Vector::new_sparse(sparse.indices, sparse.values));
+            }
+            let mut payload = point.payload;
+            payload.insert(PROJECT_FIELD.to_string(), Value::from(point.project_id));
+            let payload = qdrant_client::Payload::try_from(Value::Object(payload)).map_err(vector_error)?;
+            structs.push(PointStruct::new(point.id, vectors, payload));
+        }
+        self.client
+            .upsert_points(UpsertPointsBuilder::new(collection.name(), structs).wait(true))
+            .await
+            .map_err(server_error(&self.url))?;
+        Ok(())
+    }
+
+    async fn search(
+        &self,
+        collection: Collection,
+        query: Query,
+        project_id: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<Hit>, StoreError> {
+        let (input, using) = match query {
+            Query::Dense(v) => (VectorInput::new_dense(v), DENSE),
+            Query::Sparse(s) => (VectorInput::new_sparse(s.indices, s.values), SPARSE),
+        };
+        let mut request = QueryPointsBuilder::new(collection.name())
+            .query(input)
+            .using(using)
+            .limit(limit as u64)
+            .with_payload(true);
+        if let Some(id) = project_id {
+            request = request.filter(project_filter(id));
+        }
+        let response = self
+            .client
+            .query(request)
+            .await
+            .map_err(server_error(&self.url))?;
+        Ok(response
+            .result
+            .into_iter()
+            .filter_map(|p| {
+                Some(Hit {
+                    id: numeric_id(p.id)?,
+                    score: p.score,
+                    payload: json_payload(p.payload),
+                })
+            })
+            .collect())
+    }
+
+    async fn get(&self, collection: Collection, ids: &[u64]) -> Result<Vec<StoredPoint>, StoreError> {
+        let point_ids: Vec<PointId> = ids.iter().map(|&id| id.into()).collect();
+        let response = self
+            .client
+            .get_points(GetPointsBuilder::new(collection.name(), point_ids).with_payload(true))
+            .await
+            .map_err(server_error(&self.url))?;
+        let mut by_id: HashMap<u64, StoredPoint> = response
+            .result
+            .into_iter()
+            .filter_map(|p| {
+                let id = numeric_id(p.id)?;
+                Some((
+                    id,
+                    StoredPoint {
+                        id,
+                        payload: json_payload(p.payload),
+                    },
+                ))
+            })
+            .collect();
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
+    async fn delete(&self, collection: Collection, ids: &[u64]) -> Result<(), StoreError> {
+        let ids = PointsIdsList {
+            ids: ids.iter().map(|&id| id.into()).collect(),
+        };
+        self.client
+            .delete_points(DeletePointsBuilder::new(collection.name()).points(ids).wait(true))
+            .await
+            .map_err(server_error(&self.url))?;
+        Ok(())
+    }
+
+    async fn delete_project(&self, project_id: i64) -> Result<(), StoreError> {
+        for collection in Collection::ALL {
+            self.client
+                .delete_points(
+                    DeletePointsBuilder::new(collection.name())
+                        .points(project_filter(project_id))
+                        .wait(true),
+                )
+                .await
+                .map_err(server_error(&self.url))?;
+        }
+        Ok(())
+    }
+
+    async fn count(&self, collection: Collection, project_id: Option<i64>) -> Result<u64, StoreError> {
+        let mut request = CountPointsBuilder::new(collection.name()).exact(true);
+        if let Some(id) = project_id {
+            request = request.filter(project_filter(id));
+        }
+        let response = self
+            .client
+            .count(request)
+            .await
+            .map_err(server_error(&self.url))?;
+        Ok(response.result.map(|r| r.count).unwrap_or(0))
+    }
+
+    async fn health(&self) -> Result<(), StoreError> {
+        self.client
+            .health_check()
+            .await
+            .map_err(server_error(&self.url))?;
+        Ok(())
+    }
+
+    async fn flush(&self) -> Result<(), StoreError> {
+        // Every write above waits for the server to apply it; the server owns durability.
+        Ok(())
+    }
+}

@@ -1,0 +1,298 @@
+//! `mira doctor`: checks each part Mira needs and says in plain words what works
+//! offline and what needs a key.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use mira_core::Config;
+use mira_store::{DataDirLock, Db, StoreError, vectors};
+use serde::Serialize;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum Status {
+    Ok,
+    /// Works, with a limitation the user should know.
+    Warn,
+    /// Broken: Mira cannot run properly until fixed.
+    Fail,
+}
+
+#[derive(Debug, Serialize)]
+struct Check {
+    name: &'static str,
+    status: Status,
+    detail: String,
+}
+
+fn check(name: &'static str, status: Status, detail: impl Into<String>) -> Check {
+    Check {
+        name,
+        status,
+        detail: detail.into(),
+    }
+}
+
+pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
+    let mut checks = vec![check(
+        "configuration",
+        Status::Ok,
+        format!(
+            "valid; server binds {} (data dir {})",
+            config.server.bind_addr(),
+            config.data_dir.display()
+        ),
+    )];
+    checks.push(data_dir(&config.data_dir));
+    checks.push(database(&config).await);
+    checks.push(vector_store(&config).await);
+    checks.push(web_ui(&config));
+    checks.extend(models(&config));
+    let (provider_checks, offline, needs_key) = providers(&config);
+    checks.extend(provider_checks);
+
+    let failed = checks.iter().any(|c| c.status == Status::Fail);
+    if args.json {
+        let report = serde_json::json!({
+            "ok": !failed,
+            "checks": checks,
+            "works_offline": offline,
+            "needs_a_key": needs_key,
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for c in &checks {
+            let mark = match c.status {
+                Status::Ok => "ok  ",
+                Status::Warn => "warn",
+                Status::Fail => "FAIL",
+            };
+            println!("[{mark}] {:<22} {}", c.name, c.detail);
+        }
+        println!();
+        println!("Works offline: {}.", offline.join(", "));
+        if needs_key.is_empty() {
+            println!("Every remote provider is configured.");
+        } else {
+            println!("Needs a key: {}.", needs_key.join("; "));
+        }
+        if failed {
+            println!("\nSome checks failed: fix them and run `mira doctor` again.");
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn data_dir(dir: &Path) -> Check {
+    let probe = dir.join(format!(".doctor-{}", std::process::id()));
+    let result = std::fs::create_dir_all(dir)
+        .and_then(|_| std::fs::write(&probe, b"probe"))
+        .and_then(|_| std::fs::remove_file(&probe));
+    match result {
+        Ok(()) => check("data dir", Status::Ok, format!("{} is writable", dir.display())),
+        Err(e) => check(
+            "data dir",
+            Status::Fail,
+            format!(
+                "{} is not writable ({e}); set MIRA_DATA_DIR to a directory you own",
+                dir.display()
+            ),
+        ),
+    }
+}
+
+async fn database(config: &Config) -> Check {
+    let path = mira_server::db_path(config);
+    match Db::open(&path).await {
+        Ok(db) => {
+            let version = db.schema_version().await.unwrap_or(0);
+            let projects = mira_store::projects::list(&db)
+                .await
+                .map(|p| p.len())
+                .unwrap_or(0);
+            db.close().await;
+            check(
+                "database",
+                Status::Ok,
+                format!(
+                    "SQLite at {} (schema {version}, {projects} project(s))",
+                    path.display()
+                ),
+            )
+        }
+        Err(e) => check("database", Status::Fail, e.to_string()),
+    }
+}
+
+async fn vector_store(config: &Config) -> Check {
+    if let Some(url) = &config.vectors.qdrant_url {
+        return match vectors::open(&config.vectors, &config.data_dir).await {
+            Ok(store) => match store.health().await {
+                Ok(()) => check(
+                    "vector store",
+                    Status::Ok,
+                    format!("Qdrant server at {url} answers"),
+                ),
+                Err(e) => check("vector store", Status::Fail, e.to_string()),
+            },
+            Err(e) => check("vector store", Status::Fail, e.to_string()),
+        };
+    }
+    match DataDirLock::acquire(&config.data_dir) {
+        Ok(_lock) => match vectors::open(&config.vectors, &config.data_dir).await {
+            Ok(store) => {
+                let mut counts = Vec::new();
+                for c in vectors::Collection::ALL {
+                    let n = store.count(c, None).await.unwrap_or(0);
+                    counts.push(format!("{} {n}", c.name()));
+                }
+                check(
+                    "vector store",
+                    Status::Ok,
+                    format!(
+                        "embedded Qdrant in {} ({}-dim; points: {})",
+                        config.data_dir.join("vectors").display(),
+                        store.dimension(),
+                        counts.join(", ")
+                    ),
+                )
+            }
+            Err(e) => check("vector store", Status::Fail, e.to_string()),
+        },
+        Err(StoreError::Locked { pid, .. }) => check(
+            "vector store",
+            Status::Ok,
+            format!("embedded Qdrant is open in the running server (pid {pid}); its /ready reports on it"),
+        ),
+        Err(e) => check("vector store", Status::Fail, e.to_string()),
+    }
+}
+
+fn web_ui(config: &Config) -> Check {
+    let dir = mira_server::ui_dir(config.server.ui_dir.as_deref());
+    if mira_server::ui_is_built(&dir) {
+        check("web ui", Status::Ok, format!("built at {}", dir.display()))
+    } else {
+        check(
+            "web ui",
+            Status::Warn,
+            format!(
+                "not built at {}: run `npm --prefix frontend ci && npm --prefix frontend run build` (the API works without it)",
+                dir.display()
+            ),
+        )
+    }
+}
+
+fn models(config: &Config) -> Vec<Check> {
+    let embed = config
+        .models
+        .embed_model
+        .clone()
+        .unwrap_or_else(|| config.models.models_dir.join("all-MiniLM-L6-v2"));
+    let chat = config
+        .models
+        .local_model
+        .clone()
+        .unwrap_or_else(|| config.models.models_dir.join("SmolLM2-135M-Instruct.Q4_1.gguf"));
+    let describe = |path: &Path, what: &str| -> (Status, String) {
+        if path.exists() {
+            (
+                Status::Ok,
+                format!(
+                    "{what} present at {} ({})",
+                    path.display(),
+                    human_size(dir_size(path))
+                ),
+            )
+        } else {
+            (
+                Status::Warn,
+                format!(
+                    "no {what} at {}; this build does not run local models yet, so offline chat and semantic search are unavailable",
+                    path.display()
+                ),
+            )
+        }
+    };
+    let (s1, d1) = describe(&embed, "embedding model");
+    let (s2, d2) = describe(&chat, "chat model");
+    vec![
+        check("local embedding model", s1, d1),
+        check("local chat model", s2, d2),
+    ]
+}
+
+fn dir_size(path: &Path) -> u64 {
+    if path.is_file() {
+        return path.metadata().map(|m| m.len()).unwrap_or(0);
+    }
+    std::fs::read_dir(path)
+        .map(|entries| entries.flatten().map(|e| dir_size(&e.path())).sum())
+        .unwrap_or(0)
+}
+
+fn human_size(bytes: u64) -> String {
+    const MB: f64 = 1024.0 * 1024.0;
+    if bytes as f64 >= MB {
+        format!("{:.1} MiB", bytes as f64 / MB)
+    } else {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    }
+}
+
+/// Provider checks, plus the plain-words lists of what works offline and what needs a key.
+fn providers(config: &Config) -> (Vec<Check>, Vec<&'static str>, Vec<String>) {
+    let p = &config.providers;
+    let mut checks = Vec::new();
+    let mut needs_key = Vec::new();
+    for (name, key, setting) in [
+        ("Gemini", &p.gemini_api_key, "GEMINI_API_KEY"),
+        ("OpenAI", &p.openai_api_key, "OPENAI_API_KEY"),
+        ("Anthropic", &p.anthropic_api_key, "ANTHROPIC_API_KEY"),
+    ] {
+        if key.is_some() {
+            checks.push(check(
+                "provider",
+                Status::Ok,
+                format!("{name}: key set ({setting})"),
+            ));
+        } else {
+            checks.push(check(
+                "provider",
+                Status::Warn,
+                format!("{name}: no key; set {setting} to use it"),
+            ));
+            needs_key.push(format!("{name} models (set {setting})"));
+        }
+    }
+    match &p.openai_base_url {
+        Some(url) => checks.push(check(
+            "provider",
+            Status::Ok,
+            format!("OpenAI-compatible server at {url}"),
+        )),
+        None => checks.push(check(
+            "provider",
+            Status::Ok,
+            "no OpenAI-compatible server configured (OPENAI_BASE_URL); optional",
+        )),
+    }
+    let offline = vec![
+        "the server and web UI",
+        "projects",
+        "the file browser and editor",
+        "the SQLite and embedded vector stores",
+    ];
+    (checks, offline, needs_key)
+}

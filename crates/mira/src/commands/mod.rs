@@ -1,0 +1,17 @@
+pub mod doctor;
+pub mod projects;
+pub mod serve;
+pub mod token;
+
+/// Logs go to stderr, so stdout carries only what a command prints for the user.
+pub fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|e| {
+        eprintln!("mira: MIRA_LOG={filter:?} is not a valid filter ({e}); using `info`");
+        tracing_subscriber::EnvFilter::new("info")
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

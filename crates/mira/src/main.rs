@@ -1,0 +1,66 @@
+//! The `mira` command. It parses arguments and prints; the behaviour lives in the
+//! library crates, which the server shares.
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "mira",
+    version,
+    about = "Mira: a self-hosted AI coding assistant that understands your code and you"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server and web UI (registers the current directory if no project is registered).
+    Serve(commands::serve::Args),
+    /// Print the URL (with access token) that opens the web UI.
+    Token(commands::token::Args),
+    /// Check configuration, data dir, stores, UI, models and providers.
+    Doctor(commands::doctor::Args),
+    /// Register, list and remove projects.
+    #[command(subcommand)]
+    Projects(commands::projects::Command),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match mira_core::config::load() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("mira: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    commands::init_logging(&config.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mira: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => commands::serve::run(config, args).await,
+            Command::Token(args) => commands::token::run(config, args),
+            Command::Doctor(args) => commands::doctor::run(config, args).await,
+            Command::Projects(cmd) => commands::projects::run(config, cmd).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("mira: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! End-to-end tests of the `mira` binary: each test starts the real server on an
+//! ephemeral port with a temp data dir and a fixture project, and talks to it over
+//! HTTP and WebSocket like a client would.
+
+mod auth;
+mod cli;
+mod files;
+mod harness;
+mod probes;
+mod rate_limit;
+mod shutdown;
+mod websocket;

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds what Mira needs (the web UI and the `mira` binary) and runs it on its embedded
+# defaults for the directory you run this from (or the directory given as $1).
+# Extra arguments after the directory go to `mira serve`.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+project="$(pwd)"
+if [[ $# -gt 0 && -d "$1" ]]; then
+  project="$(cd "$1" && pwd)"
+  shift
+fi
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mira-target}"
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || { echo "run.sh: '$1' is needed: $2" >&2; exit 1; }
+}
+need cargo "install Rust from https://rustup.rs"
+need npm "install Node.js 20 or newer"
+
+echo "==> Building the web UI (frontend/dist)"
+if [[ ! -d "$repo/frontend/node_modules" || "$repo/frontend/package-lock.json" -nt "$repo/frontend/node_modules/.package-lock.json" ]]; then
+  npm --prefix "$repo/frontend" ci --no-audit --no-fund
+fi
+npm --prefix "$repo/frontend" run build --silent
+
+echo "==> Building mira (first build takes several minutes)"
+cargo build --manifest-path "$repo/Cargo.toml" -p mira
+
+export MIRA_UI_DIR="${MIRA_UI_DIR:-$repo/frontend/dist}"
+echo "==> Starting Mira for $project"
+cd "$project"
+exec "$CARGO_TARGET_DIR/debug/mira" serve --project "$project" "$@"
