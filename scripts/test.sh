@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: Rust formatting, lints and tests; the web UI's lint, type check, unit
 # tests and build; and the browser test against the real server.
-# Needs Chromium at /usr/bin/chromium for the browser test (.ci/run installs it:
-# `apt-get install -y chromium`).
+# The browser test needs Chromium at /usr/bin/chromium; on Debian/Ubuntu, as root, this
+# script installs it (apt-get install chromium) when it is missing.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,8 +32,15 @@ npm --prefix frontend run build
 
 step "browser test (Chromium driving the real server)"
 if [[ ! -x /usr/bin/chromium ]]; then
-  echo "test.sh: /usr/bin/chromium is missing: install it with 'apt-get install -y chromium'" >&2
-  exit 1
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    echo "Installing Chromium from the distribution's packages"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q chromium
+  else
+    echo "test.sh: /usr/bin/chromium is missing: install it (sudo apt-get install -y chromium) and run again" >&2
+    exit 1
+  fi
 fi
 MIRA_BIN="$CARGO_TARGET_DIR/debug/mira" npm --prefix frontend run test:e2e
 
