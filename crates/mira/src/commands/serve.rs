@@ -14,6 +14,12 @@ pub struct Args {
 }
 
 pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
+    if !config.server.host.is_loopback() {
+        tracing::warn!(
+            "MIRA_HOST={} exposes Mira beyond this machine; put a TLS proxy in front of it and keep the token secret",
+            config.server.host
+        );
+    }
     let ui_dir = mira_server::ui_dir(config.server.ui_dir.as_deref());
     let server = Server::open(config).await?;
     let db = &server.state().db;
