@@ -95,6 +95,15 @@ pub struct BudgetConfig {
 }
 
 #[derive(Debug, Clone, Copy)]
+pub struct GitConfig {
+    pub bulk_commit_files: usize,
+    pub cochange_min_support: u32,
+    pub cochange_min_confidence: f64,
+    pub cochange_half_life_days: f64,
+    pub expertise_half_life_days: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
 pub struct WatcherConfig {
     pub enabled: bool,
     pub debounce: Duration,
@@ -113,6 +122,7 @@ pub struct Config {
     pub models: ModelConfig,
     pub providers: ProviderConfig,
     pub budget: BudgetConfig,
+    pub git: GitConfig,
     pub watcher: WatcherConfig,
 }
 
@@ -193,6 +203,13 @@ impl Config {
             budget: BudgetConfig {
                 daily_limit_usd: req(sources, "BUDGET_DAILY_LIMIT_USD", parse::usd)?,
                 monthly_limit_usd: req(sources, "BUDGET_MONTHLY_LIMIT_USD", parse::usd)?,
+            },
+            git: GitConfig {
+                bulk_commit_files: req(sources, "GIT_BULK_COMMIT_FILES", int(2, 1_000_000))? as usize,
+                cochange_min_support: req(sources, "COCHANGE_MIN_SUPPORT", int(1, 1_000_000))? as u32,
+                cochange_min_confidence: req(sources, "COCHANGE_MIN_CONFIDENCE", parse::fraction)?,
+                cochange_half_life_days: req(sources, "COCHANGE_HALF_LIFE_DAYS", parse::positive)?,
+                expertise_half_life_days: req(sources, "EXPERTISE_HALF_LIFE_DAYS", parse::positive)?,
             },
             watcher: WatcherConfig {
                 enabled: req(sources, "TASK_FILE_WATCHER_ENABLED", parse::bool)?,

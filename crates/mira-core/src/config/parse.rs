@@ -79,3 +79,17 @@ pub fn log_filter(setting: &Setting, value: &Value) -> Result<String, ConfigErro
     }
     Ok(text.to_string())
 }
+
+pub fn fraction(setting: &Setting, value: &Value) -> Result<f64, ConfigError> {
+    match value.text.trim().parse::<f64>() {
+        Ok(n) if (0.0..=1.0).contains(&n) => Ok(n),
+        _ => Err(invalid(setting, value)),
+    }
+}
+
+pub fn positive(setting: &Setting, value: &Value) -> Result<f64, ConfigError> {
+    match value.text.trim().parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 => Ok(n),
+        _ => Err(invalid(setting, value)),
+    }
+}

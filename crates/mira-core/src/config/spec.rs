@@ -179,6 +179,37 @@ pub const SETTINGS: &[Setting] = &[
         "a non-negative amount in US dollars",
         "Paid-model spend allowed per calendar month.",
     ),
+    // Git intelligence
+    s(
+        "GIT_BULK_COMMIT_FILES",
+        "50",
+        "a whole number from 2 to 1000000",
+        "Commits touching more files than this (mass renames, formatting, vendoring) are recorded but left out of co-change and expertise.",
+    ),
+    s(
+        "COCHANGE_MIN_SUPPORT",
+        "2",
+        "a whole number from 1 to 1000000",
+        "Least number of shared commits for a co-change pattern.",
+    ),
+    s(
+        "COCHANGE_MIN_CONFIDENCE",
+        "0.1",
+        "a number from 0 to 1",
+        "Least confidence, in either direction, for a co-change pattern.",
+    ),
+    s(
+        "COCHANGE_HALF_LIFE_DAYS",
+        "90",
+        "a number of days above 0",
+        "Age at which a co-change counts half in the recency-weighted score.",
+    ),
+    s(
+        "EXPERTISE_HALF_LIFE_DAYS",
+        "180",
+        "a number of days above 0",
+        "Age at which a commit counts half in the recency part of expertise.",
+    ),
     // File watcher
     s(
         "TASK_FILE_WATCHER_ENABLED",

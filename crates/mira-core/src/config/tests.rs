@@ -121,7 +121,8 @@ fn env_example_lists_every_setting_with_its_default() {
             continue;
         }
         let (key, value) = line.split_once('=').expect("KEY=VALUE lines");
-        let setting = spec::find(key).unwrap_or_else(|| panic!(".env.example names unknown {key}"));
+        let setting = spec::find(key)
+            .unwrap_or_else(|| panic!(".env.example names unknown {key}; run scripts/gen-env-example.py"));
         assert_eq!(value, setting.default, "default of {key}");
         seen.push(key.to_string());
     }

@@ -1,0 +1,394 @@
+//! Storing history in SQLite, incrementally: only commits not seen before are read, and
+//! a rewritten history (force push, rebase) drops the commits that are gone.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use mira_core::config::GitConfig;
+use mira_store::Db;
+use mira_store::projects::Project;
+use serde::Serialize;
+
+use crate::GitError;
+use crate::cochange::{self, CochangeOptions, CommitFiles};
+use crate::expertise::{self, AuthoredChange};
+use crate::history::{ChangeStatus, CommitRecord, Repo};
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct IndexSummary {
+    pub head: Option<String>,
+    pub new_commits: usize,
+    pub removed_commits: usize,
+    pub total_commits: i64,
+    /// The stored head was no longer an ancestor of HEAD.
+    pub rewritten: bool,
+    pub cochange_pairs: usize,
+    pub elapsed_ms: u64,
+}
+
+/// What the blocking part found in the repository.
+struct Scan {
+    head: Option<String>,
+    records: Vec<CommitRecord>,
+    /// Commits to delete, or `None` when every stored commit not in `reachable` goes.
+    removed: Vec<String>,
+    reachable: Option<HashSet<String>>,
+    rewritten: bool,
+}
+
+/// Called with (commits read, commits to read), from a blocking thread.
+pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
+
+/// Indexes (or brings up to date) the git history of a project.
+pub async fn index_project(
+    db: &Db,
+    project: &Project,
+    config: &GitConfig,
+    progress: Progress,
+) -> Result<IndexSummary, GitError> {
+    let started = Instant::now();
+    let old_head: Option<String> =
+        sqlx::query_scalar("SELECT head_sha FROM git_index_state WHERE project_id = ?")
+            .bind(project.id)
+            .fetch_optional(db.pool())
+            .await?;
+    let root = project.root.clone();
+    let scan = tokio::task::spawn_blocking(move || scan(&root, old_head.as_deref(), &*progress))
+        .await
+        .map_err(|e| GitError::Git(format!("history reader failed: {e}")))??;
+    let new_commits = scan.records.len();
+    let removed = store(db, project.id, scan.head.as_deref(), &scan, config).await?;
+    let cochange_pairs = recompute(db, project.id, config).await?;
+    let total_commits: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM git_commits WHERE project_id = ?")
+        .bind(project.id)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(IndexSummary {
+        head: scan.head,
+        new_commits,
+        removed_commits: removed,
+        total_commits,
+        rewritten: scan.rewritten,
+        cochange_pairs,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    })
+}
+
+fn scan(
+    root: &Path,
+    old_head: Option<&str>,
+    progress: &(dyn Fn(u64, u64) + Send + Sync),
+) -> Result<Scan, GitError> {
+    let repo = Repo::discover(root)?;
+    let Some(head) = repo.head()? else {
+        return Ok(Scan {
+            head: None,
+            records: vec![],
+            removed: vec![],
+            reachable: None,
+            rewritten: false,
+        });
+    };
+    let prefix = repo
+        .workdir()
+        .and_then(|w| root.strip_prefix(&w).ok().map(Path::to_path_buf))
+        .unwrap_or_default();
+    let (to_read, removed, reachable, rewritten) = match old_head {
+        Some(old) if old == head => (vec![], vec![], None, false),
+        Some(old) if repo.has_commit(old) => {
+            let new = repo.commits_between(std::slice::from_ref(&head), &[old.to_string()])?;
+            let gone = repo.commits_between(&[old.to_string()], std::slice::from_ref(&head))?;
+            let rewritten = !gone.is_empty();
+            (new, gone, None, rewritten)
+        }
+        Some(_) => {
+            // The old head is gone (rewritten and garbage-collected): keep what is reachable.
+            let all = repo.commits_between(std::slice::from_ref(&head), &[])?;
+            let reachable: HashSet<String> = all.iter().cloned().collect();
+            (all, vec![], Some(reachable), true)
+        }
+        None => (
+            repo.commits_between(std::slice::from_ref(&head), &[])?,
+            vec![],
+            None,
+            false,
+        ),
+    };
+    let total = to_read.len() as u64;
+    let mut cache = repo.diff_cache()?;
+    let mut records = Vec::with_capacity(to_read.len());
+    for (i, sha) in to_read.iter().enumerate() {
+        let mut record = repo.read_commit(sha, &mut cache)?;
+        if !prefix.as_os_str().is_empty() {
+            keep_under(&mut record, &prefix);
+        }
+        records.push(record);
+        if i % 64 == 0 || i + 1 == to_read.len() {
+            progress(i as u64 + 1, total);
+        }
+    }
+    Ok(Scan {
+        head: Some(head),
+        records,
+        removed,
+        reachable,
+        rewritten,
+    })
+}
+
+/// Keeps the changes under a project that is a subdirectory of its repository, with
+/// paths made relative to the project.
+fn keep_under(record: &mut CommitRecord, prefix: &Path) {
+    let prefix = format!("{}/", prefix.to_string_lossy().trim_end_matches('/'));
+    let strip = |p: &str| p.strip_prefix(&prefix).map(str::to_string);
+    record.changes = std::mem::take(&mut record.changes)
+        .into_iter()
+        .filter_map(|mut c| {
+            c.path = strip(&c.path)?;
+            c.old_path = c.old_path.as_deref().and_then(strip);
+            Some(c)
+        })
+        .collect();
+}
+
+async fn store(
+    db: &Db,
+    project_id: i64,
+    head: Option<&str>,
+    scan: &Scan,
+    config: &GitConfig,
+) -> Result<usize, GitError> {
+    let mut tx = db.pool().begin().await?;
+    let mut removed = 0;
+    for sha in &scan.removed {
+        removed += sqlx::query("DELETE FROM git_commits WHERE project_id = ? AND sha = ?")
+            .bind(project_id)
+            .bind(sha)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected() as usize;
+    }
+    if let Some(reachable) = &scan.reachable {
+        let stored: Vec<String> = sqlx::query_scalar("SELECT sha FROM git_commits WHERE project_id = ?")
+            .bind(project_id)
+            .fetch_all(&mut *tx)
+            .await?;
+        for sha in stored.iter().filter(|s| !reachable.contains(*s)) {
+            sqlx::query("DELETE FROM git_commits WHERE project_id = ? AND sha = ?")
+                .bind(project_id)
+                .bind(sha)
+                .execute(&mut *tx)
+                .await?;
+            removed += 1;
+        }
+    }
+    for record in &scan.records {
+        let added: u64 = record.changes.iter().filter_map(|c| c.added).map(u64::from).sum();
+        let deleted: u64 = record
+            .changes
+            .iter()
+            .filter_map(|c| c.removed)
+            .map(u64::from)
+            .sum();
+        let inserted = sqlx::query(
+            "INSERT OR IGNORE INTO git_commits (project_id, sha, parents, author_name, author_email, committer_name, \
+             committer_email, authored_at, committed_at, message, files_changed, lines_added, lines_removed, is_merge, is_bulk) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(project_id)
+        .bind(&record.sha)
+        .bind(record.parents.join(" "))
+        .bind(&record.author.name)
+        .bind(&record.author.email)
+        .bind(&record.committer.name)
+        .bind(&record.committer.email)
+        .bind(record.authored_at)
+        .bind(record.committed_at)
+        .bind(&record.message)
+        .bind(record.changes.len() as i64)
+        .bind(added as i64)
+        .bind(deleted as i64)
+        .bind(record.is_merge())
+        .bind(record.changes.len() > config.bulk_commit_files)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            continue;
+        }
+        let commit_id = inserted.last_insert_rowid();
+        for change in &record.changes {
+            sqlx::query(
+                "INSERT OR REPLACE INTO git_file_changes (commit_id, project_id, path, old_path, status, lines_added, lines_removed) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(commit_id)
+            .bind(project_id)
+            .bind(&change.path)
+            .bind(&change.old_path)
+            .bind(change.status.letter())
+            .bind(change.added.map(i64::from))
+            .bind(change.removed.map(i64::from))
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    match head {
+        Some(head) => {
+            sqlx::query(
+                "INSERT INTO git_index_state (project_id, head_sha, indexed_at) VALUES (?, ?, ?) \
+                 ON CONFLICT (project_id) DO UPDATE SET head_sha = excluded.head_sha, indexed_at = excluded.indexed_at",
+            )
+            .bind(project_id)
+            .bind(head)
+            .bind(chrono::Utc::now().timestamp())
+            .execute(&mut *tx)
+            .await?;
+        }
+        None => {
+            sqlx::query("DELETE FROM git_commits WHERE project_id = ?")
+                .bind(project_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM git_index_state WHERE project_id = ?")
+                .bind(project_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(removed)
+}
+
+type ChangeRow = (
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    bool,
+    String,
+    Option<String>,
+    String,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// Recomputes co-change and expertise from the stored commits; returns the number of pairs.
+async fn recompute(db: &Db, project_id: i64, config: &GitConfig) -> Result<usize, GitError> {
+    let rows: Vec<ChangeRow> = sqlx::query_as(
+        "SELECT c.id, c.committed_at, c.authored_at, c.author_name, c.author_email, \
+         (c.is_merge = 0 AND c.is_bulk = 0), COALESCE(f.path, ''), f.old_path, COALESCE(f.status, ''), f.lines_added, f.lines_removed \
+         FROM git_commits c LEFT JOIN git_file_changes f ON f.commit_id = c.id \
+         WHERE c.project_id = ? ORDER BY c.committed_at DESC, c.id DESC",
+    )
+    .bind(project_id)
+    .fetch_all(db.pool())
+    .await?;
+    let mut commits: Vec<CommitFiles> = Vec::new();
+    let mut authored: Vec<AuthoredChange> = Vec::new();
+    let mut last_id = None;
+    for (id, committed_at, authored_at, name, email, counted, path, old_path, status, added, removed) in rows
+    {
+        if last_id != Some(id) {
+            last_id = Some(id);
+            commits.push(CommitFiles {
+                committed_at,
+                files: vec![],
+                counted,
+            });
+            authored.push(AuthoredChange {
+                author_name: name,
+                author_email: email,
+                authored_at,
+                files: vec![],
+                counted,
+            });
+        }
+        if path.is_empty() {
+            continue;
+        }
+        let old_path = old_path.filter(|_| ChangeStatus::from_letter(&status) == Some(ChangeStatus::Renamed));
+        let lines = (added.unwrap_or(0) + removed.unwrap_or(0)) as u64;
+        commits
+            .last_mut()
+            .expect("pushed above")
+            .files
+            .push((path.clone(), old_path.clone()));
+        authored
+            .last_mut()
+            .expect("pushed above")
+            .files
+            .push((path, old_path, lines));
+    }
+    let now = chrono::Utc::now().timestamp();
+    let options = CochangeOptions {
+        min_support: config.cochange_min_support,
+        min_confidence: config.cochange_min_confidence,
+        half_life_days: config.cochange_half_life_days,
+        now,
+    };
+    let (patterns, experts) = tokio::task::spawn_blocking({
+        let half_life = config.expertise_half_life_days;
+        move || {
+            (
+                cochange::compute(&commits, options),
+                expertise::compute(&authored, half_life, now),
+            )
+        }
+    })
+    .await
+    .map_err(|e| GitError::Git(e.to_string()))?;
+
+    let mut tx = db.pool().begin().await?;
+    sqlx::query("DELETE FROM file_cochange_patterns WHERE project_id = ?")
+        .bind(project_id)
+        .execute(&mut *tx)
+        .await?;
+    for p in &patterns {
+        sqlx::query(
+            "INSERT INTO file_cochange_patterns (project_id, file_a, file_b, shared_commits, commits_a, commits_b, \
+             confidence_a_to_b, confidence_b_to_a, jaccard, last_cochange_at, score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(project_id)
+        .bind(&p.file_a)
+        .bind(&p.file_b)
+        .bind(p.shared_commits)
+        .bind(p.commits_a)
+        .bind(p.commits_b)
+        .bind(p.confidence_a_to_b)
+        .bind(p.confidence_b_to_a)
+        .bind(p.jaccard)
+        .bind(p.last_cochange_at)
+        .bind(p.score)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query("DELETE FROM author_expertise WHERE project_id = ?")
+        .bind(project_id)
+        .execute(&mut *tx)
+        .await?;
+    for e in &experts {
+        sqlx::query(
+            "INSERT INTO author_expertise (project_id, scope, author_email, author_name, commits, lines_changed, last_commit_at, \
+             commit_part, lines_part, recency_part, score, is_bot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(project_id)
+        .bind(&e.scope)
+        .bind(&e.author_email)
+        .bind(&e.author_name)
+        .bind(e.commits)
+        .bind(e.lines_changed as i64)
+        .bind(e.last_commit_at)
+        .bind(e.commit_part)
+        .bind(e.lines_part)
+        .bind(e.recency_part)
+        .bind(e.score)
+        .bind(e.is_bot)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(patterns.len())
+}

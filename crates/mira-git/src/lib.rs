@@ -1,0 +1,39 @@
+//! Git intelligence: commits with their file changes, files that change together,
+//! line-by-line blame, and who knows which part of the code.
+//!
+//! - [`history`] reads commits from a repository (gitoxide), with .mailmap applied and
+//!   renames detected; [`index::index_project`] stores them incrementally and handles
+//!   rewritten history.
+//! - [`cochange`] and [`expertise`] are pure computations over stored commits.
+//! - [`blame`] asks `git blame --porcelain`, the reference, and caches the answer.
+//!
+//! ```no_run
+//! # async fn demo(db: &mira_store::Db, project: &mira_store::projects::Project) -> Result<(), mira_git::GitError> {
+//! let config = mira_core::config::Config::with_data_dir("/tmp/mira").git;
+//! let summary = mira_git::index::index_project(db, project, &config, std::sync::Arc::new(|_, _| {})).await?;
+//! let related = mira_git::queries::cochange(db, project.id, "src/auth.rs", 10).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod blame;
+pub mod cochange;
+pub mod expertise;
+pub mod history;
+pub mod index;
+pub mod queries;
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("{} is not in a git repository ({message}); run `git init` there or register a repository", path.display())]
+    NotARepository { path: PathBuf, message: String },
+    #[error("git: {0}")]
+    Git(String),
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("`git` could not be run ({0}); install git to use blame")]
+    GitCli(String),
+}

@@ -1,0 +1,328 @@
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use mira_core::config::Config;
+use mira_git::index::index_project;
+use mira_git::{blame, queries};
+use mira_store::Db;
+use mira_store::projects::{self, Project};
+
+use crate::fixture::{DAY, Repo, T0, lines};
+
+const ANN: &str = "Ann Smith <ann@x.org>";
+const ANN_OLD: &str = "Ann S <ann.old@x.org>";
+const BOB: &str = "Bob Jones <bob@x.org>";
+const CAROL: &str = "Carol Fmt <carol@x.org>";
+
+/// The shared history: renames, a mailmapped identity, a bulk formatting commit and a merge.
+fn history() -> Repo {
+    let repo = Repo::new();
+    repo.write("src/auth.rs", &lines("auth", 10));
+    repo.write("src/db.rs", &lines("db", 5));
+    repo.write("README.md", "# Fixture\n");
+    repo.write(".mailmap", "Ann Smith <ann@x.org> <ann.old@x.org>\n");
+    repo.commit(ANN, 0, "initial import");
+
+    repo.write("src/auth.rs", &format!("{}auth extra\n", lines("auth", 10)));
+    repo.write("tests/auth_test.rs", &lines("test", 4));
+    repo.commit(BOB, 1, "auth: add tests");
+
+    repo.write("src/auth.rs", &lines("auth", 12));
+    repo.write("tests/auth_test.rs", &lines("test", 6));
+    repo.commit(ANN, 2, "fix: token expiry off by one");
+
+    repo.write("src/db.rs", &lines("db", 7));
+    repo.commit(ANN_OLD, 3, "db: pool size");
+
+    repo.git(&["mv", "src/db.rs", "src/storage.rs"]);
+    repo.commit(BOB, 4, "rename db to storage");
+
+    repo.write("src/storage.rs", &lines("db", 9));
+    repo.write("src/auth.rs", &lines("auth", 13));
+    repo.commit(ANN, 5, "storage: sessions");
+
+    for i in 0..60 {
+        repo.write(&format!("gen/file{i:02}.rs"), "formatted\n");
+    }
+    repo.write("src/auth.rs", &lines("auth", 13).replace("auth", "Auth"));
+    repo.write("tests/auth_test.rs", &lines("Test", 6));
+    repo.commit(CAROL, 6, "format everything");
+
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write("src/auth.rs", &format!("{}feature\n", lines("Auth", 13)));
+    repo.write(
+        "tests/auth_test.rs",
+        &format!("{}feature test\n", lines("Test", 6)),
+    );
+    repo.commit(BOB, 7, "auth: feature");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("README.md", "# Fixture\n\nMore words.\n");
+    repo.commit(ANN, 7, "docs");
+    let date = format!("@{} +0000", T0 + 8 * DAY);
+    repo.git_env(
+        &["merge", "-q", "--no-ff", "-m", "merge feature", "feature"],
+        &[
+            ("GIT_AUTHOR_NAME", "Ann Smith".into()),
+            ("GIT_AUTHOR_EMAIL", "ann@x.org".into()),
+            ("GIT_AUTHOR_DATE", date.clone()),
+            ("GIT_COMMITTER_NAME", "Ann Smith".into()),
+            ("GIT_COMMITTER_EMAIL", "ann@x.org".into()),
+            ("GIT_COMMITTER_DATE", date),
+        ],
+    );
+    repo
+}
+
+async fn setup(repo: &Repo) -> (tempfile::TempDir, Db, Project) {
+    let data = tempfile::tempdir().unwrap();
+    let db = Db::open(&data.path().join("mira.db")).await.unwrap();
+    let project = projects::add(&db, &repo.path(), None).await.unwrap();
+    (data, db, project)
+}
+
+fn git_config() -> mira_core::config::GitConfig {
+    Config::with_data_dir("/tmp/unused").git
+}
+
+async fn index(db: &Db, project: &Project) -> mira_git::index::IndexSummary {
+    index_project(db, project, &git_config(), Arc::new(|_, _| {}))
+        .await
+        .unwrap()
+}
+
+/// `git log --numstat -z` as {sha: {(path, old_path, added, removed)}}; binary files
+/// have `None` counts.
+type ChangeKey = (String, Option<String>, Option<i64>, Option<i64>);
+type ChangeRow = (String, String, Option<String>, Option<i64>, Option<i64>);
+type Numstat = HashMap<String, BTreeSet<ChangeKey>>;
+
+fn git_numstat(repo: &Repo) -> Numstat {
+    let out = repo.git(&["log", "--numstat", "-z", "-M", "--format=format:%x01%H"]);
+    let mut result = Numstat::new();
+    for chunk in out.split('\u{1}').filter(|c| !c.is_empty()) {
+        let (sha, rest) = chunk.split_once('\n').unwrap_or((chunk, ""));
+        let entry = result.entry(sha.trim_matches('\0').to_string()).or_default();
+        let mut fields = rest.split('\0').filter(|f| !f.is_empty()).peekable();
+        while let Some(stat) = fields.next() {
+            let mut parts = stat.trim_start_matches('\n').splitn(3, '\t');
+            let added = parts.next().unwrap().parse::<i64>().ok();
+            let removed = parts.next().unwrap().parse::<i64>().ok();
+            let path = parts.next().unwrap_or("");
+            if path.is_empty() {
+                let old = fields.next().unwrap().to_string();
+                let new = fields.next().unwrap().to_string();
+                entry.insert((new, Some(old), added, removed));
+            } else {
+                entry.insert((path.to_string(), None, added, removed));
+            }
+        }
+    }
+    result
+}
+
+#[tokio::test]
+async fn file_changes_match_git_log_numstat_exactly() {
+    let repo = history();
+    let (_data, db, project) = setup(&repo).await;
+    let summary = index(&db, &project).await;
+    let expected = git_numstat(&repo);
+    assert_eq!(summary.total_commits as usize, expected.len());
+    assert_eq!(summary.new_commits, expected.len());
+
+    let rows: Vec<ChangeRow> = sqlx::query_as(
+        "SELECT c.sha, f.path, f.old_path, f.lines_added, f.lines_removed FROM git_file_changes f JOIN git_commits c ON c.id = f.commit_id",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    let mut ours = Numstat::new();
+    for (sha, path, old, added, removed) in rows {
+        ours.entry(sha).or_default().insert((path, old, added, removed));
+    }
+    for (sha, files) in &expected {
+        let mine = ours.remove(sha).unwrap_or_default();
+        assert_eq!(&mine, files, "commit {sha}");
+    }
+    assert!(ours.is_empty(), "commits git does not list: {ours:?}");
+}
+
+#[tokio::test]
+async fn commits_carry_mailmapped_authors_merges_and_bulk_flags() {
+    let repo = history();
+    let (_data, db, project) = setup(&repo).await;
+    index(&db, &project).await;
+    let rows: Vec<(String, String, bool, bool, i64)> = sqlx::query_as(
+        "SELECT author_email, message, is_merge, is_bulk, files_changed FROM git_commits ORDER BY committed_at, id",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    let by_message = |m: &str| rows.iter().find(|r| r.1.trim() == m).unwrap().clone();
+    assert_eq!(by_message("db: pool size").0, "ann@x.org", "mailmap applied");
+    assert!(by_message("format everything").3, "62 files is a bulk commit");
+    let merge = by_message("merge feature");
+    assert!(merge.2 && merge.4 == 0);
+    assert!(!rows.iter().any(|r| r.0 == "ann.old@x.org"));
+}
+
+#[tokio::test]
+async fn cochange_counts_follow_renames_and_skip_bulk_and_merges() {
+    let repo = history();
+    let (_data, db, project) = setup(&repo).await;
+    index(&db, &project).await;
+
+    let related = queries::cochange(&db, project.id, "src/auth.rs", 10)
+        .await
+        .unwrap();
+    let test = related
+        .iter()
+        .find(|s| s.file == "tests/auth_test.rs")
+        .expect("auth test co-changes");
+    // Shared in days 1, 2, 7; the bulk commit (day 6) and the merge do not count.
+    assert_eq!(test.shared_commits, 3);
+    assert_eq!(test.commits_of_query, 5);
+    assert!((test.confidence - 0.6).abs() < 1e-12);
+    assert!((test.jaccard - 0.6).abs() < 1e-12);
+    assert!(
+        test.evidence
+            .starts_with("changed together in 3 of 5 commits touching src/auth.rs, last ")
+    );
+
+    // storage.rs was db.rs: day 0 (as db.rs) and day 5 are shared with auth.rs.
+    let storage = related
+        .iter()
+        .find(|s| s.file == "src/storage.rs")
+        .expect("renamed file keeps history");
+    assert_eq!(storage.shared_commits, 2);
+    assert!((storage.confidence - 0.4).abs() < 1e-12);
+    let back = queries::cochange(&db, project.id, "src/storage.rs", 10)
+        .await
+        .unwrap();
+    let auth = back.iter().find(|s| s.file == "src/auth.rs").unwrap();
+    assert_eq!(auth.commits_of_query, 4);
+    assert!((auth.confidence - 0.5).abs() < 1e-12);
+    assert!(
+        !related.iter().any(|s| s.file.starts_with("gen/")),
+        "bulk commit files never pair"
+    );
+    // Best first: the test file (0.6) before storage (0.4).
+    assert_eq!(related[0].file, "tests/auth_test.rs");
+}
+
+#[tokio::test]
+async fn experts_of_a_renamed_file_and_a_directory() {
+    let repo = history();
+    let (_data, db, project) = setup(&repo).await;
+    index(&db, &project).await;
+    let experts = queries::experts(&db, project.id, "src/storage.rs", false, 10)
+        .await
+        .unwrap();
+    let names: Vec<&str> = experts.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, vec!["Ann Smith", "Bob Jones"]);
+    let ann = &experts[0];
+    assert_eq!(
+        ann.commits, 3,
+        "days 0 and 3 as db.rs (one under the old address), day 5"
+    );
+    assert!((ann.commit_part - 0.75).abs() < 1e-12);
+    let total: f64 = experts.iter().map(|e| e.score).sum();
+    assert!((total - 100.0).abs() < 1e-9);
+    let expected = 100.0 * (0.4 * ann.commit_part + 0.3 * ann.lines_part + 0.3 * ann.recency_part);
+    assert!((ann.score - expected).abs() < 1e-9);
+
+    let dir = queries::experts(&db, project.id, "src", false, 10).await.unwrap();
+    assert!(!dir.is_empty());
+    assert!(
+        dir.iter().all(|e| e.name != "Carol Fmt"),
+        "the bulk formatter is no expert"
+    );
+}
+
+#[tokio::test]
+async fn reindex_reads_only_new_commits_and_handles_rewritten_history() {
+    let repo = history();
+    let (_data, db, project) = setup(&repo).await;
+    let first = index(&db, &project).await;
+    let again = index(&db, &project).await;
+    assert_eq!(again.new_commits, 0);
+    assert_eq!(again.total_commits, first.total_commits);
+
+    repo.write("src/auth.rs", "changed\n");
+    repo.commit(ANN, 9, "one");
+    repo.write("src/auth.rs", "changed again\n");
+    repo.commit(ANN, 10, "two");
+    let incremental = index(&db, &project).await;
+    assert_eq!(incremental.new_commits, 2);
+    assert_eq!(incremental.total_commits, first.total_commits + 2);
+    assert!(!incremental.rewritten);
+
+    // Rewrite: drop the two commits and add a different one.
+    repo.git(&["reset", "-q", "--hard", "HEAD~2"]);
+    repo.write("README.md", "rewritten\n");
+    repo.commit(BOB, 11, "instead");
+    let rewritten = index(&db, &project).await;
+    assert!(rewritten.rewritten);
+    assert_eq!(rewritten.removed_commits, 2);
+    assert_eq!(rewritten.new_commits, 1);
+    assert_eq!(rewritten.total_commits, first.total_commits + 1);
+    let log = queries::log(&db, project.id, None, 3).await.unwrap();
+    assert_eq!(log[0].summary, "instead");
+    assert!(log.iter().all(|e| e.summary != "two"));
+}
+
+#[tokio::test]
+async fn file_log_follows_renames() {
+    let repo = history();
+    let (_data, db, project) = setup(&repo).await;
+    index(&db, &project).await;
+    let log = queries::log(&db, project.id, Some("src/storage.rs"), 50)
+        .await
+        .unwrap();
+    let summaries: Vec<&str> = log.iter().map(|e| e.summary.as_str()).collect();
+    assert_eq!(
+        summaries,
+        vec![
+            "storage: sessions",
+            "rename db to storage",
+            "db: pool size",
+            "initial import"
+        ]
+    );
+    assert_eq!(log[1].status.as_deref(), Some("R"));
+    assert_eq!(log[3].path.as_deref(), Some("src/db.rs"));
+}
+
+#[tokio::test]
+async fn blame_matches_git_and_its_cache_follows_the_file() {
+    let repo = history();
+    let (_data, db, project) = setup(&repo).await;
+    let ours = blame::blame(&db, &project, "src/storage.rs").await.unwrap();
+    let reference =
+        blame::parse_porcelain(&repo.git(&["blame", "--porcelain", "--", "src/storage.rs"])).unwrap();
+    assert_eq!(ours, reference);
+    assert_eq!(ours.len(), 9);
+    // Lines 0-4 came from the initial import under the old name.
+    assert_eq!(ours[0].original_path, "src/db.rs");
+    assert_eq!(ours[0].author_email, "ann@x.org");
+
+    // Cached: same answer without git; an edit invalidates it.
+    assert_eq!(blame::blame(&db, &project, "src/storage.rs").await.unwrap(), ours);
+    repo.write("src/storage.rs", &format!("new first line\n{}", lines("db", 9)));
+    let edited = blame::blame(&db, &project, "src/storage.rs").await.unwrap();
+    assert_eq!(edited.len(), 10);
+    assert_eq!(edited[0].commit, "0".repeat(40), "uncommitted line");
+    let missing = blame::blame(&db, &project, "nope.rs").await;
+    assert!(missing.is_err());
+}
+
+#[tokio::test]
+async fn a_plain_directory_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let db = Db::open(&data.path().join("mira.db")).await.unwrap();
+    let project = projects::add(&db, dir.path(), None).await.unwrap();
+    let err = index_project(&db, &project, &git_config(), Arc::new(|_, _| {}))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not in a git repository"), "{err}");
+}

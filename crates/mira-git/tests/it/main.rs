@@ -1,0 +1,4 @@
+//! mira-git against real repositories built by the tests with the `git` CLI.
+
+mod fixture;
+mod indexing;

@@ -1,0 +1,97 @@
+-- Git intelligence: commits with per-file changes, the index state per project,
+-- co-change patterns, blame cache and expertise. Owned by mira-git.
+
+CREATE TABLE git_commits (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    sha TEXT NOT NULL,
+    parents TEXT NOT NULL,            -- space-separated shas, first parent first
+    author_name TEXT NOT NULL,        -- .mailmap applied
+    author_email TEXT NOT NULL,
+    committer_name TEXT NOT NULL,
+    committer_email TEXT NOT NULL,
+    authored_at INTEGER NOT NULL,     -- seconds since the epoch
+    committed_at INTEGER NOT NULL,
+    message TEXT NOT NULL,
+    files_changed INTEGER NOT NULL,
+    lines_added INTEGER NOT NULL,
+    lines_removed INTEGER NOT NULL,
+    is_merge INTEGER NOT NULL CHECK (is_merge IN (0, 1)),
+    is_bulk INTEGER NOT NULL CHECK (is_bulk IN (0, 1)),  -- too many files: kept out of coupling
+    UNIQUE (project_id, sha)
+);
+CREATE INDEX git_commits_by_time ON git_commits (project_id, committed_at);
+
+CREATE TABLE git_file_changes (
+    commit_id INTEGER NOT NULL REFERENCES git_commits(id) ON DELETE CASCADE,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    old_path TEXT,
+    status TEXT NOT NULL CHECK (status IN ('A', 'M', 'D', 'R', 'C')),
+    lines_added INTEGER,              -- NULL for binary files
+    lines_removed INTEGER,
+    PRIMARY KEY (commit_id, path)
+);
+CREATE INDEX git_file_changes_by_path ON git_file_changes (project_id, path);
+
+CREATE TABLE git_index_state (
+    project_id INTEGER PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+    head_sha TEXT NOT NULL,
+    indexed_at INTEGER NOT NULL
+);
+
+CREATE TABLE file_cochange_patterns (
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    file_a TEXT NOT NULL,
+    file_b TEXT NOT NULL,             -- file_a < file_b
+    shared_commits INTEGER NOT NULL,
+    commits_a INTEGER NOT NULL,
+    commits_b INTEGER NOT NULL,
+    confidence_a_to_b REAL NOT NULL,  -- P(b changes | a changes)
+    confidence_b_to_a REAL NOT NULL,
+    jaccard REAL NOT NULL,
+    last_cochange_at INTEGER NOT NULL,
+    score REAL NOT NULL,              -- recency-weighted shared commits
+    PRIMARY KEY (project_id, file_a, file_b)
+);
+CREATE INDEX file_cochange_by_b ON file_cochange_patterns (project_id, file_b);
+
+CREATE TABLE author_expertise (
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    scope TEXT NOT NULL,              -- a file path, a directory path ending in '/', or '' for the project
+    author_email TEXT NOT NULL,
+    author_name TEXT NOT NULL,
+    commits INTEGER NOT NULL,
+    lines_changed INTEGER NOT NULL,
+    last_commit_at INTEGER NOT NULL,
+    commit_part REAL NOT NULL,        -- share of commits in scope, 0-1
+    lines_part REAL NOT NULL,         -- share of lines changed in scope, 0-1
+    recency_part REAL NOT NULL,       -- share of recency-decayed activity in scope, 0-1
+    score REAL NOT NULL,              -- 0.4 commits + 0.3 lines + 0.3 recency, 0-100
+    is_bot INTEGER NOT NULL CHECK (is_bot IN (0, 1)),
+    PRIMARY KEY (project_id, scope, author_email)
+);
+
+-- Blame, cached per file: valid while the file's content hash and HEAD are unchanged.
+CREATE TABLE blame_files (
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    content_hash TEXT NOT NULL,       -- SHA-256 of the file as blamed
+    head_sha TEXT NOT NULL,
+    blamed_at INTEGER NOT NULL,
+    PRIMARY KEY (project_id, path)
+);
+
+CREATE TABLE blame_annotations (
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    line INTEGER NOT NULL,            -- 1-based line in the file now
+    commit_sha TEXT NOT NULL,         -- all zeros for lines not committed yet
+    original_line INTEGER NOT NULL,   -- line number in that commit
+    original_path TEXT NOT NULL,      -- path in that commit (differs after a rename)
+    author_name TEXT NOT NULL,
+    author_email TEXT NOT NULL,
+    authored_at INTEGER NOT NULL,
+    summary TEXT NOT NULL,
+    PRIMARY KEY (project_id, path, line)
+);

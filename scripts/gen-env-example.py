@@ -1,0 +1,26 @@
+#!/usr/bin/env python3
+"""Regenerates .env.example from crates/mira-core/src/config/spec.rs (the one list of
+settings). A test in mira-core fails when the two disagree; run this to fix it."""
+import pathlib
+import re
+
+root = pathlib.Path(__file__).resolve().parent.parent
+src = (root / "crates/mira-core/src/config/spec.rs").read_text()
+body = src[src.index("pub const SETTINGS"):]
+out = [
+    "# Every setting Mira reads, with its default. Copy to .env (or set in the environment,",
+    "# or in mira.toml as KEY = value) and change what you need. An empty value means the",
+    "# default described in the comment. Environment beats .env beats mira.toml beats default.",
+]
+token = re.compile(
+    r'//\s*(\w[^\n]*)\n|s\(\s*"(\w+)",\s*"([^"]*)",\s*"((?:[^"\\]|\\.)*)",\s*"((?:[^"\\]|\\.)*)",?\s*\)',
+    re.S,
+)
+for m in token.finditer(body):
+    if m.group(1):
+        out += ["", "# --- " + m.group(1).strip() + " ---"]
+    else:
+        key, default, accepts, help_text = m.group(2, 3, 4, 5)
+        out.append("# " + help_text.replace('\\"', '"') + " Accepts: " + accepts.replace('\\"', '"') + ".")
+        out.append(f"{key}={default}")
+(root / ".env.example").write_text("\n".join(out).strip() + "\n")
