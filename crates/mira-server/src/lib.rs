@@ -70,6 +70,7 @@ impl Server {
             metrics: Arc::default(),
             events: events::Events::default(),
             shutdown: CancellationToken::new(),
+            indexing: Arc::default(),
         };
         Ok(Self { state, _lock: lock })
     }

@@ -23,6 +23,8 @@ pub struct AppState {
     /// Cancelled when the server begins shutting down; long-lived tasks (WebSockets)
     /// watch it to close cleanly.
     pub shutdown: CancellationToken,
+    /// Projects whose git history is being indexed now, so two runs never overlap.
+    pub indexing: Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
 }
 
 impl FromRef<AppState> for Auth {

@@ -29,9 +29,20 @@ enum Command {
     /// Register, list and remove projects.
     #[command(subcommand)]
     Projects(commands::projects::Command),
+    /// Index a project's git history (registers the directory if needed).
+    Index(commands::git::IndexArgs),
+    /// Commits of the project, or of one file following renames.
+    Log(commands::git::LogArgs),
+    /// Files that usually change together with FILE, with the evidence.
+    Cochange(commands::git::FileArgs),
+    /// Who last changed each line of FILE (identical to `git blame`).
+    Blame(commands::git::FileArgs),
+    /// Who knows a file or directory best: 40% commits, 30% lines, 30% recency.
+    Experts(commands::git::ExpertsArgs),
 }
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     let config = match mira_core::config::load() {
         Ok(config) => config,
@@ -54,6 +65,11 @@ fn main() -> ExitCode {
             Command::Token(args) => commands::token::run(config, args),
             Command::Doctor(args) => commands::doctor::run(config, args).await,
             Command::Projects(cmd) => commands::projects::run(config, cmd).await,
+            Command::Index(args) => commands::git::index(config, args).await,
+            Command::Log(args) => commands::git::log(config, args).await,
+            Command::Cochange(args) => commands::git::cochange(config, args).await,
+            Command::Blame(args) => commands::git::blame(config, args).await,
+            Command::Experts(args) => commands::git::experts(config, args).await,
         }
     });
     match result {
@@ -62,5 +78,15 @@ fn main() -> ExitCode {
             eprintln!("mira: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so `mira log | head` would panic on a closed pipe; a command-line
+/// tool should just stop, as `git log | head` does.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

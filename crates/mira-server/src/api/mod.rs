@@ -1,10 +1,11 @@
 //! The JSON API under `/api`, one module per domain. Every route here requires a token.
 
 pub mod files;
+pub mod git;
 pub mod projects;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::state::AppState;
 
@@ -14,4 +15,9 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}", get(projects::get).delete(projects::remove))
         .route("/projects/{id}/tree", get(files::tree))
         .route("/projects/{id}/file", get(files::file))
+        .route("/projects/{id}/git/index", post(git::index))
+        .route("/projects/{id}/git/log", get(git::log))
+        .route("/projects/{id}/git/cochange", get(git::cochange))
+        .route("/projects/{id}/git/experts", get(git::experts))
+        .route("/projects/{id}/git/blame", get(git::blame))
 }

@@ -1,6 +1,8 @@
 pub mod doctor;
+pub mod git;
 pub mod projects;
 pub mod serve;
+pub mod target;
 pub mod token;
 
 /// Logs go to stderr, so stdout carries only what a command prints for the user.

@@ -1,0 +1,248 @@
+//! Git intelligence commands: index, log, cochange, blame, experts.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use mira_core::Config;
+use mira_git::queries;
+use mira_store::Db;
+use mira_store::projects::{self, Project};
+use serde_json::json;
+
+use super::target;
+
+#[derive(clap::Args)]
+pub struct IndexArgs {
+    /// The project directory (registered if it is not yet); default: the current directory.
+    path: Option<std::path::PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct ProjectArg {
+    /// Project id or path; default: the registered project containing the current directory.
+    #[arg(long, global = true)]
+    project: Option<String>,
+}
+
+#[derive(clap::Args)]
+pub struct LogArgs {
+    /// Only commits touching this file (following renames).
+    file: Option<String>,
+    #[arg(long, short = 'n', default_value_t = 20)]
+    limit: usize,
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    target: ProjectArg,
+}
+
+#[derive(clap::Args)]
+pub struct FileArgs {
+    file: String,
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    target: ProjectArg,
+}
+
+#[derive(clap::Args)]
+pub struct ExpertsArgs {
+    /// A file or directory; default: the whole project.
+    path: Option<String>,
+    /// Show bots (dependabot, renovate, ...) too.
+    #[arg(long)]
+    bots: bool,
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    target: ProjectArg,
+}
+
+async fn open_db(config: &Config) -> anyhow::Result<Db> {
+    Ok(Db::open(&mira_server::db_path(config)).await?)
+}
+
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn date(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+pub async fn index(config: Config, args: IndexArgs) -> anyhow::Result<ExitCode> {
+    let db = open_db(&config).await?;
+    let path = match args.path {
+        Some(p) => p,
+        None => std::env::current_dir()?,
+    };
+    let root = projects::canonical_root(&path)?;
+    let project = match projects::find(&db, &root.to_string_lossy()).await {
+        Ok(p) => p,
+        Err(_) => projects::add(&db, &root, None).await?,
+    };
+    let bar = if args.json {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(0)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} commits ({per_sec}, {eta} left)")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message("Reading git history");
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let progress_bar = bar.clone();
+    let progress = Arc::new(move |done: u64, total: u64| {
+        progress_bar.set_length(total);
+        progress_bar.set_position(done);
+    });
+    let summary = mira_git::index::index_project(&db, &project, &config.git, progress).await;
+    bar.finish_and_clear();
+    let summary = summary?;
+    if args.json {
+        print_json(&json!({ "project": project, "git": summary }))?;
+    } else {
+        println!(
+            "Indexed {} ({}): {} new commit(s), {} removed{}, {} in all; {} co-change pair(s); {} ms",
+            project.name,
+            project.root.display(),
+            summary.new_commits,
+            summary.removed_commits,
+            if summary.rewritten {
+                " (history was rewritten)"
+            } else {
+                ""
+            },
+            summary.total_commits,
+            summary.cochange_pairs,
+            summary.elapsed_ms
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn scope(config: &Config, target: &ProjectArg) -> anyhow::Result<(Db, Project)> {
+    let db = open_db(config).await?;
+    let project = target::project(&db, target.project.as_deref()).await?;
+    Ok((db, project))
+}
+
+pub async fn log(config: Config, args: LogArgs) -> anyhow::Result<ExitCode> {
+    let (db, project) = scope(&config, &args.target).await?;
+    let file = args
+        .file
+        .as_deref()
+        .map(|f| target::relative_path(&project, f))
+        .transpose()?;
+    let entries = queries::log(&db, project.id, file.as_deref(), args.limit).await?;
+    if args.json {
+        print_json(&json!({ "commits": entries }))?;
+    } else if entries.is_empty() {
+        println!("No commits indexed: run `mira index` first.");
+    } else {
+        for e in entries {
+            let stat = match (e.status.as_deref(), e.lines_added, e.lines_removed) {
+                (Some(s), Some(a), Some(r)) => format!(" [{s} +{a} -{r}]"),
+                (Some(s), _, _) => format!(" [{s} binary]"),
+                _ => String::new(),
+            };
+            println!(
+                "{} {} {:<20} {}{stat}",
+                &e.sha[..10],
+                date(e.authored_at),
+                e.author_name,
+                e.summary
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn cochange(config: Config, args: FileArgs) -> anyhow::Result<ExitCode> {
+    let (db, project) = scope(&config, &args.target).await?;
+    let file = target::relative_path(&project, &args.file)?;
+    let suggestions = queries::cochange(&db, project.id, &file, args.limit).await?;
+    if args.json {
+        print_json(&json!({ "file": file, "suggestions": suggestions }))?;
+    } else if suggestions.is_empty() {
+        println!(
+            "No files change together with {file} often enough (or history is not indexed: run `mira index`)."
+        );
+    } else {
+        for s in suggestions {
+            println!("{:>5.0}%  {:<40} {}", s.confidence * 100.0, s.file, s.evidence);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn blame(config: Config, args: FileArgs) -> anyhow::Result<ExitCode> {
+    let (db, project) = scope(&config, &args.target).await?;
+    let file = target::relative_path(&project, &args.file)?;
+    let lines = mira_git::blame::blame(&db, &project, &file).await?;
+    if args.json {
+        print_json(&json!({ "file": file, "lines": lines }))?;
+    } else {
+        let content = std::fs::read_to_string(project.root.join(&file)).unwrap_or_default();
+        let text: Vec<&str> = content.lines().collect();
+        for l in lines {
+            let line = text.get(l.line as usize - 1).copied().unwrap_or("");
+            println!(
+                "{} {:<16.16} {} {:>5}) {line}",
+                &l.commit[..8],
+                l.author_name,
+                date(l.authored_at),
+                l.line
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn experts(config: Config, args: ExpertsArgs) -> anyhow::Result<ExitCode> {
+    let (db, project) = scope(&config, &args.target).await?;
+    let path = match &args.path {
+        Some(p) => target::relative_path(&project, p)?,
+        None => String::new(),
+    };
+    let experts = queries::experts(&db, project.id, &path, args.bots, args.limit).await?;
+    if args.json {
+        print_json(&json!({ "path": path, "experts": experts }))?;
+    } else if experts.is_empty() {
+        println!(
+            "No history for {} (run `mira index`).",
+            if path.is_empty() { "the project" } else { &path }
+        );
+    } else {
+        println!(
+            "{:>6}  {:<28} {:>8} {:>8} {:>8}  LAST",
+            "SCORE", "NAME", "COMMITS", "LINES", "RECENCY"
+        );
+        for e in experts {
+            println!(
+                "{:>5.1}%  {:<28} {:>7.0}% {:>7.0}% {:>7.0}%  {}{}",
+                e.score,
+                format!("{} <{}>", e.name, e.email),
+                e.commit_part * 100.0,
+                e.lines_part * 100.0,
+                e.recency_part * 100.0,
+                date(e.last_commit_at),
+                if e.is_bot { " (bot)" } else { "" }
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
