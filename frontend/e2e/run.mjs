@@ -1,0 +1,152 @@
+// Browser test: the real `mira serve` on a fixture project, driven by Debian's Chromium
+// through playwright-core. Opens the token URL, sees the tree, opens a file in Monaco,
+// and saves a screenshot. Prints "N passed, N failed" as its last line.
+
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const frontend = resolve(here, "..");
+const targetDir = process.env.CARGO_TARGET_DIR ?? resolve(frontend, "../target");
+const bin = process.env.MIRA_BIN ?? join(targetDir, "debug/mira");
+const outDir = resolve(process.env.E2E_OUT_DIR ?? join(frontend, "test-results"));
+const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+function fixture(root) {
+  const project = join(root, "project");
+  mkdirSync(join(project, "src/lib"), { recursive: true });
+  writeFileSync(join(project, "README.md"), "# Fixture project\n\nUsed by the browser test.\n");
+  writeFileSync(
+    join(project, "src/main.rs"),
+    "//! Entry point of the fixture.\n\nfn fixture_marker() {}\n\nfn main() {\n    fixture_marker();\n    println!(\"hello\");\n}\n",
+  );
+  writeFileSync(join(project, "src/lib/util.py"), "def util():\n    return 42\n");
+  return project;
+}
+
+function startServer(project, data) {
+  const child = spawn(bin, ["serve", "--project", project], {
+    cwd: project,
+    env: {
+      PATH: process.env.PATH,
+      HOME: data,
+      MIRA_DATA_DIR: join(data, "mira"),
+      MIRA_PORT: "0",
+      MIRA_HOST: "127.0.0.1",
+      MIRA_UI_DIR: join(frontend, "dist"),
+      MIRA_LOG: "warn",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  const url = new Promise((resolveUrl, reject) => {
+    let stdout = "";
+    const timer = setTimeout(() => reject(new Error(`server printed no URL within 60 s; stderr:\n${stderr}`)), 60_000);
+    child.stdout.on("data", (d) => {
+      stdout += d;
+      const match = stdout.match(/http:\/\/127\.0\.0\.1:\d+\/#token=\S+/);
+      if (match) {
+        clearTimeout(timer);
+        resolveUrl(match[0]);
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`server exited with ${code}; stderr:\n${stderr}`)));
+  });
+  return { child, url, stderr: () => stderr };
+}
+
+async function stop(child) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.on("exit", r));
+  child.kill("SIGTERM");
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+  if (child.exitCode === null) child.kill("SIGKILL");
+}
+
+async function main() {
+  const root = mkdtempSync(join(tmpdir(), "mira-e2e-"));
+  const project = fixture(root);
+  const server = startServer(project, root);
+  let browser;
+  try {
+    const url = await server.url;
+    const origin = new URL(url).origin;
+    // A fresh profile for every run: nothing from an earlier run or the user's browser.
+    browser = await chromium.launchPersistentContext(join(root, "chromium-profile"), {
+      executablePath: chromiumPath,
+      viewport: { width: 1400, height: 860 },
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    });
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    const foreign = [];
+    page.on("request", (request) => {
+      const u = new URL(request.url());
+      if (!["127.0.0.1", "localhost"].includes(u.hostname) && u.protocol !== "data:" && u.protocol !== "blob:") {
+        foreign.push(request.url());
+      }
+    });
+    const consoleErrors = [];
+    page.on("pageerror", (e) => consoleErrors.push(String(e)));
+
+    await page.goto(url);
+    await page.locator('[data-testid="connection-state"][data-state="open"]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid="tree-entry"][data-path="README.md"]').waitFor();
+    await page.locator('[data-testid="tree-entry"][data-path="src"]').click();
+    await page.locator('[data-testid="tree-entry"][data-path="src/main.rs"]').click();
+    await page.locator('[data-testid="editor"] .view-lines').filter({ hasText: "fixture_marker" }).waitFor({ timeout: 30_000 });
+    const editorPath = await page.locator('[data-testid="editor-path"]').textContent();
+    if (editorPath !== "src/main.rs") throw new Error(`editor shows ${editorPath}`);
+
+    const fragment = new URL(page.url()).hash;
+    if (fragment.includes("token")) throw new Error(`the token is still in the address bar: ${fragment}`);
+    if (!page.url().startsWith(origin)) throw new Error(`left the origin: ${page.url()}`);
+
+    // The activity panel shows server events: registering a project publishes one.
+    const token = new URL(url).hash.replace("#token=", "");
+    const other = join(root, "other");
+    mkdirSync(other);
+    const created = await fetch(`${origin}/api/projects`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ path: other, name: "other" }),
+    });
+    if (created.status !== 201) throw new Error(`registering a project answered ${created.status}`);
+    await page.locator('[data-testid="activity-item"][data-kind="project.added"]').waitFor({ timeout: 10_000 });
+
+    if (foreign.length) throw new Error(`requests left this machine: ${foreign.join(", ")}`);
+    if (consoleErrors.length) throw new Error(`page errors: ${consoleErrors.join("; ")}`);
+
+    mkdirSync(outDir, { recursive: true });
+    const shot = join(outDir, "ui-shell.png");
+    await page.screenshot({ path: shot });
+    console.log(`screenshot: ${shot}`);
+    console.log("ok - token URL opens the UI, tree shows, file opens in Monaco, activity arrives");
+    console.log("1 passed, 0 failed");
+  } catch (error) {
+    console.error(`not ok - ${error instanceof Error ? error.stack : error}`);
+    console.error(`server stderr:\n${server.stderr()}`);
+    console.log("0 passed, 1 failed");
+    process.exitCode = 1;
+  } finally {
+    await browser?.close();
+    await stop(server.child);
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,123 @@
+import { useEffect, useMemo } from "react";
+import { Group, Panel, Separator } from "react-resizable-panels";
+
+import { ActivityPanel } from "./components/ActivityPanel";
+import { ChatPanel } from "./components/ChatPanel";
+import { Editor } from "./components/Editor";
+import { FileBrowser } from "./components/FileBrowser";
+import { NoToken } from "./components/NoToken";
+import { StatusBar } from "./components/StatusBar";
+import { Api, ApiError } from "./lib/api";
+import { WsClient, wsUrlFor } from "./lib/wsClient";
+import { useActivityStore } from "./stores/useActivityStore";
+import { useAuthStore } from "./stores/useAuthStore";
+import { useConnectionStore } from "./stores/useConnectionStore";
+import { useProjectStore } from "./stores/useProjectStore";
+
+function handleError(e: unknown) {
+  if (e instanceof ApiError && e.status === 401) {
+    useAuthStore.getState().reject(e.message, window.sessionStorage);
+    return;
+  }
+  useProjectStore.setState({ error: e instanceof Error ? e.message : String(e) });
+}
+
+function Workspace({ token }: { token: string }) {
+  const api = useMemo(() => new Api(token), [token]);
+  const projects = useProjectStore((s) => s.projects);
+  const selectedId = useProjectStore((s) => s.selectedId);
+  const error = useProjectStore((s) => s.error);
+
+  useEffect(() => {
+    useProjectStore.getState().load(api).catch(handleError);
+  }, [api]);
+
+  useEffect(() => {
+    const client = new WsClient(wsUrlFor(window.location), token, {
+      onState: (state, detail) => useConnectionStore.getState().set(state, detail),
+      onFrame: (frame) => {
+        if (frame.type === "event" && frame.event === "activity") {
+          useActivityStore.getState().activity(frame.data);
+          if (frame.data.kind.startsWith("project.")) useProjectStore.getState().load(api).catch(handleError);
+        } else if (frame.type === "event" && frame.event === "progress") {
+          useActivityStore.getState().progress(frame.data);
+        }
+      },
+      onProtocolError: (message) => console.warn(`ignored a malformed server frame: ${message}`),
+    });
+    client.start();
+    return () => client.stop();
+  }, [api, token]);
+
+  return (
+    <div className="app">
+      <header className="top-bar">
+        <strong>Mira</strong>
+        {projects.length > 1 ? (
+          <select
+            aria-label="Project"
+            value={selectedId ?? ""}
+            onChange={(e) => useProjectStore.getState().select(api, Number(e.target.value)).catch(handleError)}
+          >
+            {projects.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+        ) : (
+          <span className="muted">{projects[0]?.name ?? "no project"}</span>
+        )}
+        <span className="muted root">{projects.find((p) => p.id === selectedId)?.root}</span>
+      </header>
+      <Group orientation="horizontal" className="main">
+        <Panel defaultSize="22" minSize="10">
+          <section className="panel">
+            <h2>Files</h2>
+            <FileBrowser api={api} onError={handleError} />
+          </section>
+        </Panel>
+        <Separator className="separator" />
+        <Panel defaultSize="50" minSize="20">
+          <section className="panel">
+            <Editor />
+          </section>
+        </Panel>
+        <Separator className="separator" />
+        <Panel defaultSize="28" minSize="12">
+          <Group orientation="vertical">
+            <Panel defaultSize="60" minSize="15">
+              <section className="panel">
+                <h2>Chat</h2>
+                <ChatPanel />
+              </section>
+            </Panel>
+            <Separator className="separator separator-h" />
+            <Panel defaultSize="40" minSize="15">
+              <section className="panel">
+                <h2>Activity</h2>
+                <ActivityPanel />
+              </section>
+            </Panel>
+          </Group>
+        </Panel>
+      </Group>
+      <StatusBar error={error} />
+    </div>
+  );
+}
+
+export function App() {
+  const { token, status, message } = useAuthStore();
+
+  useEffect(() => {
+    const rest = useAuthStore.getState().init(window.location.hash, window.sessionStorage);
+    if (window.location.hash !== rest) {
+      window.history.replaceState(null, "", window.location.pathname + window.location.search + rest);
+    }
+  }, []);
+
+  if (status === "unknown") return null;
+  if (!token) return <NoToken message={status === "rejected" ? message : null} />;
+  return <Workspace token={token} />;
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+
+import { Api, ApiError, errorFromResponse } from "./api";
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+}
+
+describe("Api", () => {
+  it("sends the bearer token and encodes paths", async () => {
+    const calls: { url: string; auth: string | null }[] = [];
+    const api = new Api("tok", async (url, init) => {
+      calls.push({ url, auth: new Headers(init?.headers).get("authorization") });
+      return json(200, { path: "src/a b.rs", size: 1, modified: null, language: "rust", binary: false, too_large: false, content: "x" });
+    });
+    const file = await api.file(3, "src/a b.rs");
+    expect(file.language).toBe("rust");
+    expect(calls).toEqual([{ url: "/api/projects/3/file?path=src%2Fa%20b.rs", auth: "Bearer tok" }]);
+  });
+
+  it("turns error bodies into ApiError with the server's code and message", async () => {
+    const api = new Api("bad", async () => json(401, { error: { code: "unauthorized", message: "access token has expired" } }));
+    const error = await api.projects().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).status).toBe(401);
+    expect((error as ApiError).code).toBe("unauthorized");
+    expect((error as ApiError).message).toBe("access token has expired");
+  });
+
+  it("keeps the status line when the body is not JSON", async () => {
+    const error = await errorFromResponse(new Response("oops", { status: 502, statusText: "Bad Gateway" }));
+    expect(error.code).toBe("http_error");
+    expect(error.message).toBe("502 Bad Gateway");
+  });
+});

@@ -1,0 +1,75 @@
+import { create } from "zustand";
+
+import { ApiError, type Api, type FileContent, type Project, type Tree } from "../lib/api";
+
+interface ProjectStore {
+  projects: Project[];
+  selectedId: number | null;
+  /** Listings by directory path ("" is the root), fetched on first expand. */
+  trees: Record<string, Tree>;
+  expanded: Record<string, boolean>;
+  openFile: FileContent | null;
+  error: string | null;
+  load(api: Api): Promise<void>;
+  select(api: Api, id: number): Promise<void>;
+  toggle(api: Api, dir: string): Promise<void>;
+  open(api: Api, path: string): Promise<void>;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Runs `work`; a 401 is rethrown for the auth layer, other errors land in `error`. */
+async function guarded(set: (s: Partial<ProjectStore>) => void, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) throw e;
+    set({ error: message(e) });
+  }
+}
+
+export const useProjectStore = create<ProjectStore>((set, get) => ({
+  projects: [],
+  selectedId: null,
+  trees: {},
+  expanded: {},
+  openFile: null,
+  error: null,
+  async load(api) {
+    await guarded(set, async () => {
+      const projects = await api.projects();
+      set({ projects, error: null });
+      const current = get().selectedId;
+      const keep = projects.some((p) => p.id === current);
+      if (!keep && projects.length > 0) await get().select(api, projects[0].id);
+    });
+  },
+  async select(api, id) {
+    set({ selectedId: id, trees: {}, expanded: {}, openFile: null, error: null });
+    await guarded(set, async () => {
+      const root = await api.tree(id, "");
+      if (get().selectedId === id) set({ trees: { "": root } });
+    });
+  },
+  async toggle(api, dir) {
+    const { selectedId, expanded, trees } = get();
+    if (selectedId === null) return;
+    const open = !expanded[dir];
+    set({ expanded: { ...expanded, [dir]: open } });
+    if (!open || trees[dir]) return;
+    await guarded(set, async () => {
+      const tree = await api.tree(selectedId, dir);
+      if (get().selectedId === selectedId) set({ trees: { ...get().trees, [dir]: tree } });
+    });
+  },
+  async open(api, path) {
+    const id = get().selectedId;
+    if (id === null) return;
+    await guarded(set, async () => {
+      const file = await api.file(id, path);
+      if (get().selectedId === id) set({ openFile: file, error: null });
+    });
+  },
+}));
