@@ -197,6 +197,40 @@ impl Repo {
         Ok(record)
     }
 
+    /// The unified diff (3 lines of context) a commit made to one file, against its first
+    /// parent; `None` for binary files or when the file is in neither tree.
+    pub fn file_diff(
+        &self,
+        sha: &str,
+        path: &str,
+        old_path: Option<&str>,
+    ) -> Result<Option<String>, GitError> {
+        let id = git!(gix::ObjectId::from_hex(sha.as_bytes()), "bad commit id")?;
+        let commit = git!(self.repo.find_commit(id), "cannot read commit")?;
+        let new_tree = git!(commit.tree(), "cannot read tree")?;
+        let old_tree = match commit.parent_ids().next() {
+            Some(parent) => git!(
+                git!(parent.object(), "cannot read parent")?.peel_to_tree(),
+                "parent tree"
+            )?,
+            None => self.repo.empty_tree(),
+        };
+        let read = |tree: &gix::Tree<'_>, p: &str| -> Result<Option<Vec<u8>>, GitError> {
+            match git!(tree.lookup_entry_by_path(p), "cannot look up path")? {
+                Some(entry) => Ok(Some(git!(entry.object(), "cannot read blob")?.detach().data)),
+                None => Ok(None),
+            }
+        };
+        let before = read(&old_tree, old_path.unwrap_or(path))?.unwrap_or_default();
+        let Some(after) = read(&new_tree, path)? else {
+            if before.is_empty() {
+                return Ok(None);
+            }
+            return Ok(unified(&before, &[], old_path.unwrap_or(path), path));
+        };
+        Ok(unified(&before, &after, old_path.unwrap_or(path), path))
+    }
+
     /// Resource caches for blob diffs, reused across commits.
     pub fn diff_cache(&self) -> Result<DiffCaches, GitError> {
         Ok(DiffCaches {
@@ -280,4 +314,20 @@ fn person(sig: &gix::actor::Signature) -> Person {
         name: sig.name.to_str_lossy().into_owned(),
         email: sig.email.to_str_lossy().into_owned(),
     }
+}
+
+/// A unified diff of two texts, or `None` if either is binary.
+fn unified(before: &[u8], after: &[u8], old_name: &str, new_name: &str) -> Option<String> {
+    if before.contains(&0) || after.contains(&0) {
+        return None;
+    }
+    let before = String::from_utf8_lossy(before);
+    let after = String::from_utf8_lossy(after);
+    let diff = similar::TextDiff::from_lines(before.as_ref(), after.as_ref());
+    Some(
+        diff.unified_diff()
+            .context_radius(3)
+            .header(&format!("a/{old_name}"), &format!("b/{new_name}"))
+            .to_string(),
+    )
 }

@@ -18,6 +18,7 @@
 pub mod blame;
 pub mod cochange;
 pub mod expertise;
+pub mod fixes;
 pub mod history;
 pub mod index;
 pub mod queries;

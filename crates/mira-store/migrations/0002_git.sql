@@ -95,3 +95,18 @@ CREATE TABLE blame_annotations (
     summary TEXT NOT NULL,
     PRIMARY KEY (project_id, path, line)
 );
+
+-- Past fixes for error patterns: which commits fixed an error like this one. Filled by
+-- `mira fixes` (ranked from commit messages and the files an error names) and, once
+-- build integration exists, from failing runs followed by passing ones.
+CREATE TABLE historical_fixes (
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    error_fingerprint TEXT NOT NULL,  -- SHA-256 prefix of the normalised error
+    error_pattern TEXT NOT NULL,      -- the normalised error text
+    commit_sha TEXT NOT NULL,
+    score REAL NOT NULL,
+    files TEXT NOT NULL,              -- JSON array of the files that link error and commit
+    source TEXT NOT NULL CHECK (source IN ('history', 'build')),
+    recorded_at INTEGER NOT NULL,
+    PRIMARY KEY (project_id, error_fingerprint, commit_sha)
+);

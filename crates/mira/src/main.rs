@@ -39,6 +39,8 @@ enum Command {
     Blame(commands::git::FileArgs),
     /// Who knows a file or directory best: 40% commits, 30% lines, 30% recency.
     Experts(commands::git::ExpertsArgs),
+    /// Past commits that fixed errors like this one, with the diff that fixed it.
+    Fixes(commands::git::FixesArgs),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
             Command::Cochange(args) => commands::git::cochange(config, args).await,
             Command::Blame(args) => commands::git::blame(config, args).await,
             Command::Experts(args) => commands::git::experts(config, args).await,
+            Command::Fixes(args) => commands::git::fixes(config, args).await,
         }
     });
     match result {

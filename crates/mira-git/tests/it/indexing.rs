@@ -326,3 +326,62 @@ async fn a_plain_directory_is_a_clear_error() {
         .unwrap_err();
     assert!(err.to_string().contains("not in a git repository"), "{err}");
 }
+
+#[tokio::test]
+async fn past_fixes_rank_the_commit_that_fixed_the_named_file_with_its_diff() {
+    let repo = history();
+    let (_data, db, project) = setup(&repo).await;
+    index(&db, &project).await;
+    let error =
+        "thread 'auth::tests::expiry' panicked at /ci/build/src/auth.rs:12:5:\n`expiry` was off by one";
+    let report = mira_git::fixes::find(&db, &project, error, 5).await.unwrap();
+    assert_eq!(report.fingerprint, mira_git::fixes::fingerprint(error));
+    let top = &report.fixes[0];
+    assert_eq!(top.summary, "fix: token expiry off by one");
+    assert_eq!(top.files, vec!["src/auth.rs"]);
+    let diff = top.diff.as_deref().expect("the fixing hunk");
+    assert!(
+        diff.contains("--- a/src/auth.rs") && diff.contains("-auth extra") && diff.contains("+auth 11"),
+        "{diff}"
+    );
+    // Commits that only touch the file without saying they fix anything rank lower.
+    assert!(report.fixes.iter().skip(1).all(|f| f.score <= top.score));
+
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM historical_fixes WHERE error_fingerprint = ?")
+        .bind(&report.fingerprint)
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored as usize, report.fixes.len());
+
+    // The same error from another machine (other path, line) finds the same fix.
+    let elsewhere = "thread 'auth::tests::expiry' panicked at src/auth.rs:40:9:\n`expiry` was off by one";
+    assert_eq!(mira_git::fixes::fingerprint(elsewhere), report.fingerprint);
+}
+
+#[tokio::test]
+async fn blame_agrees_with_git_on_this_repository() {
+    // This project's own history, as checked out.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap();
+    assert!(
+        root.join(".git").exists(),
+        "the tests run inside a git checkout of Mira"
+    );
+    let data = tempfile::tempdir().unwrap();
+    let db = Db::open(&data.path().join("mira.db")).await.unwrap();
+    let project = projects::add(&db, &root, None).await.unwrap();
+    for file in ["Cargo.toml", "crates/mira-store/src/db.rs"] {
+        let ours = blame::blame(&db, &project, file).await.unwrap();
+        let out = std::process::Command::new("git")
+            .current_dir(&root)
+            .args(["blame", "--porcelain", "--", file])
+            .output()
+            .unwrap();
+        let reference = blame::parse_porcelain(&String::from_utf8_lossy(&out.stdout)).unwrap();
+        assert_eq!(ours, reference, "{file}");
+        assert!(!ours.is_empty());
+    }
+}

@@ -165,3 +165,26 @@ pub async fn blame(
     let lines = mira_git::blame::blame(&state.db, &project, &path).await?;
     Ok(Json(json!({ "file": path, "lines": lines })))
 }
+
+#[derive(Debug, Deserialize)]
+pub struct FixesBody {
+    pub error: String,
+    pub limit: Option<usize>,
+}
+
+/// Past fixes for an error text.
+pub async fn fixes(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Json(body): Json<FixesBody>,
+) -> ApiResult<Json<Value>> {
+    let project = projects::get(&state.db, id).await?;
+    if body.error.trim().is_empty() {
+        return Err(ApiError::bad_request("give the error text in `error`"));
+    }
+    let report =
+        mira_git::fixes::find(&state.db, &project, &body.error, body.limit.unwrap_or(5).min(50)).await?;
+    Ok(Json(
+        serde_json::to_value(report).map_err(|e| ApiError::internal(e.to_string()))?,
+    ))
+}

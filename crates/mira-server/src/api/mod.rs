@@ -20,4 +20,5 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}/git/cochange", get(git::cochange))
         .route("/projects/{id}/git/experts", get(git::experts))
         .route("/projects/{id}/git/blame", get(git::blame))
+        .route("/projects/{id}/git/fixes", post(git::fixes))
 }

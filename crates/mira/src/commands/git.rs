@@ -246,3 +246,62 @@ pub async fn experts(config: Config, args: ExpertsArgs) -> anyhow::Result<ExitCo
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[derive(clap::Args)]
+pub struct FixesArgs {
+    /// The error text (quote it); `-` reads it from standard input.
+    error: String,
+    #[arg(long, default_value_t = 5)]
+    limit: usize,
+    /// Show the whole diff of each fix, not only its first lines.
+    #[arg(long)]
+    full: bool,
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    target: ProjectArg,
+}
+
+pub async fn fixes(config: Config, args: FixesArgs) -> anyhow::Result<ExitCode> {
+    let (db, project) = scope(&config, &args.target).await?;
+    let error = if args.error == "-" {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        args.error.clone()
+    };
+    let report = mira_git::fixes::find(&db, &project, &error, args.limit).await?;
+    if args.json {
+        print_json(&report)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("error pattern {}: {}", report.fingerprint, report.pattern);
+    if report.fixes.is_empty() {
+        println!("No past fix found (is the history indexed? run `mira index`).");
+    }
+    for fix in report.fixes {
+        println!();
+        println!(
+            "{} {} {} (score {:.1})",
+            &fix.commit[..10],
+            date(fix.committed_at),
+            fix.summary,
+            fix.score
+        );
+        println!("  by {}; {}", fix.author_name, fix.reasons.join("; "));
+        if let Some(diff) = fix.diff {
+            let lines: Vec<&str> = diff.lines().collect();
+            let shown = if args.full {
+                lines.len()
+            } else {
+                lines.len().min(20)
+            };
+            for line in &lines[..shown] {
+                println!("  {line}");
+            }
+            if shown < lines.len() {
+                println!("  ... ({} more lines; --full shows them)", lines.len() - shown);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -5,6 +5,7 @@
 mod auth;
 mod cli;
 mod files;
+mod git;
 mod harness;
 mod probes;
 mod rate_limit;
