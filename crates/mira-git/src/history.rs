@@ -125,6 +125,58 @@ impl Repo {
         }
     }
 
+    /// Reads many commits on all cores (each thread with its own handle on the
+    /// repository), calling `progress(done)` as they complete; results keep `shas`' order.
+    pub fn read_commits(
+        &self,
+        shas: &[String],
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<Vec<CommitRecord>, GitError> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(shas.len().max(1));
+        let shared = self.repo.clone().into_sync();
+        let done = std::sync::atomic::AtomicU64::new(0);
+        let mailmap = &self.mailmap;
+        let chunks: Vec<Result<Vec<(usize, CommitRecord)>, GitError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (shared, done) = (&shared, &done);
+                    let mailmap = mailmap.clone();
+                    scope.spawn(move || {
+                        let mut repo = shared.to_thread_local();
+                        repo.object_cache_size_if_unset(64 * 1024 * 1024);
+                        let worker = Repo { repo, mailmap };
+                        let mut cache = worker.diff_cache()?;
+                        let mut out = Vec::new();
+                        // Interleaved, so each thread gets old and new, big and small commits.
+                        for i in (t..shas.len()).step_by(threads) {
+                            out.push((i, worker.read_commit(&shas[i], &mut cache)?));
+                            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                            if n % 64 == 0 || n as usize == shas.len() {
+                                progress(n);
+                            }
+                        }
+                        Ok(out)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(GitError::Git("reader thread panicked".into())))
+                })
+                .collect()
+        });
+        let mut all = Vec::with_capacity(shas.len());
+        for chunk in chunks {
+            all.extend(chunk?);
+        }
+        all.sort_by_key(|(i, _)| *i);
+        Ok(all.into_iter().map(|(_, r)| r).collect())
+    }
+
     /// Whether the object exists (a rewritten history's old head may be gone after gc).
     pub fn has_commit(&self, sha: &str) -> bool {
         gix::ObjectId::from_hex(sha.as_bytes())

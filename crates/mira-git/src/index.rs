@@ -1,7 +1,7 @@
 //! Storing history in SQLite, incrementally: only commits not seen before are read, and
 //! a rewritten history (force push, rebase) drops the commits that are gone.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,6 +10,7 @@ use mira_core::config::GitConfig;
 use mira_store::Db;
 use mira_store::projects::Project;
 use serde::Serialize;
+use sqlx::{QueryBuilder, Sqlite};
 
 use crate::GitError;
 use crate::cochange::{self, CochangeOptions, CommitFiles};
@@ -27,6 +28,9 @@ pub struct IndexSummary {
     pub cochange_pairs: usize,
     pub elapsed_ms: u64,
 }
+
+/// Rows per multi-row INSERT: 15 columns x 400 rows stays under SQLite's 32766 variables.
+const BATCH_ROWS: usize = 400;
 
 /// What the blocking part found in the repository.
 struct Scan {
@@ -59,8 +63,11 @@ pub async fn index_project(
         .await
         .map_err(|e| GitError::Git(format!("history reader failed: {e}")))??;
     let new_commits = scan.records.len();
+    let scanned = started.elapsed();
     let removed = store(db, project.id, scan.head.as_deref(), &scan, config).await?;
+    let stored = started.elapsed();
     let cochange_pairs = recompute(db, project.id, config).await?;
+    tracing::debug!(?scanned, ?stored, total = ?started.elapsed(), "git index phases");
     let total_commits: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM git_commits WHERE project_id = ?")
         .bind(project.id)
         .fetch_one(db.pool())
@@ -117,16 +124,11 @@ fn scan(
         ),
     };
     let total = to_read.len() as u64;
-    let mut cache = repo.diff_cache()?;
-    let mut records = Vec::with_capacity(to_read.len());
-    for (i, sha) in to_read.iter().enumerate() {
-        let mut record = repo.read_commit(sha, &mut cache)?;
-        if !prefix.as_os_str().is_empty() {
-            keep_under(&mut record, &prefix);
-        }
-        records.push(record);
-        if i % 64 == 0 || i + 1 == to_read.len() {
-            progress(i as u64 + 1, total);
+    progress(0, total);
+    let mut records = repo.read_commits(&to_read, &|done| progress(done, total))?;
+    if !prefix.as_os_str().is_empty() {
+        for record in &mut records {
+            keep_under(record, &prefix);
         }
     }
     Ok(Scan {
@@ -184,55 +186,65 @@ async fn store(
             removed += 1;
         }
     }
-    for record in &scan.records {
-        let added: u64 = record.changes.iter().filter_map(|c| c.added).map(u64::from).sum();
-        let deleted: u64 = record
-            .changes
-            .iter()
-            .filter_map(|c| c.removed)
-            .map(u64::from)
-            .sum();
-        let inserted = sqlx::query(
+    // Multi-row statements: one round trip per batch instead of per row.
+    let mut ids: HashMap<&str, i64> = HashMap::new();
+    for batch in scan.records.chunks(BATCH_ROWS) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT OR IGNORE INTO git_commits (project_id, sha, parents, author_name, author_email, committer_name, \
-             committer_email, authored_at, committed_at, message, files_changed, lines_added, lines_removed, is_merge, is_bulk) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(project_id)
-        .bind(&record.sha)
-        .bind(record.parents.join(" "))
-        .bind(&record.author.name)
-        .bind(&record.author.email)
-        .bind(&record.committer.name)
-        .bind(&record.committer.email)
-        .bind(record.authored_at)
-        .bind(record.committed_at)
-        .bind(&record.message)
-        .bind(record.changes.len() as i64)
-        .bind(added as i64)
-        .bind(deleted as i64)
-        .bind(record.is_merge())
-        .bind(record.changes.len() > config.bulk_commit_files)
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
-            continue;
+             committer_email, authored_at, committed_at, message, files_changed, lines_added, lines_removed, is_merge, is_bulk) ",
+        );
+        insert.push_values(batch, |mut row, record| {
+            let added: u64 = record.changes.iter().filter_map(|c| c.added).map(u64::from).sum();
+            let deleted: u64 = record
+                .changes
+                .iter()
+                .filter_map(|c| c.removed)
+                .map(u64::from)
+                .sum();
+            row.push_bind(project_id)
+                .push_bind(&record.sha)
+                .push_bind(record.parents.join(" "))
+                .push_bind(&record.author.name)
+                .push_bind(&record.author.email)
+                .push_bind(&record.committer.name)
+                .push_bind(&record.committer.email)
+                .push_bind(record.authored_at)
+                .push_bind(record.committed_at)
+                .push_bind(&record.message)
+                .push_bind(record.changes.len() as i64)
+                .push_bind(added as i64)
+                .push_bind(deleted as i64)
+                .push_bind(record.is_merge())
+                .push_bind(record.changes.len() > config.bulk_commit_files);
+        });
+        insert.push(" RETURNING id, sha");
+        let rows: Vec<(i64, String)> = insert.build_query_as().fetch_all(&mut *tx).await?;
+        for (id, sha) in rows {
+            if let Some(record) = batch.iter().find(|r| r.sha == sha) {
+                ids.insert(record.sha.as_str(), id);
+            }
         }
-        let commit_id = inserted.last_insert_rowid();
-        for change in &record.changes {
-            sqlx::query(
-                "INSERT OR REPLACE INTO git_file_changes (commit_id, project_id, path, old_path, status, lines_added, lines_removed) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(commit_id)
-            .bind(project_id)
-            .bind(&change.path)
-            .bind(&change.old_path)
-            .bind(change.status.letter())
-            .bind(change.added.map(i64::from))
-            .bind(change.removed.map(i64::from))
-            .execute(&mut *tx)
-            .await?;
-        }
+    }
+    let changes: Vec<(i64, &crate::history::FileChange)> = scan
+        .records
+        .iter()
+        .filter_map(|r| ids.get(r.sha.as_str()).map(|id| (*id, r)))
+        .flat_map(|(id, r)| r.changes.iter().map(move |c| (id, c)))
+        .collect();
+    for batch in changes.chunks(BATCH_ROWS) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT OR REPLACE INTO git_file_changes (commit_id, project_id, path, old_path, status, lines_added, lines_removed) ",
+        );
+        insert.push_values(batch, |mut row, (commit_id, change)| {
+            row.push_bind(*commit_id)
+                .push_bind(project_id)
+                .push_bind(&change.path)
+                .push_bind(&change.old_path)
+                .push_bind(change.status.letter())
+                .push_bind(change.added.map(i64::from))
+                .push_bind(change.removed.map(i64::from));
+        });
+        insert.build().execute(&mut *tx).await?;
     }
     match head {
         Some(head) => {
@@ -346,48 +358,50 @@ async fn recompute(db: &Db, project_id: i64, config: &GitConfig) -> Result<usize
         .bind(project_id)
         .execute(&mut *tx)
         .await?;
-    for p in &patterns {
-        sqlx::query(
+    for batch in patterns.chunks(BATCH_ROWS) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO file_cochange_patterns (project_id, file_a, file_b, shared_commits, commits_a, commits_b, \
-             confidence_a_to_b, confidence_b_to_a, jaccard, last_cochange_at, score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(project_id)
-        .bind(&p.file_a)
-        .bind(&p.file_b)
-        .bind(p.shared_commits)
-        .bind(p.commits_a)
-        .bind(p.commits_b)
-        .bind(p.confidence_a_to_b)
-        .bind(p.confidence_b_to_a)
-        .bind(p.jaccard)
-        .bind(p.last_cochange_at)
-        .bind(p.score)
-        .execute(&mut *tx)
-        .await?;
+             confidence_a_to_b, confidence_b_to_a, jaccard, last_cochange_at, score) ",
+        );
+        insert.push_values(batch, |mut row, p| {
+            row.push_bind(project_id)
+                .push_bind(&p.file_a)
+                .push_bind(&p.file_b)
+                .push_bind(p.shared_commits)
+                .push_bind(p.commits_a)
+                .push_bind(p.commits_b)
+                .push_bind(p.confidence_a_to_b)
+                .push_bind(p.confidence_b_to_a)
+                .push_bind(p.jaccard)
+                .push_bind(p.last_cochange_at)
+                .push_bind(p.score);
+        });
+        insert.build().execute(&mut *tx).await?;
     }
     sqlx::query("DELETE FROM author_expertise WHERE project_id = ?")
         .bind(project_id)
         .execute(&mut *tx)
         .await?;
-    for e in &experts {
-        sqlx::query(
-            "INSERT INTO author_expertise (project_id, scope, author_email, author_name, commits, lines_changed, last_commit_at, \
-             commit_part, lines_part, recency_part, score, is_bot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(project_id)
-        .bind(&e.scope)
-        .bind(&e.author_email)
-        .bind(&e.author_name)
-        .bind(e.commits)
-        .bind(e.lines_changed as i64)
-        .bind(e.last_commit_at)
-        .bind(e.commit_part)
-        .bind(e.lines_part)
-        .bind(e.recency_part)
-        .bind(e.score)
-        .bind(e.is_bot)
-        .execute(&mut *tx)
-        .await?;
+    for batch in experts.chunks(BATCH_ROWS) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO author_expertise (project_id, scope, author_email, author_name, commits, lines_changed, \
+             last_commit_at, commit_part, lines_part, recency_part, score, is_bot) ",
+        );
+        insert.push_values(batch, |mut row, e| {
+            row.push_bind(project_id)
+                .push_bind(&e.scope)
+                .push_bind(&e.author_email)
+                .push_bind(&e.author_name)
+                .push_bind(e.commits)
+                .push_bind(e.lines_changed as i64)
+                .push_bind(e.last_commit_at)
+                .push_bind(e.commit_part)
+                .push_bind(e.lines_part)
+                .push_bind(e.recency_part)
+                .push_bind(e.score)
+                .push_bind(e.is_bot);
+        });
+        insert.build().execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(patterns.len())
