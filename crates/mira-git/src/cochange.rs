@@ -1,8 +1,9 @@
-//! Files that change together: for each pair of files touched by the same commits,
-//! support, confidence in both directions, Jaccard, and a recency-weighted score.
+//! Files that change together. Indexing keeps raw, additive counts (per file: commits;
+//! per pair: shared commits, last time, recency weight); confidence in both directions,
+//! Jaccard and the recency-weighted score are derived when asked, so a few new commits
+//! update the counts without recomputing the history.
 //!
-//! A pure function over commit summaries; renamed files keep their history because
-//! every path is first mapped to the name it has at HEAD.
+//! Renamed files keep their history: every path is first mapped to its name at HEAD.
 
 use std::collections::HashMap;
 
@@ -16,28 +17,29 @@ pub struct CommitFiles {
     pub counted: bool,
 }
 
-#[derive(Debug, Clone, Copy)]
-pub struct CochangeOptions {
-    pub min_support: u32,
-    pub min_confidence: f64,
-    /// Days after which a co-change counts half as much in `score`.
-    pub half_life_days: f64,
-    /// "Now" for recency, in seconds since the epoch.
-    pub now: i64,
+/// Commits per file.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FileCount {
+    pub path: String,
+    pub commits: u32,
 }
 
+/// Raw counts for a pair of files, `file_a < file_b`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct CochangePattern {
+pub struct PairCount {
     pub file_a: String,
     pub file_b: String,
     pub shared_commits: u32,
-    pub commits_a: u32,
-    pub commits_b: u32,
-    pub confidence_a_to_b: f64,
-    pub confidence_b_to_a: f64,
-    pub jaccard: f64,
     pub last_cochange_at: i64,
-    pub score: f64,
+    /// Sum over shared commits of `2^((t - epoch) / half_life)`: additive, and the
+    /// recency-weighted score now is this times `2^(-(now - epoch) / half_life)`.
+    pub weight: f64,
+}
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Counts {
+    pub files: Vec<FileCount>,
+    pub pairs: Vec<PairCount>,
 }
 
 /// Maps historical paths to their names at HEAD, learned from renames seen newest first.
@@ -60,16 +62,15 @@ impl RenameMap {
     }
 }
 
-pub fn decay(age_seconds: i64, half_life_days: f64) -> f64 {
-    let age_days = age_seconds.max(0) as f64 / 86_400.0;
-    0.5f64.powf(age_days / half_life_days)
+/// `2^((t - epoch) / half_life)`: the weight of an event at `t`, relative to `epoch`.
+pub fn growth(t: i64, epoch: i64, half_life_days: f64) -> f64 {
+    2f64.powf((t - epoch) as f64 / 86_400.0 / half_life_days)
 }
 
 /// `commits` must be ordered newest first.
-pub fn compute(commits: &[CommitFiles], options: CochangeOptions) -> Vec<CochangePattern> {
+pub fn count(commits: &[CommitFiles], epoch: i64, half_life_days: f64) -> Counts {
     let mut renames = RenameMap::default();
     let mut per_file: HashMap<String, u32> = HashMap::new();
-    // (a, b) with a < b -> (shared, last time, score)
     let mut pairs: HashMap<(String, String), (u32, i64, f64)> = HashMap::new();
     for commit in commits {
         let mut files: Vec<String> = commit
@@ -87,7 +88,7 @@ pub fn compute(commits: &[CommitFiles], options: CochangeOptions) -> Vec<Cochang
         }
         files.sort();
         files.dedup();
-        let weight = decay(options.now - commit.committed_at, options.half_life_days);
+        let weight = growth(commit.committed_at, epoch, half_life_days);
         for (i, a) in files.iter().enumerate() {
             *per_file.entry(a.clone()).or_default() += 1;
             for b in &files[i + 1..] {
@@ -98,31 +99,60 @@ pub fn compute(commits: &[CommitFiles], options: CochangeOptions) -> Vec<Cochang
             }
         }
     }
-    let mut out: Vec<CochangePattern> = pairs
-        .into_iter()
-        .filter_map(|((a, b), (shared, last, score))| {
-            let commits_a = per_file[&a];
-            let commits_b = per_file[&b];
-            let confidence_a_to_b = f64::from(shared) / f64::from(commits_a);
-            let confidence_b_to_a = f64::from(shared) / f64::from(commits_b);
-            let keep = shared >= options.min_support
-                && confidence_a_to_b.max(confidence_b_to_a) >= options.min_confidence;
-            keep.then(|| CochangePattern {
-                jaccard: f64::from(shared) / f64::from(commits_a + commits_b - shared),
-                file_a: a,
-                file_b: b,
-                shared_commits: shared,
-                commits_a,
-                commits_b,
-                confidence_a_to_b,
-                confidence_b_to_a,
-                last_cochange_at: last,
-                score,
-            })
-        })
-        .collect();
-    out.sort_by(|x, y| (&x.file_a, &x.file_b).cmp(&(&y.file_a, &y.file_b)));
-    out
+    let mut counts = Counts {
+        files: per_file
+            .into_iter()
+            .map(|(path, commits)| FileCount { path, commits })
+            .collect(),
+        pairs: pairs
+            .into_iter()
+            .map(
+                |((file_a, file_b), (shared_commits, last_cochange_at, weight))| PairCount {
+                    file_a,
+                    file_b,
+                    shared_commits,
+                    last_cochange_at,
+                    weight,
+                },
+            )
+            .collect(),
+    };
+    counts.files.sort_by(|a, b| a.path.cmp(&b.path));
+    counts
+        .pairs
+        .sort_by(|x, y| (&x.file_a, &x.file_b).cmp(&(&y.file_a, &y.file_b)));
+    counts
+}
+
+/// What a pair means, seen from one of its files.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Derived {
+    /// P(other changes | this file changes).
+    pub confidence: f64,
+    /// P(this file changes | other changes).
+    pub reverse_confidence: f64,
+    pub jaccard: f64,
+    /// Recency-weighted shared commits as of `now`.
+    pub score: f64,
+}
+
+pub fn derive(
+    shared: u32,
+    this: u32,
+    other: u32,
+    weight: f64,
+    epoch: i64,
+    now: i64,
+    half_life_days: f64,
+) -> Derived {
+    let shared = f64::from(shared);
+    let union = f64::from(this) + f64::from(other) - shared;
+    Derived {
+        confidence: if this > 0 { shared / f64::from(this) } else { 0.0 },
+        reverse_confidence: if other > 0 { shared / f64::from(other) } else { 0.0 },
+        jaccard: if union > 0.0 { shared / union } else { 0.0 },
+        score: weight / growth(now, epoch, half_life_days),
+    }
 }
 
 #[cfg(test)]
@@ -139,17 +169,16 @@ mod tests {
 
     const DAY: i64 = 86_400;
 
-    fn options(now: i64) -> CochangeOptions {
-        CochangeOptions {
-            min_support: 2,
-            min_confidence: 0.0,
-            half_life_days: 30.0,
-            now,
-        }
+    fn pair<'a>(c: &'a Counts, a: &str, b: &str) -> &'a PairCount {
+        c.pairs.iter().find(|p| p.file_a == a && p.file_b == b).unwrap()
+    }
+
+    fn commits_of(c: &Counts, f: &str) -> u32 {
+        c.files.iter().find(|x| x.path == f).unwrap().commits
     }
 
     #[test]
-    fn counts_confidence_and_jaccard() {
+    fn counts_and_derived_measures() {
         // Newest first.
         let commits = vec![
             commit(40 * DAY, &["a.rs", "b.rs"]),
@@ -157,20 +186,41 @@ mod tests {
             commit(20 * DAY, &["a.rs"]),
             commit(10 * DAY, &["a.rs", "c.rs"]),
         ];
-        let patterns = compute(&commits, options(40 * DAY));
-        let ab = patterns
-            .iter()
-            .find(|p| p.file_a == "a.rs" && p.file_b == "b.rs")
-            .unwrap();
-        assert_eq!((ab.shared_commits, ab.commits_a, ab.commits_b), (2, 4, 2));
-        assert_eq!(ab.confidence_a_to_b, 0.5);
-        assert_eq!(ab.confidence_b_to_a, 1.0);
-        assert_eq!(ab.jaccard, 0.5);
-        assert_eq!(ab.last_cochange_at, 40 * DAY);
-        // Recency: today's co-change weighs 1, ten days ago 0.5^(10/30).
-        assert!((ab.score - (1.0 + 0.5f64.powf(10.0 / 30.0))).abs() < 1e-9);
-        // b and c share one commit only: under the minimum support.
-        assert!(!patterns.iter().any(|p| p.file_a == "b.rs" && p.file_b == "c.rs"));
+        let epoch = 40 * DAY;
+        let counts = count(&commits, epoch, 30.0);
+        let ab = pair(&counts, "a.rs", "b.rs");
+        assert_eq!((ab.shared_commits, ab.last_cochange_at), (2, 40 * DAY));
+        let d = derive(
+            ab.shared_commits,
+            commits_of(&counts, "a.rs"),
+            commits_of(&counts, "b.rs"),
+            ab.weight,
+            epoch,
+            40 * DAY,
+            30.0,
+        );
+        assert_eq!((d.confidence, d.reverse_confidence, d.jaccard), (0.5, 1.0, 0.5));
+        // Today's co-change weighs 1, ten days ago 0.5^(10/30).
+        assert!((d.score - (1.0 + 0.5f64.powf(10.0 / 30.0))).abs() < 1e-9);
+        // Thirty days later every weight has halved, whatever the epoch.
+        let later = derive(2, 4, 2, ab.weight, epoch, 70 * DAY, 30.0);
+        assert!((later.score - d.score / 2.0).abs() < 1e-9);
+        assert_eq!(pair(&counts, "b.rs", "c.rs").shared_commits, 1);
+    }
+
+    #[test]
+    fn counts_add_up_across_batches() {
+        let old = vec![commit(20 * DAY, &["x", "y"]), commit(10 * DAY, &["x"])];
+        let new = vec![commit(30 * DAY, &["x", "y"])];
+        let all: Vec<CommitFiles> = new.iter().chain(old.iter()).cloned().collect();
+        let (a, b, whole) = (count(&old, 0, 60.0), count(&new, 0, 60.0), count(&all, 0, 60.0));
+        let xy = |c: &Counts| pair(c, "x", "y").clone();
+        assert_eq!(
+            xy(&a).shared_commits + xy(&b).shared_commits,
+            xy(&whole).shared_commits
+        );
+        assert!((xy(&a).weight + xy(&b).weight - xy(&whole).weight).abs() < 1e-9);
+        assert_eq!(commits_of(&a, "x") + commits_of(&b, "x"), commits_of(&whole, "x"));
     }
 
     #[test]
@@ -182,14 +232,10 @@ mod tests {
             renamed,
             commit(20 * DAY, &["old.rs", "other.rs"]),
         ];
-        let patterns = compute(&commits, options(40 * DAY));
-        assert_eq!(patterns.len(), 1);
-        assert_eq!(
-            (patterns[0].file_a.as_str(), patterns[0].file_b.as_str()),
-            ("new.rs", "other.rs")
-        );
-        assert_eq!(patterns[0].shared_commits, 2);
-        assert_eq!(patterns[0].commits_a, 3);
+        let counts = count(&commits, 0, 30.0);
+        assert_eq!(counts.pairs.len(), 1);
+        assert_eq!(pair(&counts, "new.rs", "other.rs").shared_commits, 2);
+        assert_eq!(commits_of(&counts, "new.rs"), 3);
     }
 
     #[test]
@@ -201,8 +247,7 @@ mod tests {
             bulk,
             commit(20 * DAY, &["x.rs", "y.rs"]),
         ];
-        let patterns = compute(&commits, options(40 * DAY));
-        assert_eq!(patterns[0].shared_commits, 2);
+        assert_eq!(count(&commits, 0, 30.0).pairs[0].shared_commits, 2);
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! Who knows a file or a directory: 40% share of commits + 30% share of lines changed +
-//! 30% share of recency-decayed activity, as a 0-100 score per scope.
+//! 30% share of recency-weighted activity, as a 0-100 score per scope.
 //!
-//! Shares are taken among people; bots (recognised by name or address) get their own
-//! rows, flagged, with shares taken among everyone, so they never dilute a person's score.
+//! Indexing keeps raw, additive tallies per (scope, author); shares are taken when asked,
+//! among people, while bots (recognised by name or address) are flagged and measured
+//! against everyone, so they never dilute a person's score.
 
 use std::collections::HashMap;
 
-use crate::cochange::{RenameMap, decay};
+use crate::cochange::{RenameMap, growth};
 
 #[derive(Debug, Clone)]
 pub struct AuthoredChange {
@@ -18,19 +19,33 @@ pub struct AuthoredChange {
     pub counted: bool,
 }
 
+/// Raw activity of one author in one scope.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Expertise {
+pub struct Tally {
     /// A file path, a directory ending in `/`, or `""` for the whole project.
     pub scope: String,
     pub author_email: String,
     pub author_name: String,
     pub commits: u32,
     pub lines_changed: u64,
+    /// Sum of `2^((t - epoch) / half_life)` over the author's commits in scope.
+    pub weight: f64,
     pub last_commit_at: i64,
+    pub is_bot: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Expertise {
+    pub name: String,
+    pub email: String,
+    /// 0-100.
+    pub score: f64,
     pub commit_part: f64,
     pub lines_part: f64,
     pub recency_part: f64,
-    pub score: f64,
+    pub commits: u32,
+    pub lines_changed: u64,
+    pub last_commit_at: i64,
     pub is_bot: bool,
 }
 
@@ -58,7 +73,7 @@ pub fn is_bot(name: &str, email: &str) -> bool {
 }
 
 /// Every scope a path belongs to: itself, each parent directory, and the project.
-fn scopes(path: &str) -> Vec<String> {
+pub fn scopes(path: &str) -> Vec<String> {
     let mut out = vec![path.to_string(), String::new()];
     let mut end = 0;
     while let Some(pos) = path[end..].find('/') {
@@ -68,24 +83,15 @@ fn scopes(path: &str) -> Vec<String> {
     out
 }
 
-#[derive(Default, Clone)]
-struct Tally {
-    name: String,
-    commits: u32,
-    lines: u64,
-    recency: f64,
-    last: i64,
-}
-
-/// `changes` must be ordered newest first (renames are learned in that order).
-pub fn compute(changes: &[AuthoredChange], half_life_days: f64, now: i64) -> Vec<Expertise> {
+/// Tallies per (scope, author). `changes` must be ordered newest first (renames are
+/// learned in that order, and the newest spelling of a name wins).
+pub fn tally(changes: &[AuthoredChange], epoch: i64, half_life_days: f64) -> Vec<Tally> {
     let mut renames = RenameMap::default();
     let mut tallies: HashMap<(String, String), Tally> = HashMap::new();
     for change in changes {
         let mut touched: HashMap<String, u64> = HashMap::new();
         for (path, _, lines) in &change.files {
-            let current = renames.current(path).to_string();
-            for scope in scopes(&current) {
+            for scope in scopes(renames.current(path)) {
                 *touched.entry(scope).or_default() += lines;
             }
         }
@@ -97,61 +103,72 @@ pub fn compute(changes: &[AuthoredChange], half_life_days: f64, now: i64) -> Vec
         if !change.counted {
             continue;
         }
-        let weight = decay(now - change.authored_at, half_life_days);
+        let weight = growth(change.authored_at, epoch, half_life_days);
         for (scope, lines) in touched {
-            let tally = tallies.entry((scope, change.author_email.clone())).or_default();
-            if tally.name.is_empty() {
-                // Newest first: the most recent spelling of a name wins.
-                tally.name = change.author_name.clone();
-            }
-            tally.commits += 1;
-            tally.lines += lines;
-            tally.recency += weight;
-            tally.last = tally.last.max(change.authored_at);
+            let t = tallies
+                .entry((scope.clone(), change.author_email.clone()))
+                .or_insert_with(|| Tally {
+                    scope,
+                    author_email: change.author_email.clone(),
+                    author_name: change.author_name.clone(),
+                    commits: 0,
+                    lines_changed: 0,
+                    weight: 0.0,
+                    last_commit_at: i64::MIN,
+                    is_bot: is_bot(&change.author_name, &change.author_email),
+                });
+            t.commits += 1;
+            t.lines_changed += lines;
+            t.weight += weight;
+            t.last_commit_at = t.last_commit_at.max(change.authored_at);
         }
     }
-    // Totals per scope, among people and among everyone.
-    let mut totals: HashMap<(String, bool), (f64, f64, f64)> = HashMap::new();
-    for ((scope, email), t) in &tallies {
-        let bot = is_bot(&t.name, email);
-        for everyone in [true, false] {
-            if !everyone && bot {
-                continue;
-            }
-            let total = totals.entry((scope.clone(), everyone)).or_default();
-            total.0 += f64::from(t.commits);
-            total.1 += t.lines as f64;
-            total.2 += t.recency;
-        }
-    }
+    let mut out: Vec<Tally> = tallies.into_values().collect();
+    out.sort_by(|a, b| (&a.scope, &a.author_email).cmp(&(&b.scope, &b.author_email)));
+    out
+}
+
+/// Scores of the authors of one scope, best first.
+pub fn shares(tallies: &[Tally]) -> Vec<Expertise> {
+    let totals = |include_bots: bool| {
+        tallies
+            .iter()
+            .filter(|t| include_bots || !t.is_bot)
+            .fold((0.0, 0.0, 0.0), |acc, t| {
+                (
+                    acc.0 + f64::from(t.commits),
+                    acc.1 + t.lines_changed as f64,
+                    acc.2 + t.weight,
+                )
+            })
+    };
+    let (people, everyone) = (totals(false), totals(true));
     let share = |part: f64, total: f64| if total > 0.0 { part / total } else { 0.0 };
     let mut out: Vec<Expertise> = tallies
-        .into_iter()
-        .map(|((scope, email), t)| {
-            let bot = is_bot(&t.name, &email);
-            let (c, l, r) = totals[&(scope.clone(), bot)];
+        .iter()
+        .map(|t| {
+            let (c, l, r) = if t.is_bot { everyone } else { people };
             let commit_part = share(f64::from(t.commits), c);
-            let lines_part = share(t.lines as f64, l);
-            let recency_part = share(t.recency, r);
+            let lines_part = share(t.lines_changed as f64, l);
+            let recency_part = share(t.weight, r);
             Expertise {
+                name: t.author_name.clone(),
+                email: t.author_email.clone(),
                 score: 100.0
                     * (WEIGHT_COMMITS * commit_part
                         + WEIGHT_LINES * lines_part
                         + WEIGHT_RECENCY * recency_part),
-                scope,
-                author_email: email,
-                author_name: t.name,
-                commits: t.commits,
-                lines_changed: t.lines,
-                last_commit_at: t.last,
                 commit_part,
                 lines_part,
                 recency_part,
-                is_bot: bot,
+                commits: t.commits,
+                lines_changed: t.lines_changed,
+                last_commit_at: t.last_commit_at,
+                is_bot: t.is_bot,
             }
         })
         .collect();
-    out.sort_by(|a, b| a.scope.cmp(&b.scope).then(b.score.total_cmp(&a.score)));
+    out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.email.cmp(&b.email)));
     out
 }
 
@@ -171,6 +188,10 @@ mod tests {
         }
     }
 
+    fn scope(tallies: &[Tally], scope: &str) -> Vec<Tally> {
+        tallies.iter().filter(|t| t.scope == scope).cloned().collect()
+    }
+
     #[test]
     fn score_is_the_weighted_sum_of_three_shares() {
         // Newest first. Ann: 2 commits, 30 lines, recent. Bob: 1 commit, 90 lines, old.
@@ -179,22 +200,21 @@ mod tests {
             change("Ann", 100 * DAY, &[("src/a.rs", 20)]),
             change("Bob", 40 * DAY, &[("src/a.rs", 90)]),
         ];
-        let rows = compute(&changes, 60.0, 100 * DAY);
-        let file: Vec<_> = rows.iter().filter(|r| r.scope == "src/a.rs").collect();
-        let ann = file.iter().find(|r| r.author_name == "Ann").unwrap();
-        let bob = file.iter().find(|r| r.author_name == "Bob").unwrap();
+        let tallies = tally(&changes, 0, 60.0);
+        let rows = shares(&scope(&tallies, "src/a.rs"));
+        let ann = rows.iter().find(|r| r.name == "Ann").unwrap();
+        let bob = rows.iter().find(|r| r.name == "Bob").unwrap();
         assert!((ann.commit_part - 2.0 / 3.0).abs() < 1e-12);
         assert!((ann.lines_part - 0.25).abs() < 1e-12);
-        // Bob's commit is one half-life old: weight 0.5 against Ann's 2.0.
+        // Bob's commit is one half-life older: weight 0.5 against Ann's 2 x 1.
         assert!((ann.recency_part - 0.8).abs() < 1e-12);
         assert!((ann.score - 100.0 * (0.4 * 2.0 / 3.0 + 0.3 * 0.25 + 0.3 * 0.8)).abs() < 1e-9);
         assert!(
             (ann.score + bob.score - 100.0).abs() < 1e-9,
             "scores in a scope add up to 100"
         );
-        // Directory and project scopes exist with the same shares here.
-        assert!(rows.iter().any(|r| r.scope == "src/" && r.author_name == "Ann"));
-        assert!(rows.iter().any(|r| r.scope.is_empty() && r.author_name == "Bob"));
+        assert_eq!(shares(&scope(&tallies, "src/")).len(), 2);
+        assert_eq!(shares(&scope(&tallies, "")).len(), 2);
     }
 
     #[test]
@@ -203,13 +223,10 @@ mod tests {
             change("dependabot[bot]", 10 * DAY, &[("Cargo.lock", 5)]),
             change("Ann", 10 * DAY, &[("Cargo.lock", 5)]),
         ];
-        let rows = compute(&changes, 60.0, 10 * DAY);
-        let ann = rows
-            .iter()
-            .find(|r| r.scope == "Cargo.lock" && r.author_name == "Ann")
-            .unwrap();
+        let rows = shares(&scope(&tally(&changes, 0, 60.0), "Cargo.lock"));
+        let ann = rows.iter().find(|r| r.name == "Ann").unwrap();
         assert!((ann.score - 100.0).abs() < 1e-9);
-        let bot = rows.iter().find(|r| r.scope == "Cargo.lock" && r.is_bot).unwrap();
+        let bot = rows.iter().find(|r| r.is_bot).unwrap();
         assert!((bot.score - 50.0).abs() < 1e-9);
         assert!(is_bot("renovate[bot]", "x") && is_bot("GitHub Actions", "github-actions@github.com"));
         assert!(!is_bot("Bob", "bob@x.org"));

@@ -13,9 +13,8 @@ use serde::Serialize;
 use sqlx::{QueryBuilder, Sqlite};
 
 use crate::GitError;
-use crate::cochange::{self, CochangeOptions, CommitFiles};
-use crate::expertise::{self, AuthoredChange};
-use crate::history::{ChangeStatus, CommitRecord, Repo};
+use crate::derived;
+use crate::history::{CommitRecord, Repo};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct IndexSummary {
@@ -25,6 +24,7 @@ pub struct IndexSummary {
     pub total_commits: i64,
     /// The stored head was no longer an ancestor of HEAD.
     pub rewritten: bool,
+    /// File pairs whose co-change counts this run wrote (all of them on a full rebuild).
     pub cochange_pairs: usize,
     pub elapsed_ms: u64,
 }
@@ -53,21 +53,21 @@ pub async fn index_project(
     progress: Progress,
 ) -> Result<IndexSummary, GitError> {
     let started = Instant::now();
-    let old_head: Option<String> =
-        sqlx::query_scalar("SELECT head_sha FROM git_index_state WHERE project_id = ?")
+    let state: Option<(String, i64)> =
+        sqlx::query_as("SELECT head_sha, decay_epoch FROM git_index_state WHERE project_id = ?")
             .bind(project.id)
             .fetch_optional(db.pool())
             .await?;
+    let old_head = state.as_ref().map(|s| s.0.clone());
     let root = project.root.clone();
     let scan = tokio::task::spawn_blocking(move || scan(&root, old_head.as_deref(), &*progress))
         .await
         .map_err(|e| GitError::Git(format!("history reader failed: {e}")))??;
     let new_commits = scan.records.len();
     let scanned = started.elapsed();
-    let removed = store(db, project.id, scan.head.as_deref(), &scan, config).await?;
-    let stored = started.elapsed();
-    let cochange_pairs = recompute(db, project.id, config).await?;
-    tracing::debug!(?scanned, ?stored, total = ?started.elapsed(), "git index phases");
+    let (removed, cochange_pairs) = store(db, project.id, &scan, state.map(|s| s.1), config).await?;
+    tracing::debug!(?scanned, total = ?started.elapsed(), "git index phases");
+
     let total_commits: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM git_commits WHERE project_id = ?")
         .bind(project.id)
         .fetch_one(db.pool())
@@ -155,13 +155,16 @@ fn keep_under(record: &mut CommitRecord, prefix: &Path) {
         .collect();
 }
 
+/// Writes new commits, drops gone ones, and brings the derived tables up to date, all in
+/// one transaction: a crash leaves the previous index whole.
 async fn store(
     db: &Db,
     project_id: i64,
-    head: Option<&str>,
     scan: &Scan,
+    epoch: Option<i64>,
     config: &GitConfig,
-) -> Result<usize, GitError> {
+) -> Result<(usize, usize), GitError> {
+    let head = scan.head.as_deref();
     let mut tx = db.pool().begin().await?;
     let mut removed = 0;
     for sha in &scan.removed {
@@ -246,163 +249,55 @@ async fn store(
         });
         insert.build().execute(&mut *tx).await?;
     }
-    match head {
-        Some(head) => {
-            sqlx::query(
-                "INSERT INTO git_index_state (project_id, head_sha, indexed_at) VALUES (?, ?, ?) \
-                 ON CONFLICT (project_id) DO UPDATE SET head_sha = excluded.head_sha, indexed_at = excluded.indexed_at",
+    let Some(head) = head else {
+        // No commits (an unborn branch): nothing to know.
+        for table in [
+            "git_commits",
+            "git_file_stats",
+            "file_cochange_patterns",
+            "author_expertise",
+            "git_index_state",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE project_id = ?"))
+                .bind(project_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        return Ok((removed, 0));
+    };
+    let now = chrono::Utc::now().timestamp();
+    let inserted: Vec<CommitRecord> = scan
+        .records
+        .iter()
+        .filter(|r| ids.contains_key(r.sha.as_str()))
+        .cloned()
+        .collect();
+    let (epoch, pairs) = match epoch {
+        Some(epoch)
+            if removed == 0
+                && scan.reachable.is_none()
+                && derived::can_add(&inserted)
+                && derived::epoch_is_fresh(epoch, now, config) =>
+        {
+            (
+                epoch,
+                derived::add_records(&mut tx, project_id, &inserted, epoch, config).await?,
             )
-            .bind(project_id)
-            .bind(head)
-            .bind(chrono::Utc::now().timestamp())
-            .execute(&mut *tx)
-            .await?;
         }
-        None => {
-            sqlx::query("DELETE FROM git_commits WHERE project_id = ?")
-                .bind(project_id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM git_index_state WHERE project_id = ?")
-                .bind(project_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-    }
-    tx.commit().await?;
-    Ok(removed)
-}
-
-type ChangeRow = (
-    i64,
-    i64,
-    i64,
-    String,
-    String,
-    bool,
-    String,
-    Option<String>,
-    String,
-    Option<i64>,
-    Option<i64>,
-);
-
-/// Recomputes co-change and expertise from the stored commits; returns the number of pairs.
-async fn recompute(db: &Db, project_id: i64, config: &GitConfig) -> Result<usize, GitError> {
-    let rows: Vec<ChangeRow> = sqlx::query_as(
-        "SELECT c.id, c.committed_at, c.authored_at, c.author_name, c.author_email, \
-         (c.is_merge = 0 AND c.is_bulk = 0), COALESCE(f.path, ''), f.old_path, COALESCE(f.status, ''), f.lines_added, f.lines_removed \
-         FROM git_commits c LEFT JOIN git_file_changes f ON f.commit_id = c.id \
-         WHERE c.project_id = ? ORDER BY c.committed_at DESC, c.id DESC",
+        _ => (now, derived::rebuild(&mut tx, project_id, now, config).await?),
+    };
+    sqlx::query(
+        "INSERT INTO git_index_state (project_id, head_sha, indexed_at, decay_epoch) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (project_id) DO UPDATE SET head_sha = excluded.head_sha, indexed_at = excluded.indexed_at, \
+         decay_epoch = excluded.decay_epoch",
     )
     .bind(project_id)
-    .fetch_all(db.pool())
+    .bind(head)
+    .bind(now)
+    .bind(epoch)
+    .execute(&mut *tx)
     .await?;
-    let mut commits: Vec<CommitFiles> = Vec::new();
-    let mut authored: Vec<AuthoredChange> = Vec::new();
-    let mut last_id = None;
-    for (id, committed_at, authored_at, name, email, counted, path, old_path, status, added, removed) in rows
-    {
-        if last_id != Some(id) {
-            last_id = Some(id);
-            commits.push(CommitFiles {
-                committed_at,
-                files: vec![],
-                counted,
-            });
-            authored.push(AuthoredChange {
-                author_name: name,
-                author_email: email,
-                authored_at,
-                files: vec![],
-                counted,
-            });
-        }
-        if path.is_empty() {
-            continue;
-        }
-        let old_path = old_path.filter(|_| ChangeStatus::from_letter(&status) == Some(ChangeStatus::Renamed));
-        let lines = (added.unwrap_or(0) + removed.unwrap_or(0)) as u64;
-        commits
-            .last_mut()
-            .expect("pushed above")
-            .files
-            .push((path.clone(), old_path.clone()));
-        authored
-            .last_mut()
-            .expect("pushed above")
-            .files
-            .push((path, old_path, lines));
-    }
-    let now = chrono::Utc::now().timestamp();
-    let options = CochangeOptions {
-        min_support: config.cochange_min_support,
-        min_confidence: config.cochange_min_confidence,
-        half_life_days: config.cochange_half_life_days,
-        now,
-    };
-    let (patterns, experts) = tokio::task::spawn_blocking({
-        let half_life = config.expertise_half_life_days;
-        move || {
-            (
-                cochange::compute(&commits, options),
-                expertise::compute(&authored, half_life, now),
-            )
-        }
-    })
-    .await
-    .map_err(|e| GitError::Git(e.to_string()))?;
-
-    let mut tx = db.pool().begin().await?;
-    sqlx::query("DELETE FROM file_cochange_patterns WHERE project_id = ?")
-        .bind(project_id)
-        .execute(&mut *tx)
-        .await?;
-    for batch in patterns.chunks(BATCH_ROWS) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO file_cochange_patterns (project_id, file_a, file_b, shared_commits, commits_a, commits_b, \
-             confidence_a_to_b, confidence_b_to_a, jaccard, last_cochange_at, score) ",
-        );
-        insert.push_values(batch, |mut row, p| {
-            row.push_bind(project_id)
-                .push_bind(&p.file_a)
-                .push_bind(&p.file_b)
-                .push_bind(p.shared_commits)
-                .push_bind(p.commits_a)
-                .push_bind(p.commits_b)
-                .push_bind(p.confidence_a_to_b)
-                .push_bind(p.confidence_b_to_a)
-                .push_bind(p.jaccard)
-                .push_bind(p.last_cochange_at)
-                .push_bind(p.score);
-        });
-        insert.build().execute(&mut *tx).await?;
-    }
-    sqlx::query("DELETE FROM author_expertise WHERE project_id = ?")
-        .bind(project_id)
-        .execute(&mut *tx)
-        .await?;
-    for batch in experts.chunks(BATCH_ROWS) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO author_expertise (project_id, scope, author_email, author_name, commits, lines_changed, \
-             last_commit_at, commit_part, lines_part, recency_part, score, is_bot) ",
-        );
-        insert.push_values(batch, |mut row, e| {
-            row.push_bind(project_id)
-                .push_bind(&e.scope)
-                .push_bind(&e.author_email)
-                .push_bind(&e.author_name)
-                .push_bind(e.commits)
-                .push_bind(e.lines_changed as i64)
-                .push_bind(e.last_commit_at)
-                .push_bind(e.commit_part)
-                .push_bind(e.lines_part)
-                .push_bind(e.recency_part)
-                .push_bind(e.score)
-                .push_bind(e.is_bot);
-        });
-        insert.build().execute(&mut *tx).await?;
-    }
     tx.commit().await?;
-    Ok(patterns.len())
+    Ok((removed, pairs))
 }

@@ -11,12 +11,13 @@
 //! # async fn demo(db: &mira_store::Db, project: &mira_store::projects::Project) -> Result<(), mira_git::GitError> {
 //! let config = mira_core::config::Config::with_data_dir("/tmp/mira").git;
 //! let summary = mira_git::index::index_project(db, project, &config, std::sync::Arc::new(|_, _| {})).await?;
-//! let related = mira_git::queries::cochange(db, project.id, "src/auth.rs", 10).await?;
+//! let related = mira_git::queries::cochange(db, project.id, "src/auth.rs", 10, &config).await?;
 //! # Ok(()) }
 //! ```
 
 pub mod blame;
 pub mod cochange;
+mod derived;
 pub mod expertise;
 pub mod fixes;
 pub mod history;

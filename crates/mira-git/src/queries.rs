@@ -1,10 +1,13 @@
 //! Reading git intelligence back: co-change suggestions with their evidence in words,
 //! experts of a file or directory, and the history of a file.
 
+use mira_core::config::GitConfig;
 use mira_store::Db;
 use serde::Serialize;
 
 use crate::GitError;
+use crate::cochange::growth;
+use crate::expertise::{Tally, shares};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct CochangeSuggestion {
@@ -39,27 +42,39 @@ pub fn ago(seconds: i64) -> String {
 
 type CochangeRow = (String, String, i64, i64, i64, f64, f64, f64, i64, f64);
 
-/// Files that tend to change with `path`, best first.
+/// Files that tend to change with `path`, best first: pairs with at least the minimum
+/// support, whose confidence in either direction reaches the minimum.
 pub async fn cochange(
     db: &Db,
     project_id: i64,
     path: &str,
     limit: usize,
+    config: &GitConfig,
 ) -> Result<Vec<CochangeSuggestion>, GitError> {
+    let epoch: Option<i64> =
+        sqlx::query_scalar("SELECT decay_epoch FROM git_index_state WHERE project_id = ?")
+            .bind(project_id)
+            .fetch_optional(db.pool())
+            .await?;
     let rows: Vec<CochangeRow> = sqlx::query_as(
         "SELECT file_a, file_b, shared_commits, commits_a, commits_b, confidence_a_to_b, confidence_b_to_a, jaccard, \
-         last_cochange_at, score FROM file_cochange_patterns WHERE project_id = ? AND (file_a = ? OR file_b = ?)",
+         last_cochange_at, recency_weight FROM file_cochange_patterns \
+         WHERE project_id = ? AND (file_a = ? OR file_b = ?) AND shared_commits >= ? \
+         AND MAX(confidence_a_to_b, confidence_b_to_a) >= ?",
     )
     .bind(project_id)
     .bind(path)
     .bind(path)
+    .bind(config.cochange_min_support)
+    .bind(config.cochange_min_confidence)
     .fetch_all(db.pool())
     .await?;
     let now = chrono::Utc::now().timestamp();
+    let divisor = growth(now, epoch.unwrap_or(now), config.cochange_half_life_days);
     let mut out: Vec<CochangeSuggestion> = rows
         .into_iter()
         .map(
-            |(a, b, shared, commits_a, commits_b, a_to_b, b_to_a, jaccard, last, score)| {
+            |(a, b, shared, commits_a, commits_b, a_to_b, b_to_a, jaccard, last, weight)| {
                 let (file, commits_of_query, confidence) = if a == path {
                     (b, commits_a, a_to_b)
                 } else {
@@ -76,7 +91,7 @@ pub async fn cochange(
                     confidence,
                     jaccard,
                     last_cochange_at: last,
-                    score,
+                    score: weight / divisor,
                 }
             },
         )
@@ -91,24 +106,12 @@ pub async fn cochange(
     Ok(out)
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Expert {
-    pub name: String,
-    pub email: String,
-    /// 0-100.
-    pub score: f64,
-    pub commit_part: f64,
-    pub lines_part: f64,
-    pub recency_part: f64,
-    pub commits: i64,
-    pub lines_changed: i64,
-    pub last_commit_at: i64,
-    pub is_bot: bool,
-}
+pub use crate::expertise::Expertise as Expert;
 
-type ExpertRow = (String, String, f64, f64, f64, f64, i64, i64, i64, bool);
+type TallyRow = (String, String, String, i64, i64, f64, i64, bool);
 
-/// Experts of a scope: a file path, a directory (`src` or `src/`), or `""` for the project.
+/// Experts of a scope (a file, a directory `src` or `src/`, or `""` for the project),
+/// best first: 40% share of commits + 30% of lines + 30% of recency, 0-100.
 pub async fn experts(
     db: &Db,
     project_id: i64,
@@ -123,49 +126,38 @@ pub async fn experts(
         vec![trimmed.to_string(), format!("{trimmed}/")]
     };
     for candidate in candidates {
-        let rows: Vec<ExpertRow> = sqlx::query_as(
-            "SELECT author_name, author_email, score, commit_part, lines_part, recency_part, commits, lines_changed, \
-             last_commit_at, is_bot FROM author_expertise WHERE project_id = ? AND scope = ? AND (? OR is_bot = 0) \
-             ORDER BY score DESC, author_email LIMIT ?",
+        let rows: Vec<TallyRow> = sqlx::query_as(
+            "SELECT scope, author_email, author_name, commits, lines_changed, recency_weight, last_commit_at, is_bot \
+             FROM author_expertise WHERE project_id = ? AND scope = ?",
         )
         .bind(project_id)
         .bind(&candidate)
-        .bind(include_bots)
-        .bind(limit as i64)
         .fetch_all(db.pool())
         .await?;
-        if !rows.is_empty() {
-            return Ok(rows
-                .into_iter()
-                .map(
-                    |(
-                        name,
-                        email,
-                        score,
-                        commit_part,
-                        lines_part,
-                        recency_part,
-                        commits,
-                        lines_changed,
-                        last,
-                        is_bot,
-                    )| {
-                        Expert {
-                            name,
-                            email,
-                            score,
-                            commit_part,
-                            lines_part,
-                            recency_part,
-                            commits,
-                            lines_changed,
-                            last_commit_at: last,
-                            is_bot,
-                        }
-                    },
-                )
-                .collect());
+        if rows.is_empty() {
+            continue;
         }
+        let tallies: Vec<Tally> = rows
+            .into_iter()
+            .map(
+                |(scope, author_email, author_name, commits, lines, weight, last, is_bot)| Tally {
+                    scope,
+                    author_email,
+                    author_name,
+                    commits: commits as u32,
+                    lines_changed: lines as u64,
+                    weight,
+                    last_commit_at: last,
+                    is_bot,
+                },
+            )
+            .collect();
+        let mut out: Vec<Expert> = shares(&tallies)
+            .into_iter()
+            .filter(|e| include_bots || !e.is_bot)
+            .collect();
+        out.truncate(limit);
+        return Ok(out);
     }
     Ok(vec![])
 }

@@ -37,9 +37,20 @@ CREATE INDEX git_file_changes_by_path ON git_file_changes (project_id, path);
 CREATE TABLE git_index_state (
     project_id INTEGER PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
     head_sha TEXT NOT NULL,
-    indexed_at INTEGER NOT NULL
+    indexed_at INTEGER NOT NULL,
+    decay_epoch INTEGER NOT NULL      -- reference time of the recency weights below
 );
 
+-- Commits per file (merge and bulk commits left out), under the file's name at HEAD.
+CREATE TABLE git_file_stats (
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    commits INTEGER NOT NULL,
+    PRIMARY KEY (project_id, path)
+);
+
+-- Every pair of files changed in the same commit. Counts are additive, so new commits
+-- update them in place; minimum support and confidence are applied when reading.
 CREATE TABLE file_cochange_patterns (
     project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
     file_a TEXT NOT NULL,
@@ -51,11 +62,13 @@ CREATE TABLE file_cochange_patterns (
     confidence_b_to_a REAL NOT NULL,
     jaccard REAL NOT NULL,
     last_cochange_at INTEGER NOT NULL,
-    score REAL NOT NULL,              -- recency-weighted shared commits
+    recency_weight REAL NOT NULL,     -- sum of 2^((t - decay_epoch) / half-life); the score now is this / 2^((now - decay_epoch) / half-life)
     PRIMARY KEY (project_id, file_a, file_b)
 );
 CREATE INDEX file_cochange_by_b ON file_cochange_patterns (project_id, file_b);
 
+-- Raw activity per author and scope; shares and the 0-100 score
+-- (40% commits + 30% lines + 30% recency) are taken among a scope's authors when read.
 CREATE TABLE author_expertise (
     project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
     scope TEXT NOT NULL,              -- a file path, a directory path ending in '/', or '' for the project
@@ -63,11 +76,8 @@ CREATE TABLE author_expertise (
     author_name TEXT NOT NULL,
     commits INTEGER NOT NULL,
     lines_changed INTEGER NOT NULL,
+    recency_weight REAL NOT NULL,     -- as in file_cochange_patterns, with the expertise half-life
     last_commit_at INTEGER NOT NULL,
-    commit_part REAL NOT NULL,        -- share of commits in scope, 0-1
-    lines_part REAL NOT NULL,         -- share of lines changed in scope, 0-1
-    recency_part REAL NOT NULL,       -- share of recency-decayed activity in scope, 0-1
-    score REAL NOT NULL,              -- 0.4 commits + 0.3 lines + 0.3 recency, 0-100
     is_bot INTEGER NOT NULL CHECK (is_bot IN (0, 1)),
     PRIMARY KEY (project_id, scope, author_email)
 );

@@ -171,7 +171,7 @@ async fn cochange_counts_follow_renames_and_skip_bulk_and_merges() {
     let (_data, db, project) = setup(&repo).await;
     index(&db, &project).await;
 
-    let related = queries::cochange(&db, project.id, "src/auth.rs", 10)
+    let related = queries::cochange(&db, project.id, "src/auth.rs", 10, &git_config())
         .await
         .unwrap();
     let test = related
@@ -195,7 +195,7 @@ async fn cochange_counts_follow_renames_and_skip_bulk_and_merges() {
         .expect("renamed file keeps history");
     assert_eq!(storage.shared_commits, 2);
     assert!((storage.confidence - 0.4).abs() < 1e-12);
-    let back = queries::cochange(&db, project.id, "src/storage.rs", 10)
+    let back = queries::cochange(&db, project.id, "src/storage.rs", 10, &git_config())
         .await
         .unwrap();
     let auth = back.iter().find(|s| s.file == "src/auth.rs").unwrap();
@@ -383,5 +383,65 @@ async fn blame_agrees_with_git_on_this_repository() {
         let reference = blame::parse_porcelain(&String::from_utf8_lossy(&out.stdout)).unwrap();
         assert_eq!(ours, reference, "{file}");
         assert!(!ours.is_empty());
+    }
+}
+
+/// Adding new commits' counts must give what indexing the whole history gives.
+#[tokio::test]
+async fn incremental_counts_equal_a_full_rebuild() {
+    let repo = history();
+    let (_data, db, project) = setup(&repo).await;
+    index(&db, &project).await;
+    repo.write("src/auth.rs", "auth v2\n");
+    repo.write("src/storage.rs", "storage v2\n");
+    repo.commit(BOB, 9, "auth and storage together");
+    repo.write("tests/auth_test.rs", "test v2\n");
+    repo.write("src/auth.rs", "auth v3\n");
+    repo.commit(ANN, 10, "auth tests");
+    let incremental = index(&db, &project).await;
+    assert_eq!(incremental.new_commits, 2);
+
+    let (_fresh_dir, fresh_db, fresh_project) = setup(&repo).await;
+    index(&fresh_db, &fresh_project).await;
+    for file in ["src/auth.rs", "src/storage.rs", "tests/auth_test.rs"] {
+        let a = queries::cochange(&db, project.id, file, 50, &git_config())
+            .await
+            .unwrap();
+        let b = queries::cochange(&fresh_db, fresh_project.id, file, 50, &git_config())
+            .await
+            .unwrap();
+        assert_eq!(a.len(), b.len(), "{file}");
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(
+                (&x.file, x.shared_commits, x.commits_of_query),
+                (&y.file, y.shared_commits, y.commits_of_query)
+            );
+            assert!((x.confidence - y.confidence).abs() < 1e-12 && (x.jaccard - y.jaccard).abs() < 1e-12);
+            assert!(
+                (x.score - y.score).abs() < 1e-6 * y.score.max(1.0),
+                "{file}: {} vs {}",
+                x.score,
+                y.score
+            );
+        }
+        for scope in [file, "src", ""] {
+            let a = queries::experts(&db, project.id, scope, true, 50).await.unwrap();
+            let b = queries::experts(&fresh_db, fresh_project.id, scope, true, 50)
+                .await
+                .unwrap();
+            assert_eq!(a.len(), b.len());
+            for (x, y) in a.iter().zip(&b) {
+                assert_eq!(
+                    (&x.email, x.commits, x.lines_changed),
+                    (&y.email, y.commits, y.lines_changed)
+                );
+                assert!(
+                    (x.score - y.score).abs() < 1e-6,
+                    "{scope}: {} vs {}",
+                    x.score,
+                    y.score
+                );
+            }
+        }
     }
 }

@@ -86,7 +86,7 @@ pub async fn index(
             Ok(summary) => background.events.activity(
                 "git.indexed",
                 format!(
-                    "Indexed git history of {}: {} new commit(s), {} in all, {} co-change pair(s)",
+                    "Indexed git history of {}: {} new commit(s), {} in all, {} co-change pair(s) updated",
                     project.name, summary.new_commits, summary.total_commits, summary.cochange_pairs
                 ),
             ),
@@ -131,7 +131,14 @@ pub async fn cochange(
     if path.is_empty() {
         return Err(ApiError::bad_request("give the file with ?path="));
     }
-    let suggestions = queries::cochange(&state.db, project.id, &path, q.limit.unwrap_or(10).min(200)).await?;
+    let suggestions = queries::cochange(
+        &state.db,
+        project.id,
+        &path,
+        q.limit.unwrap_or(10).min(200),
+        &state.config.git,
+    )
+    .await?;
     Ok(Json(json!({ "file": path, "suggestions": suggestions })))
 }
 

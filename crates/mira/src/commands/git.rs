@@ -116,7 +116,7 @@ pub async fn index(config: Config, args: IndexArgs) -> anyhow::Result<ExitCode> 
         print_json(&json!({ "project": project, "git": summary }))?;
     } else {
         println!(
-            "Indexed {} ({}): {} new commit(s), {} removed{}, {} in all; {} co-change pair(s); {} ms",
+            "Indexed {} ({}): {} new commit(s), {} removed{}, {} in all; {} co-change pair(s) updated; {} ms",
             project.name,
             project.root.display(),
             summary.new_commits,
@@ -174,7 +174,7 @@ pub async fn log(config: Config, args: LogArgs) -> anyhow::Result<ExitCode> {
 pub async fn cochange(config: Config, args: FileArgs) -> anyhow::Result<ExitCode> {
     let (db, project) = scope(&config, &args.target).await?;
     let file = target::relative_path(&project, &args.file)?;
-    let suggestions = queries::cochange(&db, project.id, &file, args.limit).await?;
+    let suggestions = queries::cochange(&db, project.id, &file, args.limit, &config.git).await?;
     if args.json {
         print_json(&json!({ "file": file, "suggestions": suggestions }))?;
     } else if suggestions.is_empty() {
