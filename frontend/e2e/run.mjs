@@ -2,8 +2,8 @@
 // through playwright-core. Opens the token URL, sees the tree, opens a file in Monaco,
 // and saves a screenshot. Prints "N passed, N failed" as its last line.
 
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,6 +26,27 @@ function fixture(root) {
     "//! Entry point of the fixture.\n\nfn fixture_marker() {}\n\nfn main() {\n    fixture_marker();\n    println!(\"hello\");\n}\n",
   );
   writeFileSync(join(project, "src/lib/util.py"), "def util():\n    return 42\n");
+  // A short git history: main.rs and util.py change together twice.
+  const git = (args, name, day) =>
+    execFileSync("git", args, {
+      cwd: project,
+      env: {
+        ...process.env,
+        GIT_CONFIG_GLOBAL: "/dev/null",
+        GIT_AUTHOR_NAME: name,
+        GIT_AUTHOR_EMAIL: `${name.toLowerCase()}@example.org`,
+        GIT_COMMITTER_NAME: name,
+        GIT_COMMITTER_EMAIL: `${name.toLowerCase()}@example.org`,
+        GIT_AUTHOR_DATE: `@${1_700_000_000 + day * 86_400} +0000`,
+        GIT_COMMITTER_DATE: `@${1_700_000_000 + day * 86_400} +0000`,
+      },
+    });
+  git(["init", "-q", "-b", "main"], "Ann", 0);
+  git(["add", "-A"], "Ann", 0);
+  git(["commit", "-q", "-m", "initial"], "Ann", 0);
+  writeFileSync(join(project, "src/lib/util.py"), "def util():\n    return 43\n");
+  writeFileSync(join(project, "src/main.rs"), readFileSync(join(project, "src/main.rs"), "utf8").replace("hello", "hello, world"));
+  git(["commit", "-q", "-am", "greet the world"], "Bob", 1);
   return project;
 }
 
@@ -74,6 +95,7 @@ async function main() {
   const project = fixture(root);
   const server = startServer(project, root);
   let browser;
+  let page;
   try {
     const url = await server.url;
     const origin = new URL(url).origin;
@@ -92,7 +114,7 @@ async function main() {
         "--no-first-run",
       ],
     });
-    const page = browser.pages()[0] ?? (await browser.newPage());
+    page = browser.pages()[0] ?? (await browser.newPage());
     const foreign = [];
     page.on("request", (request) => {
       const u = new URL(request.url());
@@ -111,6 +133,14 @@ async function main() {
     await page.locator('[data-testid="editor"] .view-lines').filter({ hasText: "fixture_marker" }).waitFor({ timeout: 30_000 });
     const editorPath = await page.locator('[data-testid="editor-path"]').textContent();
     if (editorPath !== "src/main.rs") throw new Error(`editor shows ${editorPath}`);
+
+    // Git insights: index the history, then the co-change panel and blame show it.
+    await page.locator('[data-testid="git-index"]').click();
+    await page.locator('[data-testid="cochange-item"][data-file="src/lib/util.py"]').waitFor({ timeout: 30_000 });
+    const evidence = await page.locator('[data-testid="cochange-item"]').first().textContent();
+    if (!evidence?.includes("changed together in 2 of 2 commits")) throw new Error(`co-change evidence: ${evidence}`);
+    await page.locator('[data-testid="blame-toggle"]').click();
+    await page.locator(".blame-inline").filter({ hasText: "Bob" }).first().waitFor({ timeout: 15_000 });
 
     const fragment = new URL(page.url()).hash;
     if (fragment.includes("token")) throw new Error(`the token is still in the address bar: ${fragment}`);
@@ -135,9 +165,14 @@ async function main() {
     const shot = join(outDir, "ui-shell.png");
     await page.screenshot({ path: shot });
     console.log(`screenshot: ${shot}`);
-    console.log("ok - token URL opens the UI, tree shows, file opens in Monaco, activity arrives");
+    console.log("ok - token URL opens the UI, tree shows, file opens in Monaco, git insights and blame show, activity arrives");
     console.log("1 passed, 0 failed");
   } catch (error) {
+    if (page) {
+      mkdirSync(outDir, { recursive: true });
+      await page.screenshot({ path: join(outDir, "failure.png") }).catch(() => {});
+      console.error(`failure screenshot: ${join(outDir, "failure.png")}`);
+    }
     console.error(`not ok - ${error instanceof Error ? error.stack : error}`);
     console.error(`server stderr:\n${server.stderr()}`);
     console.log("0 passed, 1 failed");

@@ -5,6 +5,7 @@ import { ActivityPanel } from "./components/ActivityPanel";
 import { ChatPanel } from "./components/ChatPanel";
 import { Editor } from "./components/Editor";
 import { FileBrowser } from "./components/FileBrowser";
+import { GitPanel } from "./components/GitPanel";
 import { NoToken } from "./components/NoToken";
 import { StatusBar } from "./components/StatusBar";
 import { Api, ApiError } from "./lib/api";
@@ -12,6 +13,7 @@ import { WsClient, wsUrlFor } from "./lib/wsClient";
 import { useActivityStore } from "./stores/useActivityStore";
 import { useAuthStore } from "./stores/useAuthStore";
 import { useConnectionStore } from "./stores/useConnectionStore";
+import { useGitStore } from "./stores/useGitStore";
 import { useProjectStore } from "./stores/useProjectStore";
 
 function handleError(e: unknown) {
@@ -27,6 +29,15 @@ function Workspace({ token }: { token: string }) {
   const projects = useProjectStore((s) => s.projects);
   const selectedId = useProjectStore((s) => s.selectedId);
   const error = useProjectStore((s) => s.error);
+  const openPath = useProjectStore((s) => s.openFile?.path ?? null);
+
+  useEffect(() => {
+    if (selectedId === null || openPath === null) {
+      useGitStore.getState().reset();
+      return;
+    }
+    useGitStore.getState().load(api, selectedId, openPath).catch(handleError);
+  }, [api, selectedId, openPath]);
 
   useEffect(() => {
     useProjectStore.getState().load(api).catch(handleError);
@@ -39,6 +50,10 @@ function Workspace({ token }: { token: string }) {
         if (frame.type === "event" && frame.event === "activity") {
           useActivityStore.getState().activity(frame.data);
           if (frame.data.kind.startsWith("project.")) useProjectStore.getState().load(api).catch(handleError);
+          const { selectedId: id, openFile } = useProjectStore.getState();
+          if (frame.data.kind === "git.indexed" && id !== null && openFile) {
+            useGitStore.getState().load(api, id, openFile.path).catch(handleError);
+          }
         } else if (frame.type === "event" && frame.event === "progress") {
           useActivityStore.getState().progress(frame.data);
         }
@@ -80,20 +95,27 @@ function Workspace({ token }: { token: string }) {
         <Separator className="separator" />
         <Panel defaultSize="50" minSize="20">
           <section className="panel">
-            <Editor />
+            <Editor api={api} onError={handleError} />
           </section>
         </Panel>
         <Separator className="separator" />
         <Panel defaultSize="28" minSize="12">
           <Group orientation="vertical">
-            <Panel defaultSize="60" minSize="15">
+            <Panel defaultSize="25" minSize="10">
               <section className="panel">
                 <h2>Chat</h2>
                 <ChatPanel />
               </section>
             </Panel>
             <Separator className="separator separator-h" />
-            <Panel defaultSize="40" minSize="15">
+            <Panel defaultSize="50" minSize="15">
+              <section className="panel">
+                <h2>Git</h2>
+                <GitPanel api={api} onError={handleError} />
+              </section>
+            </Panel>
+            <Separator className="separator separator-h" />
+            <Panel defaultSize="25" minSize="10">
               <section className="panel">
                 <h2>Activity</h2>
                 <ActivityPanel />

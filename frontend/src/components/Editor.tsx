@@ -1,18 +1,24 @@
 import { useEffect, useRef } from "react";
 
+import type { Api } from "../lib/api";
 import { monacoLanguage } from "../lib/languages";
 import { monaco } from "../monacoSetup";
+import { useGitStore } from "../stores/useGitStore";
 import { useProjectStore } from "../stores/useProjectStore";
 
 function formatSize(bytes: number): string {
   return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-/** Monaco, read-only for now: the open file with its language. */
-export function Editor() {
+/** Monaco, read-only for now: the open file with its language, and blame on demand. */
+export function Editor({ api, onError }: { api: Api; onError(e: unknown): void }) {
   const file = useProjectStore((s) => s.openFile);
+  const projectId = useProjectStore((s) => s.selectedId);
+  const blame = useGitStore((s) => s.blame);
+  const showBlame = useGitStore((s) => s.showBlame);
   const host = useRef<HTMLDivElement>(null);
   const editor = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
+  const decorations = useRef<monaco.editor.IEditorDecorationsCollection | null>(null);
   const showText = !!file && !file.binary && !file.too_large && file.content !== null;
 
   useEffect(() => {
@@ -40,10 +46,41 @@ export function Editor() {
     previous?.dispose();
   }, [file, showText]);
 
+  useEffect(() => {
+    const instance = editor.current;
+    if (!instance) return;
+    decorations.current?.clear();
+    if (!showBlame || blame.length === 0) return;
+    // One annotation at the start of each line: commit, author, date, like a gutter.
+    decorations.current = instance.createDecorationsCollection(
+      blame.map((b) => ({
+        range: new monaco.Range(b.line, 1, b.line, 1),
+        options: {
+          showIfCollapsed: true,
+          before: {
+            content: `${b.commit.slice(0, 7)} ${b.author_name.slice(0, 14).padEnd(14)} ${new Date(b.authored_at * 1000).toISOString().slice(0, 10)} `,
+            inlineClassName: "blame-inline",
+          },
+          hoverMessage: { value: `${b.commit.slice(0, 10)} ${b.author_name} <${b.author_email}>: ${b.summary}` },
+        },
+      })),
+    );
+  }, [blame, showBlame, file]);
+
   return (
     <div className="editor-wrap">
-      <div className="editor-title" data-testid="editor-path">
-        {file ? file.path : "No file open: pick one in the file browser"}
+      <div className="editor-title">
+        <span data-testid="editor-path">{file ? file.path : "No file open: pick one in the file browser"}</span>
+        {showText && projectId !== null && (
+          <button
+            type="button"
+            className={showBlame ? "toggle on" : "toggle"}
+            data-testid="blame-toggle"
+            onClick={() => useGitStore.getState().toggleBlame(api, projectId).catch(onError)}
+          >
+            Blame
+          </button>
+        )}
       </div>
       {file && !showText && (
         <div className="editor-message">
