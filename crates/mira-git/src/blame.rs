@@ -10,6 +10,7 @@ use mira_store::Db;
 use mira_store::projects::Project;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use sqlx::{QueryBuilder, Sqlite};
 
 use crate::GitError;
 use crate::history::Repo;
@@ -111,6 +112,9 @@ fn hash_file(path: &Path) -> Result<String, GitError> {
 
 type Row = (i64, String, i64, String, String, String, i64, String);
 
+/// Rows per multi-row INSERT (10 columns), under SQLite's bound-variable limit.
+const BATCH_ROWS: usize = 1000;
+
 /// Blame of a file in a project, from the cache when neither the file nor HEAD changed.
 /// `path` is relative to the project root and must already be confined to it.
 pub async fn blame(db: &Db, project: &Project, path: &str) -> Result<Vec<BlameLine>, GitError> {
@@ -176,23 +180,24 @@ pub async fn blame(db: &Db, project: &Project, path: &str) -> Result<Vec<BlameLi
         .bind(path)
         .execute(&mut *tx)
         .await?;
-    for l in &lines {
-        sqlx::query(
+    for batch in lines.chunks(BATCH_ROWS) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO blame_annotations (project_id, path, line, commit_sha, original_line, original_path, \
-             author_name, author_email, authored_at, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(project.id)
-        .bind(path)
-        .bind(l.line)
-        .bind(&l.commit)
-        .bind(l.original_line)
-        .bind(&l.original_path)
-        .bind(&l.author_name)
-        .bind(&l.author_email)
-        .bind(l.authored_at)
-        .bind(&l.summary)
-        .execute(&mut *tx)
-        .await?;
+             author_name, author_email, authored_at, summary) ",
+        );
+        insert.push_values(batch, |mut row, l| {
+            row.push_bind(project.id)
+                .push_bind(path)
+                .push_bind(l.line)
+                .push_bind(&l.commit)
+                .push_bind(l.original_line)
+                .push_bind(&l.original_path)
+                .push_bind(&l.author_name)
+                .push_bind(&l.author_email)
+                .push_bind(l.authored_at)
+                .push_bind(&l.summary);
+        });
+        insert.build().execute(&mut *tx).await?;
     }
     sqlx::query(
         "INSERT INTO blame_files (project_id, path, content_hash, head_sha, blamed_at) VALUES (?, ?, ?, ?, ?) \

@@ -56,14 +56,20 @@ pub async fn cochange(
             .bind(project_id)
             .fetch_optional(db.pool())
             .await?;
-    let rows: Vec<CochangeRow> = sqlx::query_as(
-        "SELECT file_a, file_b, shared_commits, commits_a, commits_b, confidence_a_to_b, confidence_b_to_a, jaccard, \
-         last_cochange_at, recency_weight FROM file_cochange_patterns \
-         WHERE project_id = ? AND (file_a = ? OR file_b = ?) AND shared_commits >= ? \
-         AND MAX(confidence_a_to_b, confidence_b_to_a) >= ?",
-    )
+    // Two index lookups (by file_a, by file_b) instead of an OR the planner may scan for.
+    let columns = "file_a, file_b, shared_commits, commits_a, commits_b, confidence_a_to_b, confidence_b_to_a, jaccard, \
+                   last_cochange_at, recency_weight";
+    let filter = "shared_commits >= ? AND MAX(confidence_a_to_b, confidence_b_to_a) >= ?";
+    let rows: Vec<CochangeRow> = sqlx::query_as(&format!(
+        "SELECT {columns} FROM file_cochange_patterns WHERE project_id = ? AND file_a = ? AND {filter} \
+         UNION ALL \
+         SELECT {columns} FROM file_cochange_patterns INDEXED BY file_cochange_by_b WHERE project_id = ? AND file_b = ? AND {filter}"
+    ))
     .bind(project_id)
     .bind(path)
+    .bind(config.cochange_min_support)
+    .bind(config.cochange_min_confidence)
+    .bind(project_id)
     .bind(path)
     .bind(config.cochange_min_support)
     .bind(config.cochange_min_confidence)
