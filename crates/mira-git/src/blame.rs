@@ -122,7 +122,7 @@ pub async fn blame(db: &Db, project: &Project, path: &str) -> Result<Vec<BlameLi
     let file = root.join(path);
     let (hash, head) = tokio::task::spawn_blocking(move || {
         let hash = hash_file(&file)?;
-        let head = Repo::discover(&root)?.head()?.unwrap_or_default();
+        let head = Repo::head_of(&root)?.unwrap_or_default();
         Ok::<_, GitError>((hash, head))
     })
     .await

@@ -166,8 +166,10 @@ async fn add(
     // The tables were just emptied: every measure can be computed here, with no update pass.
     fresh: bool,
 ) -> Result<usize, GitError> {
+    let started = std::time::Instant::now();
     let counts = cochange::count(commits, epoch, config.cochange_half_life_days);
     let tallies = expertise::tally(authored, epoch, config.expertise_half_life_days);
+    tracing::debug!(elapsed = ?started.elapsed(), pairs = counts.pairs.len(), tallies = tallies.len(), "derived counts computed");
 
     for batch in counts.files.chunks(BATCH_ROWS) {
         let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO git_file_stats (project_id, path, commits) ");
@@ -247,6 +249,7 @@ async fn add(
         }
     }
 
+    tracing::debug!(elapsed = ?started.elapsed(), "co-change written");
     for batch in tallies.chunks(BATCH_ROWS) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO author_expertise (project_id, scope, author_email, author_name, commits, lines_changed, \

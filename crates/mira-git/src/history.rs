@@ -116,6 +116,20 @@ impl Repo {
         Ok(Self { repo, mailmap })
     }
 
+    /// HEAD of the repository containing `path`, without the set-up that walking history
+    /// needs (mailmap, caches): what a cache check wants.
+    pub fn head_of(path: &Path) -> Result<Option<String>, GitError> {
+        let repo = gix::discover(path).map_err(|e| GitError::NotARepository {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        match repo.head_id() {
+            Ok(id) => Ok(Some(id.to_string())),
+            Err(_) if repo.head().map(|h| h.is_unborn()).unwrap_or(false) => Ok(None),
+            Err(e) => Err(GitError::Git(format!("cannot read HEAD: {e}"))),
+        }
+    }
+
     /// The commit HEAD points at, or `None` in a repository without commits.
     pub fn head(&self) -> Result<Option<String>, GitError> {
         match self.repo.head_id() {
