@@ -47,7 +47,7 @@ CREATE TABLE git_file_stats (
     path TEXT NOT NULL,
     commits INTEGER NOT NULL,
     PRIMARY KEY (project_id, path)
-);
+) WITHOUT ROWID;
 
 -- Every pair of files changed in the same commit. Counts are additive, so new commits
 -- update them in place; minimum support and confidence are applied when reading.
@@ -64,7 +64,7 @@ CREATE TABLE file_cochange_patterns (
     last_cochange_at INTEGER NOT NULL,
     recency_weight REAL NOT NULL,     -- sum of 2^((t - decay_epoch) / half-life); the score now is this / 2^((now - decay_epoch) / half-life)
     PRIMARY KEY (project_id, file_a, file_b)
-);
+) WITHOUT ROWID;
 CREATE INDEX file_cochange_by_b ON file_cochange_patterns (project_id, file_b);
 
 -- Raw activity per author and scope; shares and the 0-100 score
@@ -80,7 +80,7 @@ CREATE TABLE author_expertise (
     last_commit_at INTEGER NOT NULL,
     is_bot INTEGER NOT NULL CHECK (is_bot IN (0, 1)),
     PRIMARY KEY (project_id, scope, author_email)
-);
+) WITHOUT ROWID;
 
 -- Blame, cached per file: valid while the file's content hash and HEAD are unchanged.
 CREATE TABLE blame_files (
@@ -104,7 +104,7 @@ CREATE TABLE blame_annotations (
     authored_at INTEGER NOT NULL,
     summary TEXT NOT NULL,
     PRIMARY KEY (project_id, path, line)
-);
+) WITHOUT ROWID;
 
 -- Past fixes for error patterns: which commits fixed an error like this one. Filled by
 -- `mira fixes` (ranked from commit messages and the files an error names) and, once
