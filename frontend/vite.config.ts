@@ -10,6 +10,20 @@ export default defineConfig({
     },
   },
   worker: { format: "es" },
-  build: { outDir: "dist", chunkSizeWarningLimit: 4096 },
+  build: {
+    outDir: "dist",
+    // Monaco's editor core is one ~3 MB chunk; it is served from the same machine.
+    chunkSizeWarningLimit: 4096,
+    rolldownOptions: {
+      // The timing report only ever names the Monaco worker build, which is slow by nature.
+      checks: { bundlerTimings: false },
+      onwarn(warning, warn) {
+        // react-resizable-panels starts with "use client" for React Server Components;
+        // this bundle only runs in the browser, so dropping the directive changes nothing.
+        if (warning.code === "MODULE_LEVEL_DIRECTIVE") return;
+        warn(warning);
+      },
+    },
+  },
   test: { environment: "node", include: ["src/**/*.test.ts"] },
 });

@@ -50,14 +50,15 @@ function fixture(root) {
   return project;
 }
 
-function startServer(project, data) {
+/** Starts `mira serve`; port 0 lets it pick a free one, and it prints the URL either way. */
+function startServer(project, data, port = 0) {
   const child = spawn(bin, ["serve", "--project", project], {
     cwd: project,
     env: {
       PATH: process.env.PATH,
       HOME: data,
       MIRA_DATA_DIR: join(data, "mira"),
-      MIRA_PORT: "0",
+      MIRA_PORT: String(port),
       MIRA_HOST: "127.0.0.1",
       MIRA_UI_DIR: join(frontend, "dist"),
       MIRA_LOG: "warn",
@@ -78,6 +79,8 @@ function startServer(project, data) {
       }
     });
     child.on("exit", (code) => reject(new Error(`server exited with ${code}; stderr:\n${stderr}`)));
+    // Spawning itself failed (no such binary): report it like any other start failure.
+    child.on("error", (e) => reject(new Error(`cannot start ${bin}: ${e.message}`)));
   });
   return { child, url, stderr: () => stderr };
 }
@@ -94,6 +97,7 @@ async function main() {
   const root = mkdtempSync(join(tmpdir(), "mira-e2e-"));
   const project = fixture(root);
   const server = startServer(project, root);
+  let restarted;
   let browser;
   let page;
   try {
@@ -115,12 +119,11 @@ async function main() {
       ],
     });
     page = browser.pages()[0] ?? (await browser.newPage());
+    // Every tab of the context: nothing may leave this machine (no CDN, no telemetry).
     const foreign = [];
-    page.on("request", (request) => {
+    browser.on("request", (request) => {
       const u = new URL(request.url());
-      if (!["127.0.0.1", "localhost"].includes(u.hostname) && u.protocol !== "data:" && u.protocol !== "blob:") {
-        foreign.push(request.url());
-      }
+      if (u.hostname !== "127.0.0.1" && u.protocol !== "data:" && u.protocol !== "blob:") foreign.push(request.url());
     });
     const consoleErrors = [];
     page.on("pageerror", (e) => consoleErrors.push(String(e)));
@@ -146,6 +149,11 @@ async function main() {
     if (fragment.includes("token")) throw new Error(`the token is still in the address bar: ${fragment}`);
     if (!page.url().startsWith(origin)) throw new Error(`left the origin: ${page.url()}`);
 
+    // A reload has no token in the URL any more: it comes from sessionStorage.
+    await page.reload();
+    await page.locator('[data-testid="connection-state"][data-state="open"]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid="tree-entry"][data-path="README.md"]').waitFor();
+
     // The activity panel shows server events: registering a project publishes one.
     const token = new URL(url).hash.replace("#token=", "");
     const other = join(root, "other");
@@ -158,14 +166,41 @@ async function main() {
     if (created.status !== 201) throw new Error(`registering a project answered ${created.status}`);
     await page.locator('[data-testid="activity-item"][data-kind="project.added"]').waitFor({ timeout: 10_000 });
 
-    if (foreign.length) throw new Error(`requests left this machine: ${foreign.join(", ")}`);
     if (consoleErrors.length) throw new Error(`page errors: ${consoleErrors.join("; ")}`);
 
     mkdirSync(outDir, { recursive: true });
     const shot = join(outDir, "ui-shell.png");
     await page.screenshot({ path: shot });
     console.log(`screenshot: ${shot}`);
-    console.log("ok - token URL opens the UI, tree shows, file opens in Monaco, git insights and blame show, activity arrives");
+
+    // Without a token, and with one the server refuses, the UI says how to get one.
+    // New tabs have their own sessionStorage, so they do not see the token above.
+    for (const [address, expected] of [
+      [`${origin}/`, "No access token."],
+      [`${origin}/#token=not-a-token`, "not valid"],
+    ]) {
+      const tab = await browser.newPage();
+      await tab.goto(address);
+      const text = await tab.locator('[data-testid="no-token"]').textContent({ timeout: 15_000 });
+      await tab.close();
+      if (!text?.includes(expected) || !text.includes("mira token")) throw new Error(`${address} shows: ${text}`);
+    }
+
+    // On shutdown the server closes with 1001 (going away); the UI starts reconnecting.
+    await stop(server.child);
+    if (server.child.exitCode !== 0) throw new Error(`server exited with ${server.child.exitCode} on SIGTERM`);
+    await page.locator('[data-testid="connection-state"][data-state="reconnecting"]').waitFor({ timeout: 10_000 });
+    // The same server back on the same port (same data dir, so the same token): the UI
+    // reconnects by itself.
+    restarted = startServer(project, root, new URL(origin).port);
+    await restarted.url;
+    await page.locator('[data-testid="connection-state"][data-state="open"]').waitFor({ timeout: 30_000 });
+    if (foreign.length) throw new Error(`requests left this machine: ${foreign.join(", ")}`);
+
+    console.log(
+      "ok - token URL opens the UI, tree shows, file opens in Monaco, git insights and blame show, " +
+        "reload keeps the token, activity arrives, missing and refused tokens explained, reconnects after a restart",
+    );
     console.log("1 passed, 0 failed");
   } catch (error) {
     if (page) {
@@ -175,11 +210,13 @@ async function main() {
     }
     console.error(`not ok - ${error instanceof Error ? error.stack : error}`);
     console.error(`server stderr:\n${server.stderr()}`);
+    if (restarted) console.error(`restarted server stderr:\n${restarted.stderr()}`);
     console.log("0 passed, 1 failed");
     process.exitCode = 1;
   } finally {
     await browser?.close();
     await stop(server.child);
+    if (restarted) await stop(restarted.child);
     rmSync(root, { recursive: true, force: true });
   }
 }

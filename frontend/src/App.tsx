@@ -9,6 +9,7 @@ import { GitPanel } from "./components/GitPanel";
 import { NoToken } from "./components/NoToken";
 import { StatusBar } from "./components/StatusBar";
 import { Api, ApiError } from "./lib/api";
+import { checkToken } from "./lib/tokenCheck";
 import { WsClient, wsUrlFor } from "./lib/wsClient";
 import { useActivityStore } from "./stores/useActivityStore";
 import { useAuthStore } from "./stores/useAuthStore";
@@ -45,7 +46,10 @@ function Workspace({ token }: { token: string }) {
 
   useEffect(() => {
     const client = new WsClient(wsUrlFor(window.location), token, {
-      onState: (state, detail) => useConnectionStore.getState().set(state, detail),
+      onState: (state, detail) => {
+        useConnectionStore.getState().set(state, detail);
+        if (state === "reconnecting") void checkToken(api, handleError);
+      },
       onFrame: (frame) => {
         if (frame.type === "event" && frame.event === "activity") {
           useActivityStore.getState().activity(frame.data);

@@ -4,6 +4,10 @@
 import * as monaco from "monaco-editor/editor/editor.api";
 import EditorWorker from "monaco-editor/editor/editor.worker?worker";
 
+// editor.api carries no editor features; find (Ctrl+F) is the one a read-only viewer
+// needs, since the browser's own find cannot see Monaco's virtualised lines.
+import "monaco-editor/editor/contrib/find/browser/findController";
+
 import "monaco-editor/languages/definitions/rust/register";
 import "monaco-editor/languages/definitions/python/register";
 import "monaco-editor/languages/definitions/typescript/register";

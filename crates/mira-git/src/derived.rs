@@ -58,9 +58,11 @@ fn inputs(records: impl Iterator<Item = Summary>) -> (Vec<CommitFiles>, Vec<Auth
 }
 
 fn record_inputs(records: &[CommitRecord], config: &GitConfig) -> (Vec<CommitFiles>, Vec<AuthoredChange>) {
-    let mut sorted: Vec<&CommitRecord> = records.iter().collect();
-    sorted.sort_by_key(|r| std::cmp::Reverse(r.committed_at));
-    inputs(sorted.into_iter().map(|r| {
+    // Newest first; among equal times, the later-stored first, as `rebuild` reads them
+    // (ORDER BY committed_at DESC, id DESC), so both paths learn renames in one order.
+    let mut sorted: Vec<(usize, &CommitRecord)> = records.iter().enumerate().collect();
+    sorted.sort_by_key(|(i, r)| (std::cmp::Reverse(r.committed_at), std::cmp::Reverse(*i)));
+    inputs(sorted.into_iter().map(|(_, r)| {
         let counted = !r.is_merge() && r.changes.len() <= config.bulk_commit_files;
         let files = r
             .changes
@@ -145,6 +147,25 @@ pub async fn rebuild(
 }
 
 /// Adds new commits' counts to the derived tables.
+/// Rebuilds the derived tables from records that are the project's whole history (a
+/// first index), without reading them back from the database.
+pub async fn rebuild_from_records(
+    tx: &mut SqliteConnection,
+    project_id: i64,
+    records: &[CommitRecord],
+    epoch: i64,
+    config: &GitConfig,
+) -> Result<usize, GitError> {
+    for table in ["git_file_stats", "file_cochange_patterns", "author_expertise"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE project_id = ?"))
+            .bind(project_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let (commits, authored) = record_inputs(records, config);
+    add(tx, project_id, &commits, &authored, epoch, config, true).await
+}
+
 pub async fn add_records(
     tx: &mut SqliteConnection,
     project_id: i64,

@@ -285,6 +285,11 @@ async fn store(
                 derived::add_records(&mut tx, project_id, &inserted, epoch, config).await?,
             )
         }
+        // First index: every commit is in memory already.
+        None if removed == 0 && inserted.len() == scan.records.len() => (
+            now,
+            derived::rebuild_from_records(&mut tx, project_id, &inserted, now, config).await?,
+        ),
         _ => (now, derived::rebuild(&mut tx, project_id, now, config).await?),
     };
     sqlx::query(

@@ -50,9 +50,9 @@ impl Db {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            // 64 MiB of page cache per connection: indexing writes tens of thousands of rows
-            // into tables bigger than the 2 MiB default.
-            .pragma("cache_size", "-65536");
+            // 16 MiB of page cache per connection (SQLite's default is 2 MiB): indexing
+            // writes tens of thousands of rows into tables larger than that.
+            .pragma("cache_size", "-16384");
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .connect_with(options)

@@ -1,13 +1,11 @@
+import { connectionLabel } from "../lib/connectionLabel";
 import { useConnectionStore } from "../stores/useConnectionStore";
+import { useNow } from "./useNow";
 
 export function StatusBar({ error }: { error: string | null }) {
-  const { state, retryInMs, protocol } = useConnectionStore();
-  const label =
-    state === "open"
-      ? `connected (protocol ${protocol ?? "?"})`
-      : state === "reconnecting"
-        ? `reconnecting in ${Math.ceil((retryInMs ?? 0) / 1000)} s`
-        : state;
+  const { state, retryAt, protocol } = useConnectionStore();
+  const now = useNow(state === "reconnecting");
+  const label = connectionLabel(state, protocol, retryAt === null ? null : retryAt - now);
   return (
     <footer className="status-bar">
       <span className={`dot dot-${state}`} />

@@ -118,10 +118,13 @@ describe("useAuthStore and useConnectionStore", () => {
     expect(useAuthStore.getState().status).toBe("missing");
   });
 
-  it("remembers the protocol across reconnects", () => {
+  it("remembers the protocol across reconnects and keeps the retry deadline", () => {
     const c = useConnectionStore.getState();
-    c.set("open", { protocol: 1 });
-    c.set("reconnecting", { retryInMs: 500 });
-    expect(useConnectionStore.getState()).toMatchObject({ state: "reconnecting", retryInMs: 500, protocol: 1 });
+    c.set("open", { protocol: 1 }, 1_000);
+    expect(useConnectionStore.getState()).toMatchObject({ state: "open", retryAt: null, protocol: 1 });
+    c.set("reconnecting", { retryInMs: 500 }, 10_000);
+    expect(useConnectionStore.getState()).toMatchObject({ state: "reconnecting", retryAt: 10_500, protocol: 1 });
+    c.set("connecting", {}, 10_500);
+    expect(useConnectionStore.getState().retryAt).toBeNull();
   });
 });

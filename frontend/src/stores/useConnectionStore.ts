@@ -4,19 +4,22 @@ import type { ConnectionState } from "../lib/wsClient";
 
 interface ConnectionStore {
   state: ConnectionState;
-  retryInMs: number | null;
+  /** When the next reconnect attempt happens (epoch ms), while reconnecting. */
+  retryAt: number | null;
+  /** Protocol version of the last hello; kept while reconnecting. */
   protocol: number | null;
-  set(state: ConnectionState, detail: { retryInMs?: number; protocol?: number }): void;
+  set(state: ConnectionState, detail: { retryInMs?: number; protocol?: number }, now?: number): void;
 }
 
 export const useConnectionStore = create<ConnectionStore>((set) => ({
   state: "connecting",
-  retryInMs: null,
+  retryAt: null,
   protocol: null,
-  set(state, detail) {
+  set(state, detail, now = Date.now()) {
     set((prev) => ({
       state,
-      retryInMs: detail.retryInMs ?? null,
+      // A deadline rather than a delay, so the status bar can count down to it.
+      retryAt: detail.retryInMs === undefined ? null : now + detail.retryInMs,
       protocol: state === "open" ? (detail.protocol ?? prev.protocol) : prev.protocol,
     }));
   },
