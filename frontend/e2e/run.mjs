@@ -67,9 +67,14 @@ function startServer(project, data, port = 0) {
   });
   let stderr = "";
   child.stderr.on("data", (d) => (stderr += d));
-  const url = new Promise((resolveUrl, reject) => {
+  const url = new Promise((resolveUrl, rejectUrl) => {
     let stdout = "";
-    const timer = setTimeout(() => reject(new Error(`server printed no URL within 60 s; stderr:\n${stderr}`)), 60_000);
+    const timer = setTimeout(() => fail(`server printed no URL within 60 s; stderr:\n${stderr}`), 60_000);
+    // Clears the timer too, so a failed start does not keep node alive for the full minute.
+    function fail(message) {
+      clearTimeout(timer);
+      rejectUrl(new Error(message));
+    }
     child.stdout.on("data", (d) => {
       stdout += d;
       const match = stdout.match(/http:\/\/127\.0\.0\.1:\d+\/#token=\S+/);
@@ -78,15 +83,17 @@ function startServer(project, data, port = 0) {
         resolveUrl(match[0]);
       }
     });
-    child.on("exit", (code) => reject(new Error(`server exited with ${code}; stderr:\n${stderr}`)));
+    // "close" rather than "exit": it comes after stderr has been read to the end.
+    child.on("close", (code, signal) => fail(`server exited (${signal ?? code}) before printing its URL; stderr:\n${stderr}`));
     // Spawning itself failed (no such binary): report it like any other start failure.
-    child.on("error", (e) => reject(new Error(`cannot start ${bin}: ${e.message}`)));
+    child.on("error", (e) => fail(`cannot start ${bin}: ${e.message}`));
   });
   return { child, url, stderr: () => stderr };
 }
 
 async function stop(child) {
-  if (child.exitCode !== null) return;
+  // Already gone, or never started (no pid when the spawn failed).
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise((r) => child.on("exit", r));
   child.kill("SIGTERM");
   await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
@@ -136,6 +143,14 @@ async function main() {
     await page.locator('[data-testid="editor"] .view-lines').filter({ hasText: "fixture_marker" }).waitFor({ timeout: 30_000 });
     const editorPath = await page.locator('[data-testid="editor-path"]').textContent();
     if (editorPath !== "src/main.rs") throw new Error(`editor shows ${editorPath}`);
+
+    // Find (Ctrl+F) works in the read-only editor, its icon font served by the server.
+    await page.locator('[data-testid="editor"] .view-lines').click();
+    await page.keyboard.press("Control+f");
+    await page.locator('[data-testid="editor"] .find-widget.visible').waitFor({ timeout: 5_000 });
+    const iconFonts = await page.evaluate(async () => (await document.fonts.load("16px codicon")).length);
+    if (iconFonts === 0) throw new Error("the codicon font did not load");
+    await page.keyboard.press("Escape");
 
     // Git insights: index the history, then the co-change panel and blame show it.
     await page.locator('[data-testid="git-index"]').click();

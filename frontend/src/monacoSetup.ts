@@ -5,8 +5,10 @@ import * as monaco from "monaco-editor/editor/editor.api";
 import EditorWorker from "monaco-editor/editor/editor.worker?worker";
 
 // editor.api carries no editor features; find (Ctrl+F) is the one a read-only viewer
-// needs, since the browser's own find cannot see Monaco's virtualised lines.
-import "monaco-editor/editor/contrib/find/browser/findController";
+// needs, since the browser's own find cannot see Monaco's virtualised lines. Its buttons
+// are codicons, so the icon font comes along.
+import "monaco-editor/features/find/register";
+import "monaco-editor/features/codicon/register";
 
 import "monaco-editor/languages/definitions/rust/register";
 import "monaco-editor/languages/definitions/python/register";

@@ -123,7 +123,7 @@ describe("useAuthStore and useConnectionStore", () => {
     c.set("open", { protocol: 1 }, 1_000);
     expect(useConnectionStore.getState()).toMatchObject({ state: "open", retryAt: null, protocol: 1 });
     c.set("reconnecting", { retryInMs: 500 }, 10_000);
-    expect(useConnectionStore.getState()).toMatchObject({ state: "reconnecting", retryAt: 10_500, protocol: 1 });
+    expect(useConnectionStore.getState()).toMatchObject({ state: "reconnecting", retryAt: 10_500, since: 10_000, protocol: 1 });
     c.set("connecting", {}, 10_500);
     expect(useConnectionStore.getState().retryAt).toBeNull();
   });
