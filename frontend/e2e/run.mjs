@@ -159,6 +159,9 @@ async function main() {
     if (!evidence?.includes("changed together in 2 of 2 commits")) throw new Error(`co-change evidence: ${evidence}`);
     await page.locator('[data-testid="blame-toggle"]').click();
     await page.locator(".blame-inline").filter({ hasText: "Bob" }).first().waitFor({ timeout: 15_000 });
+    // The file open with its git insights and blame: the screenshot worth looking at.
+    mkdirSync(outDir, { recursive: true });
+    await page.screenshot({ path: join(outDir, "ui-file-git-blame.png") });
 
     const fragment = new URL(page.url()).hash;
     if (fragment.includes("token")) throw new Error(`the token is still in the address bar: ${fragment}`);
