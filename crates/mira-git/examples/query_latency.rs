@@ -29,8 +29,7 @@ fn report(name: &str, mut ms: Vec<f64>) {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let (Some(data), Some(root)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: query_latency DATA_DIR PROJECT_ROOT");
-        std::process::exit(2);
+        return Err("usage: query_latency DATA_DIR PROJECT_ROOT".into());
     };
     let config = Config::with_data_dir(data);
     let db = Db::open(&config.data_dir.join("mira.db")).await?;

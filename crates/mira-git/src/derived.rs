@@ -101,6 +101,24 @@ type ChangeRow = (
     Option<i64>,
 );
 
+/// The tables this module keeps in step with the commits.
+pub const DERIVED_TABLES: [&str; 3] = ["git_file_stats", "file_cochange_patterns", "author_expertise"];
+
+/// Deletes a project's rows from `tables` (names from this crate, never from input).
+pub async fn delete_project_rows(
+    tx: &mut SqliteConnection,
+    project_id: i64,
+    tables: &[&str],
+) -> Result<(), GitError> {
+    for table in tables {
+        sqlx::query(&format!("DELETE FROM {table} WHERE project_id = ?"))
+            .bind(project_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Rebuilds every derived table of a project from its stored commits.
 pub async fn rebuild(
     tx: &mut SqliteConnection,
@@ -137,16 +155,10 @@ pub async fn rebuild(
             .push((path, old_path, lines));
     }
     let (commits, authored) = inputs(grouped.into_iter());
-    for table in ["git_file_stats", "file_cochange_patterns", "author_expertise"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE project_id = ?"))
-            .bind(project_id)
-            .execute(&mut *tx)
-            .await?;
-    }
+    delete_project_rows(tx, project_id, &DERIVED_TABLES).await?;
     add(tx, project_id, &commits, &authored, epoch, config, true).await
 }
 
-/// Adds new commits' counts to the derived tables.
 /// Rebuilds the derived tables from records that are the project's whole history (a
 /// first index), without reading them back from the database.
 pub async fn rebuild_from_records(
@@ -156,16 +168,12 @@ pub async fn rebuild_from_records(
     epoch: i64,
     config: &GitConfig,
 ) -> Result<usize, GitError> {
-    for table in ["git_file_stats", "file_cochange_patterns", "author_expertise"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE project_id = ?"))
-            .bind(project_id)
-            .execute(&mut *tx)
-            .await?;
-    }
+    delete_project_rows(tx, project_id, &DERIVED_TABLES).await?;
     let (commits, authored) = record_inputs(records, config);
     add(tx, project_id, &commits, &authored, epoch, config, true).await
 }
 
+/// Adds new commits' counts to the derived tables.
 pub async fn add_records(
     tx: &mut SqliteConnection,
     project_id: i64,

@@ -251,18 +251,8 @@ async fn store(
     }
     let Some(head) = head else {
         // No commits (an unborn branch): nothing to know.
-        for table in [
-            "git_commits",
-            "git_file_stats",
-            "file_cochange_patterns",
-            "author_expertise",
-            "git_index_state",
-        ] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE project_id = ?"))
-                .bind(project_id)
-                .execute(&mut *tx)
-                .await?;
-        }
+        derived::delete_project_rows(&mut tx, project_id, &derived::DERIVED_TABLES).await?;
+        derived::delete_project_rows(&mut tx, project_id, &["git_commits", "git_index_state"]).await?;
         tx.commit().await?;
         return Ok((removed, 0));
     };

@@ -48,6 +48,16 @@ pub fn clean_relative(relative: &str) -> Result<PathBuf, ApiError> {
     Ok(clean)
 }
 
+/// A client path, checked like `clean_relative`, as a root-relative string with `/`.
+pub fn relative_string(relative: &str) -> Result<String, ApiError> {
+    let clean = clean_relative(relative)?;
+    Ok(clean
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/"))
+}
+
 /// The path of `path` relative to `root`, with `/` separators, for responses.
 pub fn display_relative(root: &Path, path: &Path) -> String {
     path.strip_prefix(root)

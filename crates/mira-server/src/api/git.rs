@@ -37,15 +37,6 @@ pub struct GitQuery {
     pub bots: bool,
 }
 
-fn relative(path: &str) -> ApiResult<String> {
-    let clean = confine::clean_relative(path)?;
-    Ok(clean
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/"))
-}
-
 /// Starts indexing the project's history; progress and the outcome arrive as events.
 pub async fn index(
     State(state): State<AppState>,
@@ -109,7 +100,7 @@ pub async fn log(
     let path = if q.path.is_empty() {
         None
     } else {
-        Some(relative(&q.path)?)
+        Some(confine::relative_string(&q.path)?)
     };
     let commits = queries::log(
         &state.db,
@@ -127,7 +118,7 @@ pub async fn cochange(
     Query(q): Query<GitQuery>,
 ) -> ApiResult<Json<Value>> {
     let project = projects::get(&state.db, id).await?;
-    let path = relative(&q.path)?;
+    let path = confine::relative_string(&q.path)?;
     if path.is_empty() {
         return Err(ApiError::bad_request("give the file with ?path="));
     }
@@ -148,7 +139,7 @@ pub async fn experts(
     Query(q): Query<GitQuery>,
 ) -> ApiResult<Json<Value>> {
     let project = projects::get(&state.db, id).await?;
-    let path = relative(&q.path)?;
+    let path = confine::relative_string(&q.path)?;
     let experts = queries::experts(
         &state.db,
         project.id,

@@ -1,15 +1,4 @@
-use serde_json::Value;
-
-use crate::harness::{Dirs, Server, canonical, run};
-
-fn stdout_json(output: &std::process::Output) -> Value {
-    assert!(
-        output.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
+use crate::harness::{Dirs, Server, canonical, run, stdout_json};
 
 #[test]
 fn projects_add_list_remove_without_a_server() {

@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::harness::{Dirs, Server, run};
+use crate::harness::{Dirs, Server, run, stdout_json};
 
 /// Makes the fixture project a git repository with three commits by two people.
 fn make_history(dirs: &Dirs) {
@@ -52,38 +52,29 @@ fn make_history(dirs: &Dirs) {
     git(&["commit", "-q", "-am", "tune"], ann, 2);
 }
 
-fn json(output: std::process::Output) -> Value {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
 #[test]
 fn git_commands_answer_in_json() {
     let dirs = Dirs::new();
     make_history(&dirs);
-    let indexed = json(run(&dirs, &["index", "--json"], &[]));
+    let indexed = stdout_json(&run(&dirs, &["index", "--json"], &[]));
     assert_eq!(indexed["git"]["new_commits"], 3);
     assert_eq!(
-        json(run(&dirs, &["index", "--json"], &[]))["git"]["new_commits"],
+        stdout_json(&run(&dirs, &["index", "--json"], &[]))["git"]["new_commits"],
         0
     );
 
-    let log = json(run(&dirs, &["log", "--json", "src/main.rs"], &[]));
+    let log = stdout_json(&run(&dirs, &["log", "--json", "src/main.rs"], &[]));
     assert_eq!(log["commits"].as_array().unwrap().len(), 3);
     assert_eq!(log["commits"][0]["summary"], "tune");
 
-    let cochange = json(run(&dirs, &["cochange", "src/main.rs", "--json"], &[]));
+    let cochange = stdout_json(&run(&dirs, &["cochange", "src/main.rs", "--json"], &[]));
     assert_eq!(cochange["file"], "src/main.rs");
     let util = &cochange["suggestions"][0];
     assert_eq!(util["file"], "src/nested/util.py");
     assert_eq!(util["shared_commits"], 3);
     assert_eq!(util["confidence"], 1.0);
 
-    let experts = json(run(&dirs, &["experts", "src", "--json"], &[]));
+    let experts = stdout_json(&run(&dirs, &["experts", "src", "--json"], &[]));
     let names: Vec<&str> = experts["experts"]
         .as_array()
         .unwrap()
@@ -92,12 +83,12 @@ fn git_commands_answer_in_json() {
         .collect();
     assert_eq!(names, vec!["Ann", "Bob"]);
 
-    let blame = json(run(&dirs, &["blame", "src/main.rs", "--json"], &[]));
+    let blame = stdout_json(&run(&dirs, &["blame", "src/main.rs", "--json"], &[]));
     assert_eq!(blame["lines"][1]["author_name"], "Ann");
     assert_eq!(blame["lines"][0]["summary"], "initial");
     assert_eq!(blame["lines"][1]["summary"], "tune");
 
-    let fixes = json(run(
+    let fixes = stdout_json(&run(
         &dirs,
         &["fixes", "--json", "panic at src/main.rs:2:5: greeting is wrong"],
         &[],
@@ -118,7 +109,7 @@ fn git_commands_answer_in_json() {
         .args(["cochange", "util.py", "--json"])
         .output()
         .unwrap();
-    assert_eq!(json(out)["file"], "src/nested/util.py");
+    assert_eq!(stdout_json(&out)["file"], "src/nested/util.py");
 }
 
 #[tokio::test]

@@ -198,3 +198,13 @@ pub fn run(dirs: &Dirs, args: &[&str], extra_env: &[(&str, &str)]) -> std::proce
 pub fn canonical(path: &Path) -> String {
     path.canonicalize().unwrap().display().to_string()
 }
+
+/// The JSON a successful command printed on stdout.
+pub fn stdout_json(output: &std::process::Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
