@@ -1,0 +1,330 @@
+//! From source text to [`ParsedFile`]: tree-sitter parses, and one walker per language
+//! turns the syntax tree into elements, imports, call sites and bindings. Pure: no I/O.
+
+mod go;
+mod js;
+mod python;
+mod rust;
+mod types;
+
+use tree_sitter::{Node, Parser};
+
+use crate::lang::Language;
+use crate::model::{
+    Binding, CallSite, Callee, Element, ElementKind, Import, ParsedFile, Span, TypeHint, Visibility,
+};
+
+pub use types::simple_type;
+
+/// Where a file sits, as far as naming its module goes.
+#[derive(Debug, Clone)]
+pub struct FileInfo<'a> {
+    pub path: &'a str,
+    pub language: Language,
+    pub module: String,
+}
+
+/// Parses `source` and extracts its facts. A syntax error does not stop extraction:
+/// tree-sitter recovers, the lines are reported, and what parsed is kept.
+pub fn parse(info: &FileInfo<'_>, source: &str) -> ParsedFile {
+    let mut parser = Parser::new();
+    let mut out = ParsedFile {
+        path: info.path.to_string(),
+        language: info.language,
+        module: info.module.clone(),
+        elements: Vec::new(),
+        imports: Vec::new(),
+        calls: Vec::new(),
+        bindings: Vec::new(),
+        error_lines: Vec::new(),
+        line_count: source.lines().count() as u32,
+    };
+    let module_name = info
+        .module
+        .rsplit(['.', ':', '/'])
+        .next()
+        .unwrap_or(&info.module)
+        .to_string();
+    out.elements.push(Element {
+        kind: ElementKind::Module,
+        name: module_name,
+        qualified_name: info.module.clone(),
+        span: Span {
+            start_line: 1,
+            start_col: 0,
+            end_line: out.line_count.max(1),
+            end_col: 0,
+        },
+        signature: String::new(),
+        doc: None,
+        visibility: Visibility::Public,
+        parent: None,
+        bases: Vec::new(),
+        type_ref: None,
+        is_test: is_test_path(info.path),
+    });
+    if parser.set_language(&info.language.grammar()).is_err() {
+        out.error_lines.push(1);
+        return out;
+    }
+    let Some(tree) = parser.parse(source, None) else {
+        out.error_lines.push(1);
+        return out;
+    };
+    let root = tree.root_node();
+    let mut b = Builder {
+        src: source.as_bytes(),
+        language: info.language,
+        out,
+        import_scope: info.module.clone(),
+    };
+    if root.has_error() {
+        collect_errors(root, &mut b.out.error_lines);
+    }
+    match info.language {
+        Language::Rust => rust::walk(&mut b, root),
+        Language::Python => python::walk(&mut b, root),
+        Language::TypeScript | Language::Tsx | Language::JavaScript => js::walk(&mut b, root),
+        Language::Go => go::walk(&mut b, root),
+    }
+    b.out
+}
+
+/// Test files by the conventions of each language's tooling.
+pub fn is_test_path(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    path.starts_with("tests/")
+        || path.contains("/tests/")
+        || path.starts_with("test/")
+        || path.contains("/test/")
+        || file.starts_with("test_")
+        || file.ends_with("_test.py")
+        || file.ends_with("_test.go")
+        || file.contains(".test.")
+        || file.contains(".spec.")
+}
+
+fn collect_errors(node: Node<'_>, lines: &mut Vec<u32>) {
+    if node.is_error() || node.is_missing() {
+        let line = node.start_position().row as u32 + 1;
+        if lines.last() != Some(&line) {
+            lines.push(line);
+        }
+        return;
+    }
+    if !node.has_error() {
+        return;
+    }
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        collect_errors(child, lines);
+    }
+}
+
+/// What a walker needs while it goes: the source, the output so far.
+pub(crate) struct Builder<'s> {
+    pub src: &'s [u8],
+    pub language: Language,
+    pub out: ParsedFile,
+    /// The module imports are recorded in (changes inside inline Rust modules).
+    pub import_scope: String,
+}
+
+/// The parts of an element a walker decides; the builder derives the rest.
+pub(crate) struct NewElement<'t> {
+    pub kind: ElementKind,
+    pub name: String,
+    pub node: Node<'t>,
+    pub parent: usize,
+    pub visibility: Visibility,
+    pub doc: Option<String>,
+    pub bases: Vec<String>,
+    pub type_ref: Option<String>,
+    pub is_test: bool,
+}
+
+impl<'t> NewElement<'t> {
+    pub fn new(kind: ElementKind, name: String, node: Node<'t>, parent: usize) -> Self {
+        Self {
+            kind,
+            name,
+            node,
+            parent,
+            visibility: Visibility::Public,
+            doc: None,
+            bases: Vec::new(),
+            type_ref: None,
+            is_test: false,
+        }
+    }
+}
+
+impl Builder<'_> {
+    pub fn text(&self, node: Node<'_>) -> &str {
+        node.utf8_text(self.src).unwrap_or("")
+    }
+
+    pub fn field_text(&self, node: Node<'_>, field: &str) -> Option<String> {
+        node.child_by_field_name(field).map(|n| self.text(n).to_string())
+    }
+
+    /// Adds an element named under its parent and returns its index.
+    pub fn add(&mut self, e: NewElement<'_>) -> usize {
+        let parent_q = &self.out.elements[e.parent].qualified_name;
+        let qualified_name = format!("{parent_q}{}{}", self.language.separator(), e.name);
+        self.add_named(e, qualified_name)
+    }
+
+    /// Adds an element with a qualified name the walker computed (Rust impls, Go methods).
+    pub fn add_named(&mut self, e: NewElement<'_>, qualified_name: String) -> usize {
+        let signature = self.signature(e.node);
+        let start = e.node.start_position();
+        let end = e.node.end_position();
+        self.out.elements.push(Element {
+            kind: e.kind,
+            name: e.name,
+            qualified_name,
+            span: Span {
+                start_line: start.row as u32 + 1,
+                start_col: start.column as u32,
+                end_line: end.row as u32 + 1,
+                end_col: end.column as u32,
+            },
+            signature,
+            doc: e.doc,
+            visibility: e.visibility,
+            parent: Some(e.parent),
+            bases: e.bases,
+            type_ref: e.type_ref,
+            is_test: e.is_test,
+        });
+        self.out.elements.len() - 1
+    }
+
+    /// The declaration up to its body, on one line.
+    fn signature(&self, node: Node<'_>) -> String {
+        let end = node
+            .child_by_field_name("body")
+            .map(|b| b.start_byte())
+            .unwrap_or_else(|| node.end_byte());
+        let raw = std::str::from_utf8(&self.src[node.start_byte()..end]).unwrap_or("");
+        let mut sig = String::with_capacity(raw.len().min(240));
+        for word in raw.split_whitespace() {
+            if !sig.is_empty() {
+                sig.push(' ');
+            }
+            sig.push_str(word);
+            if sig.len() > 240 {
+                let mut cut = 240;
+                while !sig.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                sig.truncate(cut);
+                sig.push_str("...");
+                break;
+            }
+        }
+        sig.trim_end_matches([':', '{', ' ']).to_string()
+    }
+
+    pub fn call(&mut self, caller: usize, callee: Callee, node: Node<'_>) {
+        if callee.name().is_empty() {
+            return;
+        }
+        let p = node.start_position();
+        self.out.calls.push(CallSite {
+            caller,
+            callee,
+            line: p.row as u32 + 1,
+            col: p.column as u32,
+        });
+    }
+
+    pub fn bind(&mut self, scope: usize, name: &str, hint: TypeHint, node: Node<'_>) {
+        if name.is_empty() || name == "_" {
+            return;
+        }
+        self.out.bindings.push(Binding {
+            scope,
+            name: name.to_string(),
+            hint,
+            line: node.start_position().row as u32 + 1,
+        });
+    }
+
+    pub fn import(&mut self, module: String, name: Option<String>, alias: String, line: u32, reexport: bool) {
+        self.out.imports.push(Import {
+            module,
+            name,
+            alias,
+            line,
+            reexport,
+            scope: self.import_scope.clone(),
+        });
+    }
+
+    pub fn kind_of(&self, index: usize) -> ElementKind {
+        self.out.elements[index].kind
+    }
+
+    /// Comments right above `node` (no blank line between), markers removed.
+    pub fn preceding_comments(&self, node: Node<'_>, accept: impl Fn(&str) -> bool) -> Option<String> {
+        let mut lines = Vec::new();
+        let mut next_row = node.start_position().row;
+        let mut cur = node.prev_sibling();
+        while let Some(c) = cur {
+            let kind = c.kind();
+            if kind == "attribute_item" || kind == "decorator" {
+                next_row = c.start_position().row;
+                cur = c.prev_sibling();
+                continue;
+            }
+            if !kind.contains("comment") || c.end_position().row + 1 < next_row {
+                break;
+            }
+            let text = self.text(c);
+            if !accept(text) {
+                break;
+            }
+            lines.push(strip_comment(text));
+            next_row = c.start_position().row;
+            cur = c.prev_sibling();
+        }
+        if lines.is_empty() {
+            return None;
+        }
+        lines.reverse();
+        let doc = lines.join("\n").trim().to_string();
+        (!doc.is_empty()).then_some(doc)
+    }
+}
+
+fn strip_comment(text: &str) -> String {
+    let t = text.trim();
+    if let Some(body) = t.strip_prefix("/**").or_else(|| t.strip_prefix("/*")) {
+        let body = body.strip_suffix("*/").unwrap_or(body);
+        return body
+            .lines()
+            .map(|l| l.trim().trim_start_matches('*').trim())
+            .collect::<Vec<_>>()
+            .join("\n")
+            .trim()
+            .to_string();
+    }
+    t.trim_start_matches('/')
+        .trim_start_matches('!')
+        .trim_start_matches('#')
+        .trim()
+        .to_string()
+}
+
+/// Children of `node`, for walkers that recurse by hand.
+pub(crate) fn children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
+    let mut cursor = node.walk();
+    node.children(&mut cursor).collect()
+}
+
+pub(crate) fn named_children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
+    let mut cursor = node.walk();
+    node.named_children(&mut cursor).collect()
+}

@@ -1,0 +1,376 @@
+//! Python: modules named by dotted path, classes with bases, functions and methods with
+//! docstrings, `self.x = Type()` attributes as typed fields, imports (relative ones made
+//! absolute), calls, and annotated or constructed locals.
+
+use tree_sitter::Node;
+
+use super::{Builder, NewElement, named_children, simple_type};
+use crate::model::{Callee, ElementKind, Receiver, TypeHint, Visibility};
+
+pub(crate) fn walk(b: &mut Builder<'_>, root: Node<'_>) {
+    visit_children(b, root, 0, 0);
+}
+
+fn visit_children(b: &mut Builder<'_>, node: Node<'_>, container: usize, scope: usize) {
+    for child in named_children(node) {
+        visit(b, child, container, scope);
+    }
+}
+
+fn visibility(name: &str) -> Visibility {
+    if name.starts_with('_') && !(name.starts_with("__") && name.ends_with("__")) {
+        Visibility::Private
+    } else {
+        Visibility::Public
+    }
+}
+
+fn visit(b: &mut Builder<'_>, node: Node<'_>, container: usize, scope: usize) {
+    match node.kind() {
+        "function_definition" => function(b, node, container, node),
+        "decorated_definition" => {
+            let Some(def) = node.child_by_field_name("definition") else {
+                return;
+            };
+            for d in named_children(node)
+                .into_iter()
+                .filter(|n| n.kind() == "decorator")
+            {
+                visit_children(b, d, container, scope);
+            }
+            match def.kind() {
+                "function_definition" => function(b, def, container, node),
+                "class_definition" => class(b, def, container, scope, node),
+                _ => visit(b, def, container, scope),
+            }
+        }
+        "class_definition" => class(b, node, container, scope, node),
+        "import_statement" => {
+            let line = node.start_position().row as u32 + 1;
+            for n in named_children(node) {
+                match n.kind() {
+                    // `import a.b` binds `a.b` as written; the resolver matches prefixes.
+                    "dotted_name" => {
+                        let m = b.text(n).to_string();
+                        b.import(m.clone(), None, m, line, false);
+                    }
+                    "aliased_import" => {
+                        let (Some(m), Some(a)) = (b.field_text(n, "name"), b.field_text(n, "alias")) else {
+                            continue;
+                        };
+                        b.import(m, None, a, line, false);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        "import_from_statement" => import_from(b, node),
+        "call" => {
+            if let Some(f) = node.child_by_field_name("function") {
+                if let Some(c) = callee(b, f) {
+                    b.call(scope, c, node);
+                }
+                visit(b, f, container, scope);
+            }
+            if let Some(args) = node.child_by_field_name("arguments") {
+                visit_children(b, args, container, scope);
+            }
+        }
+        "assignment" => assignment(b, node, container, scope),
+        "comment" => {}
+        _ => visit_children(b, node, container, scope),
+    }
+}
+
+fn docstring(b: &Builder<'_>, body: Option<Node<'_>>) -> Option<String> {
+    let first = named_children(body?).into_iter().next()?;
+    if first.kind() != "expression_statement" {
+        return None;
+    }
+    let s = named_children(first).into_iter().next()?;
+    if s.kind() != "string" {
+        return None;
+    }
+    let text = b.text(s);
+    let text = text.trim_start_matches(['r', 'u', 'b', 'R', 'U', 'B']);
+    let inner = text
+        .strip_prefix("\"\"\"")
+        .and_then(|t| t.strip_suffix("\"\"\""))
+        .or_else(|| text.strip_prefix("'''").and_then(|t| t.strip_suffix("'''")))
+        .or_else(|| text.strip_prefix('"').and_then(|t| t.strip_suffix('"')))
+        .or_else(|| text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')))
+        .unwrap_or(text);
+    let doc = inner.trim();
+    (!doc.is_empty()).then(|| doc.to_string())
+}
+
+fn function(b: &mut Builder<'_>, node: Node<'_>, container: usize, outer: Node<'_>) {
+    let Some(name) = b.field_text(node, "name") else {
+        return;
+    };
+    let in_class = b.kind_of(container) == ElementKind::Class;
+    let kind = if in_class {
+        ElementKind::Method
+    } else {
+        ElementKind::Function
+    };
+    let mut e = NewElement::new(kind, name.clone(), outer, container);
+    e.visibility = visibility(&name);
+    e.doc = docstring(b, node.child_by_field_name("body"));
+    e.type_ref = node
+        .child_by_field_name("return_type")
+        .and_then(|t| simple_type(b.text(t)));
+    let class_is_test = in_class && b.out.elements[container].name.starts_with("Test");
+    e.is_test = name.starts_with("test") && (b.out.elements[0].is_test || class_is_test);
+    let idx = b.add(e);
+    if let Some(params) = node.child_by_field_name("parameters") {
+        for p in named_children(params) {
+            let plain = match p.kind() {
+                "identifier" => Some(p),
+                "default_parameter" => p.child_by_field_name("name"),
+                _ => None,
+            };
+            if let Some(n) = plain {
+                let name = b.text(n).to_string();
+                if name != "self" && name != "cls" {
+                    b.bind(idx, &name, TypeHint::Unknown, p);
+                }
+                continue;
+            }
+            if !matches!(p.kind(), "typed_parameter" | "typed_default_parameter") {
+                continue;
+            }
+            let name = p
+                .child_by_field_name("name")
+                .or_else(|| named_children(p).into_iter().find(|n| n.kind() == "identifier"))
+                .map(|n| b.text(n).to_string());
+            let ty = p.child_by_field_name("type").and_then(|t| simple_type(b.text(t)));
+            if let (Some(name), Some(ty)) = (name, ty) {
+                b.bind(idx, &name, TypeHint::Type(ty), p);
+            }
+        }
+    }
+    if let Some(body) = node.child_by_field_name("body") {
+        visit_children(b, body, idx, idx);
+    }
+}
+
+fn class(b: &mut Builder<'_>, node: Node<'_>, container: usize, scope: usize, outer: Node<'_>) {
+    let Some(name) = b.field_text(node, "name") else {
+        return;
+    };
+    let mut e = NewElement::new(ElementKind::Class, name.clone(), outer, container);
+    e.visibility = visibility(&name);
+    e.doc = docstring(b, node.child_by_field_name("body"));
+    if let Some(supers) = node.child_by_field_name("superclasses") {
+        e.bases = named_children(supers)
+            .into_iter()
+            .filter(|n| matches!(n.kind(), "identifier" | "attribute"))
+            .map(|n| b.text(n).to_string())
+            .collect();
+    }
+    let idx = b.add(e);
+    // A class body runs when the module loads: its calls belong to the enclosing scope.
+    if let Some(body) = node.child_by_field_name("body") {
+        visit_children(b, body, idx, scope);
+    }
+}
+
+fn assignment(b: &mut Builder<'_>, node: Node<'_>, container: usize, scope: usize) {
+    let left = node.child_by_field_name("left");
+    let right = node.child_by_field_name("right");
+    let annotation = node
+        .child_by_field_name("type")
+        .and_then(|t| simple_type(b.text(t)));
+    let hint = annotation
+        .clone()
+        .map(TypeHint::Type)
+        .or_else(|| right.and_then(|r| value_hint(b, r)));
+    if let Some(left) = left {
+        match left.kind() {
+            "identifier" => {
+                let name = b.text(left).to_string();
+                let at_top = scope == 0 && container == 0;
+                if at_top
+                    && name.len() > 1
+                    && name
+                        .chars()
+                        .all(|c| c.is_uppercase() || c == '_' || c.is_ascii_digit())
+                {
+                    let mut e = NewElement::new(ElementKind::Constant, name.clone(), node, 0);
+                    e.type_ref = annotation.clone();
+                    b.add(e);
+                }
+                b.bind(scope, &name, hint.clone().unwrap_or(TypeHint::Unknown), node);
+            }
+            // `self.repo = Repository(...)` in a method: a typed attribute of the class.
+            "attribute" => {
+                let object = left.child_by_field_name("object").map(|o| b.text(o).to_string());
+                let attr = b.field_text(left, "attribute");
+                let class = b.out.elements[scope]
+                    .parent
+                    .filter(|&p| b.kind_of(p) == ElementKind::Class);
+                if let (Some("self"), Some(attr), Some(class)) = (object.as_deref(), attr, class) {
+                    let type_name = match &hint {
+                        Some(TypeHint::Type(t)) => Some(t.clone()),
+                        Some(TypeHint::CallResult(Callee::Name(n))) => Some(n.clone()),
+                        Some(TypeHint::CallResult(Callee::Member {
+                            receiver: Receiver::Name(m),
+                            name,
+                        })) => Some(format!("{m}.{name}")),
+                        _ => None,
+                    };
+                    let known =
+                        b.out.elements.iter().any(|e| {
+                            e.parent == Some(class) && e.kind == ElementKind::Field && e.name == attr
+                        });
+                    if !known {
+                        let mut e = NewElement::new(ElementKind::Field, attr.clone(), node, class);
+                        e.visibility = visibility(&attr);
+                        e.type_ref = type_name;
+                        b.add(e);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(right) = right {
+        visit(b, right, container, scope);
+    }
+}
+
+fn value_hint(b: &Builder<'_>, value: Node<'_>) -> Option<TypeHint> {
+    match value.kind() {
+        "call" => callee(b, value.child_by_field_name("function")?).map(TypeHint::CallResult),
+        "identifier" => Some(TypeHint::Alias(b.text(value).to_string())),
+        "await" => named_children(value)
+            .into_iter()
+            .next()
+            .and_then(|v| value_hint(b, v)),
+        _ => None,
+    }
+}
+
+fn import_from(b: &mut Builder<'_>, node: Node<'_>) {
+    let line = node.start_position().row as u32 + 1;
+    let Some(module_node) = node.child_by_field_name("module_name") else {
+        return;
+    };
+    let module = absolute_module(b, b.text(module_node));
+    let mut any = false;
+    for n in named_children(node) {
+        if n.id() == module_node.id() {
+            continue;
+        }
+        match n.kind() {
+            "dotted_name" => {
+                let name = b.text(n).to_string();
+                b.import(module.clone(), Some(name.clone()), name, line, false);
+                any = true;
+            }
+            "aliased_import" => {
+                if let (Some(name), Some(alias)) = (b.field_text(n, "name"), b.field_text(n, "alias")) {
+                    b.import(module.clone(), Some(name), alias, line, false);
+                    any = true;
+                }
+            }
+            "wildcard_import" => {
+                b.import(module.clone(), Some("*".into()), "*".into(), line, false);
+                any = true;
+            }
+            _ => {}
+        }
+    }
+    if !any {
+        b.import(module.clone(), None, module, line, false);
+    }
+}
+
+/// `from ..a import b` inside `pkg/sub/mod.py` imports from `pkg.a`.
+fn absolute_module(b: &Builder<'_>, written: &str) -> String {
+    let dots = written.chars().take_while(|&c| c == '.').count();
+    if dots == 0 {
+        return written.to_string();
+    }
+    let rest = &written[dots..];
+    let is_package = b.out.path.ends_with("__init__.py");
+    let mut parts: Vec<&str> = b.out.module.split('.').collect();
+    // The current package: the module itself for `__init__.py`, else its parent.
+    let up = if is_package { dots - 1 } else { dots };
+    for _ in 0..up {
+        parts.pop();
+    }
+    let mut base = parts.join(".");
+    if !rest.is_empty() {
+        if !base.is_empty() {
+            base.push('.');
+        }
+        base.push_str(rest);
+    }
+    base
+}
+
+fn callee(b: &Builder<'_>, f: Node<'_>) -> Option<Callee> {
+    match f.kind() {
+        "identifier" => Some(Callee::Name(b.text(f).to_string())),
+        "attribute" => {
+            let object = f.child_by_field_name("object")?;
+            let name = b.field_text(f, "attribute")?;
+            Some(Callee::Member {
+                receiver: receiver(b, object),
+                name,
+            })
+        }
+        _ => None,
+    }
+}
+
+fn receiver(b: &Builder<'_>, node: Node<'_>) -> Receiver {
+    match node.kind() {
+        "identifier" if b.text(node) == "self" => Receiver::SelfRef,
+        "identifier" => Receiver::Name(b.text(node).to_string()),
+        "attribute" => {
+            let mut segs = Vec::new();
+            let mut cur = node;
+            loop {
+                match cur.kind() {
+                    "attribute" => {
+                        let (Some(attr), Some(obj)) = (
+                            cur.child_by_field_name("attribute"),
+                            cur.child_by_field_name("object"),
+                        ) else {
+                            return Receiver::Unknown;
+                        };
+                        segs.push(b.text(attr).to_string());
+                        cur = obj;
+                    }
+                    "identifier" => {
+                        segs.push(b.text(cur).to_string());
+                        break;
+                    }
+                    _ => return Receiver::Unknown,
+                }
+            }
+            segs.reverse();
+            Receiver::Path(segs)
+        }
+        "call" => {
+            let Some(f) = node.child_by_field_name("function") else {
+                return Receiver::Unknown;
+            };
+            if f.kind() == "identifier" && b.text(f) == "super" {
+                return Receiver::Super;
+            }
+            callee(b, f)
+                .map(|c| Receiver::Call(Box::new(c)))
+                .unwrap_or(Receiver::Unknown)
+        }
+        "parenthesized_expression" | "await" => named_children(node)
+            .into_iter()
+            .next()
+            .map(|n| receiver(b, n))
+            .unwrap_or(Receiver::Unknown),
+        _ => Receiver::Unknown,
+    }
+}

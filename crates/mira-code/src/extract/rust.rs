@@ -1,0 +1,500 @@
+//! Rust: items with `crate::module::Type::method` names, `use` trees, calls (also inside
+//! macro arguments, which tree-sitter leaves as token trees), `let` and parameter types.
+
+use tree_sitter::Node;
+
+use super::{Builder, NewElement, children, named_children, simple_type};
+use crate::model::{Callee, ElementKind, Receiver, TypeHint, Visibility};
+
+pub(crate) fn walk(b: &mut Builder<'_>, root: Node<'_>) {
+    visit_children(b, root, 0, 0);
+}
+
+/// `container` names new items; `scope` is the code that calls run in.
+fn visit_children(b: &mut Builder<'_>, node: Node<'_>, container: usize, scope: usize) {
+    for child in named_children(node) {
+        visit(b, child, container, scope);
+    }
+}
+
+fn visit(b: &mut Builder<'_>, node: Node<'_>, container: usize, scope: usize) {
+    match node.kind() {
+        "function_item" | "function_signature_item" => function(b, node, container),
+        "struct_item" | "union_item" => {
+            let Some(name) = b.field_text(node, "name") else {
+                return;
+            };
+            let mut e = item(b, ElementKind::Struct, name, node, container);
+            e.is_test = false;
+            let idx = b.add(e);
+            if let Some(body) = node.child_by_field_name("body") {
+                fields(b, body, idx);
+            }
+        }
+        "enum_item" => {
+            if let Some(name) = b.field_text(node, "name") {
+                let e = item(b, ElementKind::Enum, name, node, container);
+                b.add(e);
+            }
+        }
+        "trait_item" => {
+            let Some(name) = b.field_text(node, "name") else {
+                return;
+            };
+            let mut e = item(b, ElementKind::Trait, name, node, container);
+            if let Some(bounds) = node.child_by_field_name("bounds") {
+                e.bases = named_children(bounds)
+                    .into_iter()
+                    .filter_map(|n| simple_type(b.text(n)))
+                    .collect();
+            }
+            let idx = b.add(e);
+            if let Some(body) = node.child_by_field_name("body") {
+                visit_children(b, body, idx, scope);
+            }
+        }
+        "impl_item" => impl_block(b, node, container, scope),
+        "mod_item" => {
+            // `mod x;` is named by its own file; only inline modules are elements here.
+            let Some(body) = node.child_by_field_name("body") else {
+                return;
+            };
+            let Some(name) = b.field_text(node, "name") else {
+                return;
+            };
+            let mut e = item(b, ElementKind::Module, name, node, container);
+            e.is_test = has_attribute(b, node, "cfg(test)");
+            let idx = b.add(e);
+            let outer = std::mem::replace(&mut b.import_scope, b.out.elements[idx].qualified_name.clone());
+            visit_children(b, body, idx, idx);
+            b.import_scope = outer;
+        }
+        "const_item" | "static_item" => {
+            if let Some(name) = b.field_text(node, "name") {
+                let mut e = item(b, ElementKind::Constant, name, node, container);
+                e.type_ref = node
+                    .child_by_field_name("type")
+                    .and_then(|t| simple_type(b.text(t)));
+                b.add(e);
+            }
+            if let Some(value) = node.child_by_field_name("value") {
+                visit(b, value, container, scope);
+            }
+        }
+        "type_item" => {
+            if let Some(name) = b.field_text(node, "name") {
+                let mut e = item(b, ElementKind::TypeAlias, name, node, container);
+                e.type_ref = node
+                    .child_by_field_name("type")
+                    .and_then(|t| simple_type(b.text(t)));
+                b.add(e);
+            }
+        }
+        "use_declaration" => {
+            let reexport = visibility(b, node) == Visibility::Public;
+            if let Some(arg) = node.child_by_field_name("argument") {
+                let line = node.start_position().row as u32 + 1;
+                use_tree(b, arg, &[], line, reexport);
+            }
+        }
+        "call_expression" => {
+            if let Some(f) = node.child_by_field_name("function") {
+                if let Some(callee) = callee(b, f) {
+                    b.call(scope, callee, node);
+                }
+                // Calls inside the callee expression: `a().b()`.
+                visit(b, f, container, scope);
+            }
+            if let Some(args) = node.child_by_field_name("arguments") {
+                visit_children(b, args, container, scope);
+            }
+        }
+        "macro_invocation" => {
+            for tree in named_children(node)
+                .into_iter()
+                .filter(|n| n.kind() == "token_tree")
+            {
+                macro_calls(b, tree, scope);
+            }
+        }
+        "let_declaration" => {
+            if let Some(pattern) = node.child_by_field_name("pattern") {
+                let name = binding_name(b, pattern);
+                let hint = node
+                    .child_by_field_name("type")
+                    .and_then(|t| simple_type(b.text(t)))
+                    .map(TypeHint::Type)
+                    .or_else(|| node.child_by_field_name("value").and_then(|v| value_hint(b, v)));
+                if let Some(name) = name {
+                    b.bind(scope, &name, hint.unwrap_or(TypeHint::Unknown), node);
+                }
+            }
+            if let Some(value) = node.child_by_field_name("value") {
+                visit(b, value, container, scope);
+            }
+            if let Some(alt) = node.child_by_field_name("alternative") {
+                visit(b, alt, container, scope);
+            }
+        }
+        "attribute_item" | "inner_attribute_item" | "line_comment" | "block_comment" => {}
+        _ => visit_children(b, node, container, scope),
+    }
+}
+
+fn item<'t>(
+    b: &Builder<'_>,
+    kind: ElementKind,
+    name: String,
+    node: Node<'t>,
+    parent: usize,
+) -> NewElement<'t> {
+    let mut e = NewElement::new(kind, name, node, parent);
+    e.visibility = visibility(b, node);
+    e.doc = b.preceding_comments(node, |t| t.starts_with("///") || t.starts_with("/**"));
+    e
+}
+
+fn visibility(b: &Builder<'_>, node: Node<'_>) -> Visibility {
+    for child in named_children(node) {
+        if child.kind() == "visibility_modifier" {
+            return if b.text(child) == "pub" {
+                Visibility::Public
+            } else {
+                Visibility::Restricted
+            };
+        }
+    }
+    Visibility::Private
+}
+
+fn has_attribute(b: &Builder<'_>, node: Node<'_>, needle: &str) -> bool {
+    let mut cur = node.prev_sibling();
+    while let Some(c) = cur {
+        match c.kind() {
+            "attribute_item" => {
+                if b.text(c).replace(' ', "").contains(needle) {
+                    return true;
+                }
+            }
+            "line_comment" | "block_comment" => {}
+            _ => break,
+        }
+        cur = c.prev_sibling();
+    }
+    false
+}
+
+fn function(b: &mut Builder<'_>, node: Node<'_>, container: usize) {
+    let Some(name) = b.field_text(node, "name") else {
+        return;
+    };
+    let in_type = matches!(b.kind_of(container), ElementKind::Impl | ElementKind::Trait);
+    let kind = if in_type {
+        ElementKind::Method
+    } else {
+        ElementKind::Function
+    };
+    let mut e = item(b, kind, name, node, container);
+    e.is_test = has_attribute(b, node, "test]") || has_attribute(b, node, "::test");
+    e.type_ref = node
+        .child_by_field_name("return_type")
+        .and_then(|t| simple_type(b.text(t)))
+        .map(|t| self_to_owner(b, &t, container));
+    // Trait methods are part of the trait's interface, whatever their modifier.
+    if b.kind_of(container) == ElementKind::Trait {
+        e.visibility = b.out.elements[container].visibility;
+    }
+    let idx = b.add(e);
+    if let Some(params) = node.child_by_field_name("parameters") {
+        for p in named_children(params) {
+            if p.kind() != "parameter" {
+                continue;
+            }
+            let name = p.child_by_field_name("pattern").and_then(|n| binding_name(b, n));
+            let ty = p.child_by_field_name("type").and_then(|t| simple_type(b.text(t)));
+            if let (Some(name), Some(ty)) = (name, ty) {
+                let ty = self_to_owner(b, &ty, container);
+                b.bind(idx, &name, TypeHint::Type(ty), p);
+            }
+        }
+    }
+    if let Some(body) = node.child_by_field_name("body") {
+        visit_children(b, body, idx, idx);
+    }
+}
+
+/// `Self` means the impl's type, which is what the resolver looks members up on.
+fn self_to_owner(b: &Builder<'_>, ty: &str, container: usize) -> String {
+    if ty == "Self" && b.kind_of(container) == ElementKind::Impl {
+        b.out.elements[container].name.clone()
+    } else {
+        ty.to_string()
+    }
+}
+
+fn impl_block(b: &mut Builder<'_>, node: Node<'_>, container: usize, scope: usize) {
+    let Some(ty) = node.child_by_field_name("type") else {
+        return;
+    };
+    let Some(type_name) = simple_type(b.text(ty)) else {
+        return;
+    };
+    let short = type_name.rsplit("::").next().unwrap_or(&type_name).to_string();
+    let mut e = NewElement::new(ElementKind::Impl, short.clone(), node, container);
+    e.doc = b.preceding_comments(node, |t| t.starts_with("///"));
+    if let Some(tr) = node.child_by_field_name("trait") {
+        e.bases = simple_type(b.text(tr)).into_iter().collect();
+    }
+    // Methods are named after the type, wherever the impl block sits.
+    let parent_q = b.out.elements[container].qualified_name.clone();
+    let idx = b.add_named(e, format!("{parent_q}::{short}"));
+    if let Some(body) = node.child_by_field_name("body") {
+        visit_children(b, body, idx, scope);
+    }
+}
+
+fn fields(b: &mut Builder<'_>, body: Node<'_>, owner: usize) {
+    for f in named_children(body) {
+        if f.kind() != "field_declaration" {
+            continue;
+        }
+        let Some(name) = b.field_text(f, "name") else {
+            continue;
+        };
+        let mut e = item(b, ElementKind::Field, name, f, owner);
+        e.type_ref = f.child_by_field_name("type").and_then(|t| simple_type(b.text(t)));
+        b.add(e);
+    }
+}
+
+fn use_tree(b: &mut Builder<'_>, node: Node<'_>, prefix: &[String], line: u32, reexport: bool) {
+    match node.kind() {
+        "scoped_identifier" | "identifier" | "crate" | "self" | "super" => {
+            let mut segs = prefix.to_vec();
+            segs.extend(path_segments(b, node));
+            push_use(b, segs, None, line, reexport);
+        }
+        "use_as_clause" => {
+            let (Some(path), Some(alias)) = (
+                node.child_by_field_name("path"),
+                node.child_by_field_name("alias"),
+            ) else {
+                return;
+            };
+            let mut segs = prefix.to_vec();
+            segs.extend(path_segments(b, path));
+            let alias = b.text(alias).to_string();
+            push_use(b, segs, Some(alias), line, reexport);
+        }
+        "scoped_use_list" => {
+            let mut segs = prefix.to_vec();
+            if let Some(path) = node.child_by_field_name("path") {
+                segs.extend(path_segments(b, path));
+            }
+            if let Some(list) = node.child_by_field_name("list") {
+                use_tree(b, list, &segs, line, reexport);
+            }
+        }
+        "use_list" => {
+            for child in named_children(node) {
+                use_tree(b, child, prefix, line, reexport);
+            }
+        }
+        "use_wildcard" => {
+            let mut segs = prefix.to_vec();
+            for child in named_children(node) {
+                segs.extend(path_segments(b, child));
+            }
+            b.import(segs.join("::"), Some("*".into()), "*".into(), line, reexport);
+        }
+        _ => {}
+    }
+}
+
+fn push_use(b: &mut Builder<'_>, mut segs: Vec<String>, alias: Option<String>, line: u32, reexport: bool) {
+    let Some(last) = segs.pop() else { return };
+    if last == "self" {
+        // `use a::b::{self}` binds the module `b`.
+        let Some(module_name) = segs.last().cloned() else {
+            return;
+        };
+        let alias = alias.unwrap_or(module_name);
+        b.import(segs.join("::"), None, alias, line, reexport);
+        return;
+    }
+    if segs.is_empty() {
+        // `use serde;` binds a crate.
+        let alias = alias.unwrap_or_else(|| last.clone());
+        b.import(last, None, alias, line, reexport);
+        return;
+    }
+    let alias = alias.unwrap_or_else(|| last.clone());
+    b.import(segs.join("::"), Some(last), alias, line, reexport);
+}
+
+pub(crate) fn path_segments(b: &Builder<'_>, node: Node<'_>) -> Vec<String> {
+    match node.kind() {
+        "scoped_identifier" | "scoped_type_identifier" => {
+            let mut segs = node
+                .child_by_field_name("path")
+                .map(|p| path_segments(b, p))
+                .unwrap_or_default();
+            if let Some(name) = node.child_by_field_name("name") {
+                segs.push(b.text(name).to_string());
+            }
+            segs
+        }
+        "generic_type" | "generic_function" => node
+            .child_by_field_name("type")
+            .or_else(|| node.child_by_field_name("function"))
+            .map(|t| path_segments(b, t))
+            .unwrap_or_default(),
+        _ => {
+            let text = b.text(node);
+            let text = text.split('<').next().unwrap_or(text);
+            vec![text.to_string()]
+        }
+    }
+}
+
+fn callee(b: &Builder<'_>, f: Node<'_>) -> Option<Callee> {
+    match f.kind() {
+        "identifier" => Some(Callee::Name(b.text(f).to_string())),
+        "scoped_identifier" => {
+            let segs = path_segments(b, f);
+            if segs.len() == 1 {
+                return Some(Callee::Name(segs[0].clone()));
+            }
+            Some(Callee::Path(segs))
+        }
+        "field_expression" => {
+            let value = f.child_by_field_name("value")?;
+            let name = b.field_text(f, "field")?;
+            Some(Callee::Member {
+                receiver: receiver(b, value),
+                name,
+            })
+        }
+        "generic_function" => callee(b, f.child_by_field_name("function")?),
+        _ => None,
+    }
+}
+
+fn receiver(b: &Builder<'_>, node: Node<'_>) -> Receiver {
+    match node.kind() {
+        "self" => Receiver::SelfRef,
+        "identifier" => Receiver::Name(b.text(node).to_string()),
+        "field_expression" => {
+            let mut segs = Vec::new();
+            let mut cur = node;
+            loop {
+                match cur.kind() {
+                    "field_expression" => {
+                        let Some(field) = cur.child_by_field_name("field") else {
+                            return Receiver::Unknown;
+                        };
+                        segs.push(b.text(field).to_string());
+                        let Some(value) = cur.child_by_field_name("value") else {
+                            return Receiver::Unknown;
+                        };
+                        cur = value;
+                    }
+                    "self" | "identifier" => {
+                        segs.push(b.text(cur).to_string());
+                        break;
+                    }
+                    _ => return Receiver::Unknown,
+                }
+            }
+            segs.reverse();
+            Receiver::Path(segs)
+        }
+        "call_expression" => node
+            .child_by_field_name("function")
+            .and_then(|f| callee(b, f))
+            .map(|c| Receiver::Call(Box::new(c)))
+            .unwrap_or(Receiver::Unknown),
+        "scoped_identifier" => Receiver::Path(path_segments(b, node)),
+        "try_expression"
+        | "await_expression"
+        | "reference_expression"
+        | "parenthesized_expression"
+        | "unary_expression" => named_children(node)
+            .into_iter()
+            .next()
+            .map(|n| receiver(b, n))
+            .unwrap_or(Receiver::Unknown),
+        _ => Receiver::Unknown,
+    }
+}
+
+fn binding_name(b: &Builder<'_>, pattern: Node<'_>) -> Option<String> {
+    match pattern.kind() {
+        "identifier" => Some(b.text(pattern).to_string()),
+        "mut_pattern" | "ref_pattern" => named_children(pattern)
+            .into_iter()
+            .last()
+            .and_then(|n| binding_name(b, n)),
+        _ => None,
+    }
+}
+
+/// The type a `let` value gives its binding, when the value says it.
+fn value_hint(b: &Builder<'_>, value: Node<'_>) -> Option<TypeHint> {
+    match value.kind() {
+        "call_expression" => {
+            let f = value.child_by_field_name("function")?;
+            callee(b, f).map(TypeHint::CallResult)
+        }
+        "struct_expression" => value
+            .child_by_field_name("name")
+            .and_then(|n| simple_type(b.text(n)))
+            .map(TypeHint::Type),
+        "identifier" => Some(TypeHint::Alias(b.text(value).to_string())),
+        "try_expression" | "await_expression" | "reference_expression" | "parenthesized_expression" => {
+            named_children(value)
+                .into_iter()
+                .next()
+                .and_then(|n| value_hint(b, n))
+        }
+        _ => None,
+    }
+}
+
+/// Macro arguments are unparsed tokens; `name(`, `a::b(` and `x.m(` shapes in them are
+/// calls as surely as outside (this is how `assert_eq!(parse(x), y)` reaches `parse`).
+fn macro_calls(b: &mut Builder<'_>, tree: Node<'_>, scope: usize) {
+    let tokens = children(tree);
+    for (i, tok) in tokens.iter().enumerate() {
+        if tok.kind() == "token_tree" {
+            if i > 0 && tokens[i - 1].kind() == "identifier" && b.text(*tok).starts_with('(') {
+                let name_node = tokens[i - 1];
+                let name = b.text(name_node).to_string();
+                // `a::b(`, `x.m(`, or a plain `f(`; a macro `m!(` is not a call.
+                let before = |k: usize| (i >= k).then(|| tokens[i - k]);
+                let callee = match (before(2), before(3)) {
+                    (Some(sep), Some(prev)) if b.text(sep) == "::" => {
+                        let mut segs = vec![b.text(prev).to_string(), name];
+                        let mut j = i as isize - 4;
+                        while j >= 1 && b.text(tokens[j as usize]) == "::" {
+                            segs.insert(0, b.text(tokens[j as usize - 1]).to_string());
+                            j -= 2;
+                        }
+                        Callee::Path(segs)
+                    }
+                    (Some(dot), Some(prev)) if b.text(dot) == "." => {
+                        let recv = match prev.kind() {
+                            "self" => Receiver::SelfRef,
+                            "identifier" => Receiver::Name(b.text(prev).to_string()),
+                            _ => Receiver::Unknown,
+                        };
+                        Callee::Member { receiver: recv, name }
+                    }
+                    _ => Callee::Name(name),
+                };
+                b.call(scope, callee, name_node);
+            }
+            macro_calls(b, *tok, scope);
+        }
+    }
+}

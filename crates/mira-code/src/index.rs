@@ -1,0 +1,425 @@
+//! The index driver: walk the project, hash every file, parse only new or changed
+//! ones, re-link the unchanged files whose calls a change can affect, and write it all
+//! in one transaction. Running it twice changes nothing the second time.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use mira_store::Db;
+use mira_store::projects::Project;
+use rayon::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{QueryBuilder, Sqlite};
+
+use crate::CodeError;
+use crate::extract::{self, FileInfo};
+use crate::model::ParsedFile;
+use crate::resolve::{self, Edge, SymbolTable};
+use crate::store::{self, StoredFile};
+use crate::walk::{self, Skipped, SourceFile};
+
+/// Changed files, re-parsed dependents by file id, and the edges of both in that order.
+type Linked = (Vec<ParsedFile>, Vec<(i64, ParsedFile)>, Vec<Vec<Edge>>);
+
+/// Called with (files parsed, files to parse), from a blocking thread.
+pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ParseProblem {
+    pub path: String,
+    /// Lines where the parser found a syntax error; the rest of the file is indexed.
+    pub lines: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexSummary {
+    /// Source files in the index after this run.
+    pub files: usize,
+    /// New or changed files parsed by this run.
+    pub parsed: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+    /// Unchanged files whose calls were resolved again because a definition they may
+    /// call was added, removed or changed.
+    pub relinked: usize,
+    pub symbols: i64,
+    pub edges: i64,
+    /// Edge counts by resolution (exact, probable, external, unresolved).
+    pub resolution: BTreeMap<String, i64>,
+    pub skipped: Vec<Skipped>,
+    pub parse_errors: Vec<ParseProblem>,
+    pub elapsed_ms: u64,
+}
+
+/// Parsing recurses over syntax trees; generated-looking but hand-kept code can nest
+/// deeply, so the workers get more stack than the default.
+const WORKER_STACK: usize = 16 * 1024 * 1024;
+
+fn pool() -> Result<rayon::ThreadPool, CodeError> {
+    rayon::ThreadPoolBuilder::new()
+        .stack_size(WORKER_STACK)
+        .thread_name(|i| format!("mira-code-{i}"))
+        .build()
+        .map_err(|e| CodeError::Task(format!("cannot start parser threads: {e}")))
+}
+
+fn hash(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn parse_source(f: &SourceFile) -> ParsedFile {
+    extract::parse(
+        &FileInfo {
+            path: &f.path,
+            language: f.language,
+            module: f.module.clone(),
+        },
+        &f.text,
+    )
+}
+
+/// Indexes (or brings up to date) the code of a project.
+pub async fn index_project(
+    db: &Db,
+    project: &Project,
+    progress: Progress,
+) -> Result<IndexSummary, CodeError> {
+    let started = Instant::now();
+    let root = project.root.clone();
+    let walked = tokio::task::spawn_blocking(move || {
+        let walked = walk::walk(&root);
+        let hashes: Vec<String> = walked.files.par_iter().map(|f| hash(&f.text)).collect();
+        (walked, hashes)
+    })
+    .await
+    .map_err(|e| CodeError::Task(format!("walking the project failed: {e}")))?;
+    let (walked, hashes) = walked;
+    let walked_at = started.elapsed();
+
+    let mut conn = db.pool().acquire().await?;
+    let stored: HashMap<String, StoredFile> = store::stored_files(&mut conn, project.id)
+        .await?
+        .into_iter()
+        .map(|f| (f.path.clone(), f))
+        .collect();
+    let present: HashSet<String> = walked.files.iter().map(|f| f.path.clone()).collect();
+    let removed: Vec<&StoredFile> = stored
+        .values()
+        .filter(|s| !s.skipped && !present.contains(s.path.as_str()))
+        .collect();
+    let changed: Vec<usize> = (0..walked.files.len())
+        .filter(|&i| match stored.get(&walked.files[i].path) {
+            Some(s) => s.skipped || s.hash != hashes[i],
+            None => true,
+        })
+        .collect();
+    let changed_ids: HashSet<i64> = changed
+        .iter()
+        .filter_map(|&i| {
+            stored
+                .get(&walked.files[i].path)
+                .filter(|s| !s.skipped)
+                .map(|s| s.id)
+        })
+        .collect();
+    let removed_ids: HashSet<i64> = removed.iter().map(|s| s.id).collect();
+    let skipped_changed = skipped_differ(&mut conn, project.id, &walked.skipped).await?;
+
+    if changed.is_empty() && removed.is_empty() && !skipped_changed {
+        drop(conn);
+        return summary(
+            db,
+            project.id,
+            walked.files.len(),
+            0,
+            0,
+            0,
+            walked.skipped,
+            started,
+        )
+        .await;
+    }
+
+    // Parse what changed, off the async runtime.
+    let walked = Arc::new(walked);
+    let to_parse = changed.clone();
+    let parse_walked = Arc::clone(&walked);
+    let parse_progress = Arc::clone(&progress);
+    let parsed: Vec<ParsedFile> =
+        tokio::task::spawn_blocking(move || -> Result<Vec<ParsedFile>, CodeError> {
+            let total = to_parse.len() as u64;
+            let done = std::sync::atomic::AtomicU64::new(0);
+            parse_progress(0, total);
+            let pool = pool()?;
+            Ok(pool.install(|| {
+                to_parse
+                    .par_iter()
+                    .map(|&i| {
+                        let p = parse_source(&parse_walked.files[i]);
+                        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                        if n.is_multiple_of(64) || n == total {
+                            parse_progress(n, total);
+                        }
+                        p
+                    })
+                    .collect()
+            }))
+        })
+        .await
+        .map_err(|e| CodeError::Task(format!("parsing failed: {e}")))??;
+    let parsed_at = started.elapsed();
+
+    // What other files may resolve differently now.
+    let mut facts = store::load_facts(&mut conn, project.id, &HashSet::new()).await?;
+    let mut affected: HashSet<String> = HashSet::new();
+    for p in &parsed {
+        let old = stored
+            .get(&p.path)
+            .filter(|s| !s.skipped)
+            .and_then(|s| facts.get(&s.id));
+        let new_sig = store::resolution_signature(p);
+        match old {
+            Some(old) => {
+                let old_sig = store::resolution_signature(old);
+                if old_sig != new_sig {
+                    let old_set: HashSet<&String> = old_sig.iter().collect();
+                    let new_set: HashSet<&String> = new_sig.iter().collect();
+                    for entry in old_set.symmetric_difference(&new_set) {
+                        affected.insert(simple_name_of(entry));
+                    }
+                }
+            }
+            None => affected.extend(new_sig.iter().map(|e| simple_name_of(e))),
+        }
+    }
+    for id in &removed_ids {
+        if let Some(old) = facts.get(id) {
+            affected.extend(store::resolution_signature(old).iter().map(|e| simple_name_of(e)));
+        }
+    }
+    for id in changed_ids.iter().chain(removed_ids.iter()) {
+        facts.remove(id);
+    }
+    let dependents = dependent_files(&mut conn, project.id, &affected, &facts).await?;
+    drop(conn);
+
+    let path_of: HashMap<i64, String> = facts.iter().map(|(id, f)| (*id, f.path.clone())).collect();
+    let by_path: HashMap<&str, usize> = walked
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.path.as_str(), i))
+        .collect();
+    let relink: Vec<(i64, usize)> = dependents
+        .iter()
+        .filter_map(|id| {
+            path_of
+                .get(id)
+                .and_then(|p| by_path.get(p.as_str()))
+                .map(|&i| (*id, i))
+        })
+        .collect();
+    for (id, _) in &relink {
+        facts.remove(id);
+    }
+
+    let resolve_walked = Arc::clone(&walked);
+    let relink_files = relink.clone();
+    let (parsed, relinked, edges) = tokio::task::spawn_blocking(move || -> Result<Linked, CodeError> {
+        let pool = pool()?;
+        let relinked: Vec<(i64, ParsedFile)> = pool.install(|| {
+            relink_files
+                .par_iter()
+                .map(|&(id, i)| (id, parse_source(&resolve_walked.files[i])))
+                .collect()
+        });
+        let table = SymbolTable::new(
+            facts
+                .values()
+                .chain(parsed.iter())
+                .chain(relinked.iter().map(|(_, f)| f)),
+        );
+        let edges: Vec<Vec<Edge>> = pool.install(|| {
+            parsed
+                .par_iter()
+                .chain(relinked.par_iter().map(|(_, f)| f))
+                .map(|f| resolve::resolve_file(f, &table))
+                .collect()
+        });
+        Ok((parsed, relinked, edges))
+    })
+    .await
+    .map_err(|e| CodeError::Task(format!("resolving calls failed: {e}")))??;
+    let resolved_at = started.elapsed();
+
+    // One transaction: a crash leaves the previous index, never half of this one.
+    let now = chrono_now();
+    let mut tx = db.pool().begin().await?;
+    store::delete_files(&mut tx, &removed_ids.iter().copied().collect::<Vec<_>>()).await?;
+    let mut next_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM code_elements")
+        .fetch_one(&mut *tx)
+        .await?;
+    let hash_of: HashMap<&str, (&str, usize)> = walked
+        .files
+        .iter()
+        .zip(hashes.iter())
+        .map(|(f, h)| (f.path.as_str(), (h.as_str(), f.text.len())))
+        .collect();
+    let mut edge_sets = edges.into_iter();
+    for p in &parsed {
+        let existing = stored.get(&p.path).map(|s| s.id);
+        let (h, size) = hash_of.get(p.path.as_str()).copied().unwrap_or(("", 0));
+        let file_id = store::write_file(&mut tx, project.id, existing, p, h, size, now, &mut next_id).await?;
+        let file_edges = edge_sets.next().unwrap_or_default();
+        store::replace_edges(&mut tx, project.id, file_id, &file_edges).await?;
+    }
+    for (id, _) in &relinked {
+        let file_edges = edge_sets.next().unwrap_or_default();
+        store::replace_edges(&mut tx, project.id, *id, &file_edges).await?;
+    }
+    store::write_skipped(&mut tx, project.id, &walked.skipped, now).await?;
+    tx.commit().await?;
+    tracing::debug!(?walked_at, ?parsed_at, ?resolved_at, total = ?started.elapsed(), "code index phases");
+
+    let files = walked.files.len();
+    let skipped = walked.skipped.clone();
+    summary(
+        db,
+        project.id,
+        files,
+        parsed.len(),
+        removed_ids.len(),
+        relinked.len(),
+        skipped,
+        started,
+    )
+    .await
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// The simple name an entry of a resolution signature defines or binds.
+fn simple_name_of(entry: &str) -> String {
+    let mut parts = entry.split('\u{1}');
+    let tag = parts.next().unwrap_or("");
+    let first = parts.next().unwrap_or("");
+    if tag == "i" {
+        // Imports: the alias is what callers name.
+        let alias = entry.split('\u{1}').nth(3).unwrap_or("");
+        return alias.to_string();
+    }
+    first.rsplit(['.', ':', '/']).next().unwrap_or(first).to_string()
+}
+
+async fn skipped_differ(
+    conn: &mut sqlx::SqliteConnection,
+    project_id: i64,
+    skipped: &[Skipped],
+) -> Result<bool, sqlx::Error> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT path, skip_reason FROM files WHERE project_id = ? AND skip_reason IS NOT NULL ORDER BY path",
+    )
+    .bind(project_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let now: Vec<(String, String)> = skipped
+        .iter()
+        .map(|s| (s.path.clone(), s.reason.clone()))
+        .collect();
+    Ok(rows != now)
+}
+
+/// Unchanged files with a call to one of `names`.
+async fn dependent_files(
+    conn: &mut sqlx::SqliteConnection,
+    project_id: i64,
+    names: &HashSet<String>,
+    unchanged: &HashMap<i64, ParsedFile>,
+) -> Result<HashSet<i64>, sqlx::Error> {
+    let mut out = HashSet::new();
+    if unchanged.is_empty() || names.is_empty() {
+        return Ok(out);
+    }
+    let names: Vec<&String> = names.iter().filter(|n| !n.is_empty()).collect();
+    for chunk in names.chunks(500) {
+        let mut q =
+            QueryBuilder::<Sqlite>::new("SELECT DISTINCT file_id FROM call_graph WHERE project_id = ");
+        q.push_bind(project_id).push(" AND callee_name IN (");
+        let mut sep = q.separated(", ");
+        for n in chunk {
+            sep.push_bind(n.as_str());
+        }
+        q.push(")");
+        let ids: Vec<i64> = q.build_query_scalar().fetch_all(&mut *conn).await?;
+        out.extend(ids.into_iter().filter(|id| unchanged.contains_key(id)));
+        // Calls through an alias (`import connect as open_repository`) are named by the
+        // alias; the import names the definition.
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT DISTINCT file_id FROM imports WHERE project_id = ");
+        q.push_bind(project_id).push(" AND (name IN (");
+        let mut sep = q.separated(", ");
+        for n in chunk {
+            sep.push_bind(n.as_str());
+        }
+        q.push(") OR name = '*')");
+        let ids: Vec<i64> = q.build_query_scalar().fetch_all(&mut *conn).await?;
+        out.extend(ids.into_iter().filter(|id| unchanged.contains_key(id)));
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn summary(
+    db: &Db,
+    project_id: i64,
+    files: usize,
+    parsed: usize,
+    removed: usize,
+    relinked: usize,
+    skipped: Vec<Skipped>,
+    started: Instant,
+) -> Result<IndexSummary, CodeError> {
+    let symbols: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM code_elements WHERE project_id = ?")
+        .bind(project_id)
+        .fetch_one(db.pool())
+        .await?;
+    let by: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT resolution, COUNT(*) FROM call_graph WHERE project_id = ? GROUP BY resolution",
+    )
+    .bind(project_id)
+    .fetch_all(db.pool())
+    .await?;
+    let edges = by.iter().map(|(_, n)| n).sum();
+    let problems: Vec<(String, String)> = sqlx::query_as(
+        "SELECT path, error_lines FROM files WHERE project_id = ? AND error_lines != '' ORDER BY path",
+    )
+    .bind(project_id)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(IndexSummary {
+        files,
+        parsed,
+        unchanged: files.saturating_sub(parsed),
+        removed,
+        relinked,
+        symbols,
+        edges,
+        resolution: by.into_iter().collect(),
+        skipped,
+        parse_errors: problems
+            .into_iter()
+            .map(|(path, lines)| ParseProblem {
+                path,
+                lines: lines.split(',').filter_map(|l| l.parse().ok()).collect(),
+            })
+            .collect(),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    })
+}

@@ -1,0 +1,37 @@
+//! Code intelligence: what a project's code defines and what calls what.
+//!
+//! - [`extract::parse`] turns one file's text into facts ([`model::ParsedFile`]):
+//!   elements (modules, types, functions, methods, fields...), imports, call sites and
+//!   typed local bindings. Tree-sitter does the parsing; nothing here reads a disk.
+//! - [`resolve`] links call sites to definitions across files, each edge graded
+//!   `exact`, `probable`, `external` or `unresolved`. Also pure.
+//! - [`walk`] finds the files of a project (respecting .gitignore) and says why a file
+//!   is skipped; [`index`] stores everything in SQLite, re-indexing only what changed;
+//!   [`queries`] reads callers, callees, impact, symbols and definitions back.
+//!
+//! ```no_run
+//! # async fn demo(db: &mira_store::Db, project: &mira_store::projects::Project) -> Result<(), mira_code::CodeError> {
+//! let summary = mira_code::index::index_project(db, project, std::sync::Arc::new(|_, _| {})).await?;
+//! let callers = mira_code::queries::callers(db, project.id, "crate::store::Db::open").await?;
+//! # Ok(()) }
+//! ```
+
+pub mod extract;
+pub mod index;
+pub mod lang;
+pub mod model;
+pub mod resolve;
+mod store;
+pub mod walk;
+
+/// Why indexing or a query failed; each message says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum CodeError {
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Task(String),
+}
+pub mod queries;

@@ -1,0 +1,10 @@
+//! Integration tests of mira-code: fixture projects written as real code, analysed by
+//! the pure pipeline (walk, parse, resolve) and indexed into a real SQLite database.
+
+mod fixture;
+mod go;
+mod index;
+mod python;
+mod queries;
+mod rust;
+mod typescript;

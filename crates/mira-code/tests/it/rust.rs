@@ -1,0 +1,141 @@
+use mira_code::model::{ElementKind, Visibility};
+use mira_code::resolve::Resolution::{Exact, External, Probable, Unresolved};
+
+use crate::fixture::{analyse, fixture};
+
+#[test]
+fn items_have_crate_paths_kinds_docs_and_visibility() {
+    let a = analyse(&fixture("rust"));
+    assert_eq!(a.file("src/lib.rs").module, "crate");
+    let store = a.file("src/store.rs");
+    assert_eq!(store.module, "crate::store");
+    let insert = store
+        .elements
+        .iter()
+        .find(|e| e.qualified_name == "crate::store::Store::insert")
+        .unwrap();
+    assert_eq!(insert.kind, ElementKind::Method);
+    assert_eq!(insert.visibility, Visibility::Public);
+    assert_eq!(insert.signature, "pub fn insert(&mut self, item: Item)");
+    assert_eq!(store.elements[insert.parent.unwrap()].kind, ElementKind::Impl);
+    let touch = store.elements.iter().find(|e| e.name == "touch").unwrap();
+    assert_eq!(touch.visibility, Visibility::Private);
+    let describe_impl = store
+        .elements
+        .iter()
+        .find(|e| e.kind == ElementKind::Impl && e.bases == vec!["Describe".to_string()])
+        .unwrap();
+    assert_eq!(describe_impl.qualified_name, "crate::store::Store");
+    let open = a
+        .file("src/lib.rs")
+        .elements
+        .iter()
+        .find(|e| e.name == "open")
+        .unwrap();
+    assert_eq!(open.doc.as_deref(), Some("Opens the inventory at `path`."));
+    assert_eq!(open.type_ref.as_deref(), Some("Backend"));
+    let field = store
+        .elements
+        .iter()
+        .find(|e| e.qualified_name == "crate::store::Store::log")
+        .unwrap();
+    assert_eq!(
+        (field.kind, field.type_ref.as_deref()),
+        (ElementKind::Field, Some("Journal"))
+    );
+    let names = a.qualified_names();
+    assert!(names.contains(&"crate::report::tests::counts_an_empty_store"));
+    assert!(names.contains(&"crate::report::print_summary::heading"));
+    let report = a.file("src/report.rs");
+    assert!(
+        report
+            .elements
+            .iter()
+            .any(|e| e.name == "counts_an_empty_store" && e.is_test)
+    );
+}
+
+#[test]
+fn use_trees_become_imports_with_aliases() {
+    let a = analyse(&fixture("rust"));
+    let lib = a.file("src/lib.rs");
+    let backend = lib.imports.iter().find(|i| i.alias == "Backend").unwrap();
+    assert_eq!(
+        (backend.module.as_str(), backend.name.as_deref()),
+        ("crate::store", Some("Store"))
+    );
+    let item = lib.imports.iter().find(|i| i.alias == "Item").unwrap();
+    assert!(item.reexport);
+    let report = a.file("src/report.rs");
+    let glob = report.imports.iter().find(|i| i.alias == "*").unwrap();
+    assert_eq!(
+        (glob.module.as_str(), glob.scope.as_str()),
+        ("super", "crate::report::tests")
+    );
+}
+
+#[test]
+fn same_method_name_on_different_types() {
+    let a = analyse(&fixture("rust"));
+    // `store` comes from `open()` (returns `Backend`, an alias of Store), copied once.
+    a.assert_call("crate::run", "insert", "crate::store::Store::insert", Probable);
+    // `Cache::default()` is the Default impl, so `cache.insert` is Cache's.
+    a.assert_call("crate::run", "insert", "crate::model::Cache::insert", Probable);
+    assert_eq!(a.calls_named("crate::run", "insert").len(), 2);
+    a.assert_call("crate::run", "default", "crate::model::Cache::default", Exact);
+    a.assert_call("crate::run", "new", "crate::model::Item::new", Exact);
+}
+
+#[test]
+fn paths_aliases_self_fields_and_traits() {
+    let a = analyse(&fixture("rust"));
+    a.assert_call("crate::open", "open", "crate::store::Store::open", Exact);
+    let insert = "crate::store::Store::insert";
+    a.assert_call(insert, "append", "crate::store::Journal::append", Exact);
+    a.assert_call(insert, "touch", "crate::store::Store::touch", Exact);
+    // `items: HashMap<..>`: the standard library's insert, kept as an external node.
+    a.assert_call(insert, "insert", "std::collections::HashMap::insert", External);
+    // A default method of a trait the type implements.
+    a.assert_call(
+        "crate::store::describe_store",
+        "describe",
+        "crate::store::Describe::describe",
+        Exact,
+    );
+    a.assert_call(
+        "crate::store::Describe::describe",
+        "name",
+        "crate::store::Describe::name",
+        Exact,
+    );
+    a.assert_call(
+        "crate::run",
+        "print_summary",
+        "crate::report::print_summary",
+        Exact,
+    );
+}
+
+#[test]
+fn nested_functions_shadowing_and_calls_inside_macros() {
+    let a = analyse(&fixture("rust"));
+    a.assert_call(
+        "crate::report::print_summary",
+        "heading",
+        "crate::report::print_summary::heading",
+        Exact,
+    );
+    a.assert_call(
+        "crate::report::print_summary",
+        "count",
+        "crate::report::count",
+        Exact,
+    );
+    // The closure `count` shadows the function.
+    a.assert_no_call("crate::report::shadowed", "crate::report::count");
+    a.assert_call("crate::report::shadowed", "count", "count", Unresolved);
+    // Inside `assert_eq!(..)`, through `use super::*` in the test module.
+    let test = "crate::report::tests::counts_an_empty_store";
+    a.assert_call(test, "count", "crate::report::count", Exact);
+    a.assert_call(test, "open", "crate::store::Store::open", Exact);
+}
