@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: Rust formatting, lints and tests; the web UI's lint, type check, unit
 # tests and build; and the browser test against the real server.
-# The browser test needs Chromium at /usr/bin/chromium; on Debian/Ubuntu, as root, this
-# script installs it (apt-get install chromium) when it is missing.
+# The browser test needs Chromium at /usr/bin/chromium and the build parser tests need Go,
+# pytest and a few npm tools; on Debian/Ubuntu, as root, this script installs what is missing.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -11,6 +11,30 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mira-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 step() { echo; echo "==> $*"; }
+
+# What the tests need beyond Rust: Debian packages (Chromium for the browser test, Go for
+# the build parsers' tests), pytest, and the JavaScript tools whose output mira-build's
+# parser tests capture. Installed only when missing.
+missing_apt=()
+[[ -x /usr/bin/chromium ]] || missing_apt+=(chromium)
+command -v go >/dev/null || missing_apt+=(golang-go)
+if (( ${#missing_apt[@]} )); then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    step "apt-get install ${missing_apt[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q "${missing_apt[@]}"
+  else
+    echo "test.sh: install ${missing_apt[*]} (sudo apt-get install -y ${missing_apt[*]}) and run again" >&2
+    exit 1
+  fi
+fi
+if ! python3 -m pytest --version >/dev/null 2>&1; then
+  step "pip install pytest"
+  python3 -m pip install --quiet "pytest==9.*"
+fi
+step "npm ci (build parser test tools)"
+npm --prefix crates/mira-build/tests/toolchain ci --no-audit --no-fund
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -31,17 +55,6 @@ npm --prefix frontend test
 npm --prefix frontend run build
 
 step "browser test (Chromium driving the real server)"
-if [[ ! -x /usr/bin/chromium ]]; then
-  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-    echo "Installing Chromium from the distribution's packages"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    apt-get install -y -q chromium
-  else
-    echo "test.sh: /usr/bin/chromium is missing: install it (sudo apt-get install -y chromium) and run again" >&2
-    exit 1
-  fi
-fi
 MIRA_BIN="$CARGO_TARGET_DIR/debug/mira" npm --prefix frontend run test:e2e
 
 echo

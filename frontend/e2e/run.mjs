@@ -26,6 +26,8 @@ function fixture(root) {
     "//! Entry point of the fixture.\n\nfn fixture_marker() {}\n\nfn main() {\n    fixture_marker();\n    println!(\"hello\");\n}\n",
   );
   writeFileSync(join(project, "src/lib/util.py"), "def util():\n    return 42\n");
+  // Fails to compile, for the build panel: gcc reports the undeclared name at 4:12.
+  writeFileSync(join(project, "src/broken.c"), "#include <stdio.h>\n\nint main(void) {\n    return count + 1;\n}\n");
   // A short git history: main.rs and util.py change together twice.
   const git = (args, name, day) =>
     execFileSync("git", args, {
@@ -163,6 +165,20 @@ async function main() {
     mkdirSync(outDir, { recursive: true });
     await page.screenshot({ path: join(outDir, "ui-file-git-blame.png") });
 
+    // Build panel: run a failing compile, watch its output arrive, open the error at its
+    // line, where Monaco marks it.
+    await page.locator('[data-testid="build-command"]').fill("gcc -fsyntax-only src/broken.c");
+    await page.locator('[data-testid="build-run"]').click();
+    await page.locator('[data-testid="build-output"]').filter({ hasText: "undeclared" }).waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid="build-status"][data-status="failed"]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid="build-tab-problems"]').click();
+    const problem = page.locator('[data-testid="build-error"]').filter({ hasText: "undeclared" });
+    await problem.waitFor({ timeout: 10_000 });
+    await problem.locator("button.problem-main").click();
+    await page.locator('[data-testid="editor-path"]').filter({ hasText: "src/broken.c" }).waitFor({ timeout: 10_000 });
+    await page.locator('[data-testid="editor"] .squiggly-error').first().waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(outDir, "ui-build-errors.png") });
+
     const fragment = new URL(page.url()).hash;
     if (fragment.includes("token")) throw new Error(`the token is still in the address bar: ${fragment}`);
     if (!page.url().startsWith(origin)) throw new Error(`left the origin: ${page.url()}`);
@@ -217,6 +233,7 @@ async function main() {
 
     console.log(
       "ok - token URL opens the UI, tree shows, file opens in Monaco, git insights and blame show, " +
+        "a build runs with live output and its error opens at its line with a marker, " +
         "reload keeps the token, activity arrives, missing and refused tokens explained, reconnects after a restart",
     );
     console.log("1 passed, 0 failed");

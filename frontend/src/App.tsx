@@ -2,6 +2,7 @@ import { useEffect, useMemo } from "react";
 import { Group, Panel, Separator } from "react-resizable-panels";
 
 import { ActivityPanel } from "./components/ActivityPanel";
+import { BuildPanel } from "./components/BuildPanel";
 import { ChatPanel } from "./components/ChatPanel";
 import { Editor } from "./components/Editor";
 import { FileBrowser } from "./components/FileBrowser";
@@ -13,6 +14,7 @@ import { checkToken } from "./lib/tokenCheck";
 import { WsClient, wsUrlFor } from "./lib/wsClient";
 import { useActivityStore } from "./stores/useActivityStore";
 import { useAuthStore } from "./stores/useAuthStore";
+import { useBuildStore } from "./stores/useBuildStore";
 import { useConnectionStore } from "./stores/useConnectionStore";
 import { useGitStore } from "./stores/useGitStore";
 import { useProjectStore } from "./stores/useProjectStore";
@@ -60,6 +62,17 @@ function Workspace({ token }: { token: string }) {
           }
         } else if (frame.type === "event" && frame.event === "progress") {
           useActivityStore.getState().progress(frame.data);
+        } else if (frame.type === "event" && frame.event === "build_started") {
+          useBuildStore.getState().started(frame.data);
+          useActivityStore.getState().activity({
+            ts: new Date().toISOString(),
+            kind: "build.started",
+            message: `Running ${frame.data.command_line}`,
+          });
+        } else if (frame.type === "event" && frame.event === "build_output") {
+          useBuildStore.getState().appendOutput(frame.data);
+        } else if (frame.type === "event" && frame.event === "build_finished") {
+          useBuildStore.getState().finished(api, frame.data).catch(handleError);
         }
       },
       onProtocolError: (message) => console.warn(`ignored a malformed server frame: ${message}`),
@@ -98,9 +111,20 @@ function Workspace({ token }: { token: string }) {
         </Panel>
         <Separator className="separator" />
         <Panel defaultSize="50" minSize="20">
-          <section className="panel">
-            <Editor api={api} onError={handleError} />
-          </section>
+          <Group orientation="vertical">
+            <Panel defaultSize="68" minSize="20">
+              <section className="panel">
+                <Editor api={api} onError={handleError} />
+              </section>
+            </Panel>
+            <Separator className="separator separator-h" />
+            <Panel defaultSize="32" minSize="10">
+              <section className="panel">
+                <h2>Build</h2>
+                <BuildPanel api={api} onError={handleError} />
+              </section>
+            </Panel>
+          </Group>
         </Panel>
         <Separator className="separator" />
         <Panel defaultSize="28" minSize="12">

@@ -32,6 +32,10 @@ static FIX_WORDS: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid")
 });
 
+/// The score of a commit that build integration saw fix an error (recorded by
+/// mira-build in `historical_fixes` with source `build`).
+pub const BUILD_FIX_SCORE: f64 = 10.0;
+
 /// The error with everything that varies between occurrences replaced: temp names,
 /// paths, line and column numbers, hex addresses, numbers in identifiers.
 pub fn normalize(error: &str) -> String {
@@ -122,6 +126,22 @@ pub async fn find(db: &Db, project: &Project, error: &str, limit: usize) -> Resu
             .bind(project.id)
             .fetch_all(db.pool())
             .await?;
+    // Commits that build integration saw fix this error (a failing run, then a passing
+    // one after them) are the strongest evidence. A pasted error often carries more
+    // lines than the recorded one, so each line's fingerprint counts too.
+    let mut prints = vec![print.clone()];
+    prints.extend(error.lines().filter(|l| !l.trim().is_empty()).map(fingerprint));
+    let mut from_builds = std::collections::HashSet::new();
+    for p in &prints {
+        let shas: Vec<String> = sqlx::query_scalar(
+            "SELECT commit_sha FROM historical_fixes WHERE project_id = ? AND error_fingerprint = ? AND source = 'build'",
+        )
+        .bind(project.id)
+        .bind(p)
+        .fetch_all(db.pool())
+        .await?;
+        from_builds.extend(shas);
+    }
     let mut files_of: std::collections::HashMap<i64, Vec<(String, Option<String>)>> = Default::default();
     for (commit_id, path, old_path) in changes {
         files_of.entry(commit_id).or_default().push((path, old_path));
@@ -140,6 +160,10 @@ pub async fn find(db: &Db, project: &Project, error: &str, limit: usize) -> Resu
             .collect();
         let mut score = 0.0;
         let mut reasons = Vec::new();
+        if from_builds.contains(&sha) {
+            score += BUILD_FIX_SCORE;
+            reasons.push("a failing build passed after this commit".to_string());
+        }
         if FIX_WORDS.is_match(&message) {
             score += 2.0;
             reasons.push("message says it fixes something".to_string());

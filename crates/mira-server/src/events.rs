@@ -19,6 +19,30 @@ pub enum ServerEvent {
         done: u64,
         total: Option<u64>,
     },
+    /// A build or test run began (`mira build` over the API or the WebSocket).
+    BuildStarted {
+        project_id: i64,
+        run_id: i64,
+        command_line: String,
+        dir: String,
+    },
+    /// Output of a run as it arrives, in chunks (not whole lines).
+    BuildOutput {
+        project_id: i64,
+        run_id: i64,
+        stream: mira_build::runner::Stream,
+        text: String,
+    },
+    /// A run ended; `run` is its summary as `GET .../build/runs/{run}` gives it, `error`
+    /// says why it could not start.
+    BuildFinished {
+        project_id: i64,
+        run_id: i64,
+        run: serde_json::Value,
+        new_errors: usize,
+        resolved: usize,
+        error: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone)]

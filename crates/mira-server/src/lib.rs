@@ -71,7 +71,19 @@ impl Server {
             events: events::Events::default(),
             shutdown: CancellationToken::new(),
             indexing: Arc::default(),
+            builds: Arc::default(),
         };
+        // Runs left `running` by a process that is gone (older than any run can last).
+        let stale_before =
+            chrono::Utc::now().timestamp_millis() - state.config.build.timeout.as_millis() as i64;
+        if let Ok(n) = mira_build::record::mark_interrupted(&state.db, stale_before).await
+            && n > 0
+        {
+            tracing::info!(
+                runs = n,
+                "marked build runs left running by a stopped process as interrupted"
+            );
+        }
         Ok(Self { state, _lock: lock })
     }
 

@@ -41,6 +41,10 @@ enum Command {
     Experts(commands::git::ExpertsArgs),
     /// Past commits that fixed errors like this one, with the diff that fixed it.
     Fixes(commands::git::FixesArgs),
+    /// Run a build or test command (after `--`), stream its output and record its errors.
+    Build(commands::build::BuildArgs),
+    /// Errors from recorded builds that are still open (or all, or one in detail).
+    Errors(commands::build::ErrorsArgs),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +77,8 @@ fn main() -> ExitCode {
             Command::Blame(args) => commands::git::blame(config, args).await,
             Command::Experts(args) => commands::git::experts(config, args).await,
             Command::Fixes(args) => commands::git::fixes(config, args).await,
+            Command::Build(args) => commands::build::build(config, args).await,
+            Command::Errors(args) => commands::build::errors(config, args).await,
         }
     });
     match result {

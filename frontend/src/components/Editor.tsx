@@ -3,6 +3,7 @@ import { useEffect, useRef } from "react";
 import type { Api } from "../lib/api";
 import { monacoLanguage } from "../lib/languages";
 import { monaco } from "../monacoSetup";
+import { useBuildStore } from "../stores/useBuildStore";
 import { useGitStore } from "../stores/useGitStore";
 import { useProjectStore } from "../stores/useProjectStore";
 
@@ -16,6 +17,8 @@ export function Editor({ api, onError }: { api: Api; onError(e: unknown): void }
   const projectId = useProjectStore((s) => s.selectedId);
   const blame = useGitStore((s) => s.blame);
   const showBlame = useGitStore((s) => s.showBlame);
+  const buildErrors = useBuildStore((s) => s.errors);
+  const focus = useBuildStore((s) => s.focus);
   const host = useRef<HTMLDivElement>(null);
   const editor = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
   const decorations = useRef<monaco.editor.IEditorDecorationsCollection | null>(null);
@@ -45,6 +48,38 @@ export function Editor({ api, onError }: { api: Api; onError(e: unknown): void }
     instance.setModel(monaco.editor.createModel(file.content ?? "", monacoLanguage(file.language)));
     previous?.dispose();
   }, [file, showText]);
+
+  useEffect(() => {
+    // Open build errors of this file as markers: squiggles, hover text, the overview ruler.
+    const model = editor.current?.getModel();
+    if (!model || !file) return;
+    const severity = { error: monaco.MarkerSeverity.Error, warning: monaco.MarkerSeverity.Warning, info: monaco.MarkerSeverity.Info };
+    const markers = buildErrors
+      .filter((e) => e.file === file.path && e.line !== null && e.line <= model.getLineCount())
+      .map((e) => {
+        const line = e.line ?? 1;
+        const start = Math.min(e.column ?? 1, model.getLineMaxColumn(line));
+        const end = e.column === null ? model.getLineMaxColumn(line) : Math.max(start + 1, model.getWordAtPosition({ lineNumber: line, column: start })?.endColumn ?? start + 1);
+        return {
+          severity: severity[e.severity],
+          message: e.code ? `${e.message} [${e.code}]` : e.message,
+          source: e.tool,
+          startLineNumber: line,
+          startColumn: start,
+          endLineNumber: line,
+          endColumn: end,
+        };
+      });
+    monaco.editor.setModelMarkers(model, "mira-build", markers);
+  }, [buildErrors, file, showText]);
+
+  useEffect(() => {
+    const instance = editor.current;
+    if (!instance || !file || !focus || focus.path !== file.path) return;
+    instance.revealLineInCenter(focus.line);
+    instance.setPosition({ lineNumber: focus.line, column: focus.column });
+    instance.focus();
+  }, [focus, file]);
 
   useEffect(() => {
     const instance = editor.current;

@@ -83,6 +83,64 @@ export interface BlameLine {
   summary: string;
 }
 
+export type RunStatus = "running" | "succeeded" | "failed" | "cancelled" | "timed_out" | "failed_to_start" | "interrupted";
+
+export interface BuildRun {
+  id: number;
+  project_id: number;
+  command: string[];
+  command_line: string;
+  dir: string;
+  tool: string | null;
+  status: RunStatus;
+  exit_code: number | null;
+  failure: string | null;
+  /** Milliseconds since the epoch. */
+  started_at: number;
+  finished_at: number | null;
+  duration_ms: number | null;
+  commit: string | null;
+  dirty: boolean | null;
+  errors: number;
+  warnings: number;
+  infos: number;
+  log_bytes: number;
+  log_truncated: boolean;
+}
+
+export interface KnownFix {
+  source: string;
+  commit: string | null;
+  commits: string[];
+  files: string[];
+  diff: string | null;
+  fixing_run_id: number | null;
+  resolved_at: number;
+}
+
+export interface BuildError {
+  id: number;
+  tool: string;
+  severity: "error" | "warning" | "info";
+  code: string | null;
+  message: string;
+  file: string | null;
+  line: number | null;
+  column: number | null;
+  occurrences: number;
+  run_count: number;
+  first_seen_at: number;
+  last_seen_at: number;
+  last_run_id: number;
+  resolved_at: number | null;
+  resolved_run_id: number | null;
+  recurring: boolean;
+  reopened: number;
+  fingerprint: string;
+  excerpt: { line: number; text: string }[];
+  known_fixes: KnownFix[];
+}
+
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
@@ -122,10 +180,42 @@ export class Api {
     this.fetchFn = fetchFn;
   }
 
-  private async get<T>(path: string, method = "GET"): Promise<T> {
-    const response = await this.fetchFn(path, { method, headers: { Authorization: `Bearer ${this.token}` } });
+  private async get<T>(path: string, method = "GET", body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.token}` };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const response = await this.fetchFn(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     if (!response.ok) throw await errorFromResponse(response);
     return (await response.json()) as T;
+  }
+
+  /** Starts a build or test command in the project; output arrives as WebSocket events. */
+  async buildRun(projectId: number, command: string, dir = ""): Promise<number> {
+    return (await this.get<{ run_id: number }>(`/api/projects/${projectId}/build/runs`, "POST", { command, dir })).run_id;
+  }
+
+  async buildCancel(projectId: number, runId: number): Promise<void> {
+    await this.get<unknown>(`/api/projects/${projectId}/build/runs/${runId}/cancel`, "POST");
+  }
+
+  async buildRuns(projectId: number): Promise<BuildRun[]> {
+    return (await this.get<{ runs: BuildRun[] }>(`/api/projects/${projectId}/build/runs?limit=30`)).runs;
+  }
+
+  async buildErrors(projectId: number): Promise<BuildError[]> {
+    return (await this.get<{ errors: BuildError[] }>(`/api/projects/${projectId}/build/errors?limit=200`)).errors;
+  }
+
+  /** The raw output of a finished run. */
+  async buildLog(projectId: number, runId: number): Promise<string> {
+    const response = await this.fetchFn(`/api/projects/${projectId}/build/runs/${runId}/log`, {
+      headers: { Authorization: `Bearer ${this.token}` },
+    });
+    if (!response.ok) throw await errorFromResponse(response);
+    return response.text();
   }
 
   private gitPath(projectId: number, what: string, path: string): string {

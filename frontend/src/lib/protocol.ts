@@ -20,6 +20,30 @@ export interface ProgressData {
   total: number | null;
 }
 
+export interface BuildStartedData {
+  project_id: number;
+  run_id: number;
+  command_line: string;
+  dir: string;
+}
+
+export interface BuildOutputData {
+  project_id: number;
+  run_id: number;
+  stream: "stdout" | "stderr";
+  text: string;
+}
+
+export interface BuildFinishedData {
+  project_id: number;
+  run_id: number;
+  /** The run's summary as the API gives it (null if it could not be read). */
+  run: unknown;
+  new_errors: number;
+  resolved: number;
+  error: string | null;
+}
+
 export type ServerFrame =
   | { type: "hello"; protocol: number; server: string; session: string; heartbeat_ms: number; max_frame_bytes: number }
   | { type: "heartbeat"; ts: string }
@@ -27,7 +51,10 @@ export type ServerFrame =
   | { type: "result"; id: RequestId; data: unknown }
   | { type: "error"; id: RequestId; code: string; message: string }
   | { type: "event"; event: "activity"; data: ActivityData }
-  | { type: "event"; event: "progress"; data: ProgressData };
+  | { type: "event"; event: "progress"; data: ProgressData }
+  | { type: "event"; event: "build_started"; data: BuildStartedData }
+  | { type: "event"; event: "build_output"; data: BuildOutputData }
+  | { type: "event"; event: "build_finished"; data: BuildFinishedData };
 
 export class FrameError extends Error {}
 
@@ -90,6 +117,30 @@ export function parseServerFrame(text: string): ServerFrame {
           type: "event",
           event: "progress",
           data: { task: d.task as string, label: d.label as string, done: d.done as number, total: (d.total ?? null) as number | null },
+        };
+      }
+      if (f.event === "build_started" || f.event === "build_output" || f.event === "build_finished") {
+        need(isNumber(d.project_id) && isNumber(d.run_id), `bad ${f.event} event`);
+        const ids = { project_id: d.project_id as number, run_id: d.run_id as number };
+        if (f.event === "build_started") {
+          need(isString(d.command_line) && isString(d.dir), "bad build_started event");
+          return { type: "event", event: "build_started", data: { ...ids, command_line: d.command_line as string, dir: d.dir as string } };
+        }
+        if (f.event === "build_output") {
+          need((d.stream === "stdout" || d.stream === "stderr") && isString(d.text), "bad build_output event");
+          return { type: "event", event: "build_output", data: { ...ids, stream: d.stream as "stdout" | "stderr", text: d.text as string } };
+        }
+        need(isNumber(d.new_errors) && isNumber(d.resolved), "bad build_finished event");
+        return {
+          type: "event",
+          event: "build_finished",
+          data: {
+            ...ids,
+            run: d.run ?? null,
+            new_errors: d.new_errors as number,
+            resolved: d.resolved as number,
+            error: isString(d.error) ? d.error : null,
+          },
         };
       }
       throw new FrameError(`unknown event ${String(f.event)}`);

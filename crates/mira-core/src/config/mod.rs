@@ -104,6 +104,12 @@ pub struct GitConfig {
 }
 
 #[derive(Debug, Clone, Copy)]
+pub struct BuildConfig {
+    pub timeout: Duration,
+    pub log_max_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
 pub struct WatcherConfig {
     pub enabled: bool,
     pub debounce: Duration,
@@ -123,6 +129,7 @@ pub struct Config {
     pub providers: ProviderConfig,
     pub budget: BudgetConfig,
     pub git: GitConfig,
+    pub build: BuildConfig,
     pub watcher: WatcherConfig,
 }
 
@@ -210,6 +217,10 @@ impl Config {
                 cochange_min_confidence: req(sources, "COCHANGE_MIN_CONFIDENCE", parse::fraction)?,
                 cochange_half_life_days: req(sources, "COCHANGE_HALF_LIFE_DAYS", parse::positive)?,
                 expertise_half_life_days: req(sources, "EXPERTISE_HALF_LIFE_DAYS", parse::positive)?,
+            },
+            build: BuildConfig {
+                timeout: Duration::from_secs(req(sources, "BUILD_TIMEOUT_SECS", int(1, 604_800))?),
+                log_max_bytes: req(sources, "BUILD_LOG_MAX_BYTES", int(4096, 1 << 30))? as usize,
             },
             watcher: WatcherConfig {
                 enabled: req(sources, "TASK_FILE_WATCHER_ENABLED", parse::bool)?,

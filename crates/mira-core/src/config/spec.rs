@@ -235,6 +235,19 @@ pub const SETTINGS: &[Setting] = &[
         "a whole number of milliseconds from 0 to 600000",
         "Pause after git operations (checkout, rebase) before re-indexing.",
     ),
+    // Build integration
+    s(
+        "BUILD_TIMEOUT_SECS",
+        "3600",
+        "a whole number of seconds from 1 to 604800",
+        "A build or test run still going after this long is stopped and recorded as timed out.",
+    ),
+    s(
+        "BUILD_LOG_MAX_BYTES",
+        "67108864",
+        "a whole number of bytes from 4096 to 1073741824",
+        "Most output kept per run; past it the stored log keeps the start and the end, and the count says how much was cut.",
+    ),
 ];
 
 /// Looks a setting up by name.

@@ -1,5 +1,6 @@
 //! The JSON API under `/api`, one module per domain. Every route here requires a token.
 
+pub mod build;
 pub mod files;
 pub mod git;
 pub mod projects;
@@ -21,4 +22,10 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}/git/experts", get(git::experts))
         .route("/projects/{id}/git/blame", get(git::blame))
         .route("/projects/{id}/git/fixes", post(git::fixes))
+        .route("/projects/{id}/build/runs", get(build::runs).post(build::run))
+        .route("/projects/{id}/build/runs/{run}", get(build::run_detail))
+        .route("/projects/{id}/build/runs/{run}/log", get(build::run_log))
+        .route("/projects/{id}/build/runs/{run}/cancel", post(build::cancel))
+        .route("/projects/{id}/build/errors", get(build::errors))
+        .route("/projects/{id}/build/errors/{error}", get(build::error_detail))
 }

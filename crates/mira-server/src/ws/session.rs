@@ -140,6 +140,27 @@ async fn dispatch(state: &AppState, frame: ClientFrame) -> Result<Option<Value>,
             let (id, path) = project_and_path(&frame)?;
             Ok(Some(to_value(files::file_of(state, id, &path).await?)))
         }
+        "build.run" => {
+            let id = frame
+                .params
+                .get("project_id")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| ApiError::bad_request("`build.run` needs a numeric `project_id`"))?;
+            let body: crate::api::build::RunBody =
+                serde_json::from_value(Value::Object(frame.params.clone()))
+                    .map_err(|e| ApiError::bad_request(format!("`build.run`: {e}")))?;
+            let run_id = crate::api::build::start_run(state, id, body).await?;
+            Ok(Some(json!({ "run_id": run_id })))
+        }
+        "build.cancel" => {
+            let run_id = frame
+                .params
+                .get("run_id")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| ApiError::bad_request("`build.cancel` needs a numeric `run_id`"))?;
+            let cancelling = crate::api::build::cancel_run(state, run_id);
+            Ok(Some(json!({ "run_id": run_id, "cancelling": cancelling })))
+        }
         other => Err(ApiError::new(
             ErrorCode::UnknownType,
             format!("unknown request type `{other}`; docs/protocol.md lists the types"),

@@ -3,6 +3,7 @@
 //! HTTP and WebSocket like a client would.
 
 mod auth;
+mod build;
 mod cli;
 mod files;
 mod git;

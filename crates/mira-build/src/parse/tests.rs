@@ -1,0 +1,52 @@
+//! The pipeline's own behaviour: chunked input, colours, mixed tools, unknown lines.
+//! Each tool's format is tested on real output in `tests/it/parsers.rs`.
+
+use super::*;
+use crate::diagnostic::Severity;
+
+#[test]
+fn lines_split_across_chunks_are_joined() {
+    let text = "src/a.c:3:5: error: 'x' undeclared\nsrc/b.c:1:1: warning: unused [-Wunused]\n";
+    let whole = parse(Some(Tool::Gcc), text);
+    let mut p = Pipeline::new(Some(Tool::Gcc));
+    for chunk in text.as_bytes().chunks(7) {
+        p.bytes(chunk);
+    }
+    assert_eq!(p.finish(), whole);
+    assert_eq!(whole.len(), 2);
+    assert_eq!(whole[1].code.as_deref(), Some("-Wunused"));
+}
+
+#[test]
+fn colours_do_not_hide_diagnostics() {
+    let text = "\u{1b}[0m\u{1b}[1m\u{1b}[38;5;9merror[E0425]\u{1b}[0m\u{1b}[0m\u{1b}[1m: cannot find value `y` in this scope\u{1b}[0m\n \u{1b}[0m\u{1b}[0m\u{1b}[1m\u{1b}[38;5;12m--> \u{1b}[0m\u{1b}[0msrc/main.rs:3:13\u{1b}[0m\n\n";
+    let d = parse(Some(Tool::Cargo), text);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].code.as_deref(), Some("E0425"));
+    assert_eq!(d[0].location(), "src/main.rs:3:13");
+}
+
+#[test]
+fn unknown_commands_are_read_by_every_parser() {
+    let text = "\
+> build
+src/app.ts(4,7): error TS2322: Type 'string' is not assignable to type 'number'.
+./cmd/main.go:5:2: undefined: foo
+lib/util.py:12: something odd happened
+Compiling done in 3s
+";
+    let d = parse(None, text);
+    let tools: Vec<Tool> = d.iter().map(|d| d.tool).collect();
+    assert_eq!(tools, vec![Tool::Tsc, Tool::Go, Tool::Generic]);
+    assert_eq!(d[2].severity, Severity::Info);
+    assert_eq!(d[1].file.as_deref(), Some("cmd/main.go"));
+}
+
+#[test]
+fn urls_and_clock_times_are_not_file_locations() {
+    let d = parse(
+        None,
+        "fetching http://localhost:8080/app.js:12 failed\nstarted at 12:30:01 ok\n",
+    );
+    assert!(d.is_empty(), "{d:?}");
+}
