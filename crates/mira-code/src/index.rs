@@ -3,7 +3,7 @@
 //! in one transaction. Running it twice changes nothing the second time.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 use std::time::Instant;
 
 use mira_store::Db;
@@ -20,8 +20,14 @@ use crate::resolve::{self, Edge, SymbolTable};
 use crate::store::{self, StoredFile};
 use crate::walk::{self, Skipped, SourceFile};
 
-/// Changed files, re-parsed dependents by file id, and the edges of both in that order.
-type Linked = (Vec<ParsedFile>, Vec<(i64, ParsedFile)>, Vec<Vec<Edge>>);
+/// Changed files, re-parsed dependents by file id, the edges of both in that order, and
+/// the facts of the other files (handed back for the cache).
+type Linked = (
+    Vec<ParsedFile>,
+    Vec<(i64, ParsedFile)>,
+    Vec<Vec<Edge>>,
+    HashMap<i64, ParsedFile>,
+);
 
 /// Called with (files parsed, files to parse), from a blocking thread.
 pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
@@ -57,12 +63,47 @@ pub struct IndexSummary {
 /// deeply, so the workers get more stack than the default.
 const WORKER_STACK: usize = 16 * 1024 * 1024;
 
-fn pool() -> Result<rayon::ThreadPool, CodeError> {
-    rayon::ThreadPoolBuilder::new()
-        .stack_size(WORKER_STACK)
-        .thread_name(|i| format!("mira-code-{i}"))
-        .build()
-        .map_err(|e| CodeError::Task(format!("cannot start parser threads: {e}")))
+/// One pool for the process: starting threads on every re-index would cost more than
+/// parsing the one file that changed.
+fn pool() -> Result<&'static rayon::ThreadPool, CodeError> {
+    static POOL: OnceLock<Result<rayon::ThreadPool, String>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(WORKER_STACK)
+            .thread_name(|i| format!("mira-code-{i}"))
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| CodeError::Task(format!("cannot start parser threads: {e}")))
+}
+
+/// Facts of indexed files kept between runs of a long-lived process (the server, a
+/// watcher), per database and project: file id -> (content hash, facts). Used only when
+/// every stored file has the same id, path and hash as in it, so a database written by
+/// another process makes it miss, never answer wrong.
+type FactCache = HashMap<i64, (String, ParsedFile)>;
+type CacheKey = (std::path::PathBuf, i64);
+static FACTS: LazyLock<Mutex<HashMap<CacheKey, FactCache>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn cached_facts(key: &CacheKey, stored: &HashMap<String, StoredFile>) -> Option<HashMap<i64, ParsedFile>> {
+    let cache = FACTS.lock().ok()?.remove(key)?;
+    let code: Vec<&StoredFile> = stored.values().filter(|s| !s.skipped).collect();
+    let valid = code.len() == cache.len()
+        && code.iter().all(|s| {
+            cache
+                .get(&s.id)
+                .is_some_and(|(h, f)| *h == s.hash && f.path == s.path)
+        });
+    valid.then(|| cache.into_iter().map(|(id, (_, f))| (id, f)).collect())
+}
+
+/// Only what the symbol table reads is kept.
+fn table_facts(mut f: ParsedFile) -> ParsedFile {
+    f.calls = Vec::new();
+    f.bindings = Vec::new();
+    f.error_lines = Vec::new();
+    f
 }
 
 fn hash(text: &str) -> String {
@@ -173,7 +214,11 @@ pub async fn index_project(
     let parsed_at = started.elapsed();
 
     // What other files may resolve differently now.
-    let mut facts = store::load_facts(&mut conn, project.id, &HashSet::new()).await?;
+    let cache_key: CacheKey = (db.path().to_path_buf(), project.id);
+    let mut facts = match cached_facts(&cache_key, &stored) {
+        Some(f) => f,
+        None => store::load_facts(&mut conn, project.id, &HashSet::new()).await?,
+    };
     let mut affected: HashSet<String> = HashSet::new();
     for p in &parsed {
         let old = stored
@@ -228,31 +273,32 @@ pub async fn index_project(
 
     let resolve_walked = Arc::clone(&walked);
     let relink_files = relink.clone();
-    let (parsed, relinked, edges) = tokio::task::spawn_blocking(move || -> Result<Linked, CodeError> {
-        let pool = pool()?;
-        let relinked: Vec<(i64, ParsedFile)> = pool.install(|| {
-            relink_files
-                .par_iter()
-                .map(|&(id, i)| (id, parse_source(&resolve_walked.files[i])))
-                .collect()
-        });
-        let table = SymbolTable::new(
-            facts
-                .values()
-                .chain(parsed.iter())
-                .chain(relinked.iter().map(|(_, f)| f)),
-        );
-        let edges: Vec<Vec<Edge>> = pool.install(|| {
-            parsed
-                .par_iter()
-                .chain(relinked.par_iter().map(|(_, f)| f))
-                .map(|f| resolve::resolve_file(f, &table))
-                .collect()
-        });
-        Ok((parsed, relinked, edges))
-    })
-    .await
-    .map_err(|e| CodeError::Task(format!("resolving calls failed: {e}")))??;
+    let (parsed, relinked, edges, facts) =
+        tokio::task::spawn_blocking(move || -> Result<Linked, CodeError> {
+            let pool = pool()?;
+            let relinked: Vec<(i64, ParsedFile)> = pool.install(|| {
+                relink_files
+                    .par_iter()
+                    .map(|&(id, i)| (id, parse_source(&resolve_walked.files[i])))
+                    .collect()
+            });
+            let table = SymbolTable::new(
+                facts
+                    .values()
+                    .chain(parsed.iter())
+                    .chain(relinked.iter().map(|(_, f)| f)),
+            );
+            let edges: Vec<Vec<Edge>> = pool.install(|| {
+                parsed
+                    .par_iter()
+                    .chain(relinked.par_iter().map(|(_, f)| f))
+                    .map(|f| resolve::resolve_file(f, &table))
+                    .collect()
+            });
+            Ok((parsed, relinked, edges, facts))
+        })
+        .await
+        .map_err(|e| CodeError::Task(format!("resolving calls failed: {e}")))??;
     let resolved_at = started.elapsed();
 
     // One transaction: a crash leaves the previous index, never half of this one.
@@ -269,12 +315,14 @@ pub async fn index_project(
         .map(|(f, h)| (f.path.as_str(), (h.as_str(), f.text.len())))
         .collect();
     let mut edge_sets = edges.into_iter();
+    let mut written_ids = Vec::with_capacity(parsed.len());
     for p in &parsed {
         let existing = stored.get(&p.path).map(|s| s.id);
         let (h, size) = hash_of.get(p.path.as_str()).copied().unwrap_or(("", 0));
         let file_id = store::write_file(&mut tx, project.id, existing, p, h, size, now, &mut next_id).await?;
         let file_edges = edge_sets.next().unwrap_or_default();
         store::replace_edges(&mut tx, project.id, file_id, &file_edges).await?;
+        written_ids.push(file_id);
     }
     for (id, _) in &relinked {
         let file_edges = edge_sets.next().unwrap_or_default();
@@ -282,6 +330,26 @@ pub async fn index_project(
     }
     store::write_skipped(&mut tx, project.id, &walked.skipped, now).await?;
     tx.commit().await?;
+
+    let hash_by_path: HashMap<&str, &str> = walked
+        .files
+        .iter()
+        .zip(hashes.iter())
+        .map(|(f, h)| (f.path.as_str(), h.as_str()))
+        .collect();
+    let hash_for = |path: &str| hash_by_path.get(path).map(|h| h.to_string()).unwrap_or_default();
+    let (parsed_count, relinked_count) = (parsed.len(), relinked.len());
+    let mut cache: FactCache = HashMap::with_capacity(facts.len() + parsed_count);
+    for (id, f) in facts
+        .into_iter()
+        .chain(relinked)
+        .chain(written_ids.into_iter().zip(parsed))
+    {
+        cache.insert(id, (hash_for(&f.path), table_facts(f)));
+    }
+    if let Ok(mut all) = FACTS.lock() {
+        all.insert(cache_key, cache);
+    }
     tracing::debug!(?walked_at, ?parsed_at, ?resolved_at, total = ?started.elapsed(), "code index phases");
 
     let files = walked.files.len();
@@ -290,9 +358,9 @@ pub async fn index_project(
         db,
         project.id,
         files,
-        parsed.len(),
+        parsed_count,
         removed_ids.len(),
-        relinked.len(),
+        relinked_count,
         skipped,
         started,
     )

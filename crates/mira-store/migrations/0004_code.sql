@@ -40,6 +40,8 @@ CREATE TABLE code_elements (
     is_test INTEGER NOT NULL CHECK (is_test IN (0, 1))
 );
 CREATE INDEX code_elements_by_file ON code_elements (file_id);
+-- Deleting a file's elements cascades to their children: find them without a scan.
+CREATE INDEX code_elements_by_parent ON code_elements (parent_id);
 CREATE INDEX code_elements_by_name ON code_elements (project_id, name);
 CREATE INDEX code_elements_by_qualified_name ON code_elements (project_id, qualified_name);
 

@@ -317,9 +317,9 @@ impl<'a> Ctx<'a> {
         } else if let Some(s) = self.lexical(first, scope) {
             (Target::Sym(s), Grade::Exact)
         } else {
-            path_start(self.t, first, module, self.lang)?
+            path_start(self.t, first, module, self.lang, 0)?
         };
-        fold_members(self.t, start, &segs[1..], self.lang)
+        fold_members(self.t, start, &segs[1..], self.lang, 0)
     }
 
     fn receiver(&self, r: &Receiver, scope: usize, line: u32, depth: u8) -> Option<Found> {
@@ -386,7 +386,7 @@ impl<'a> Ctx<'a> {
             let dotted = segs[..len].join(".");
             if let Some(imp) = self.t.imports_of(module).iter().find(|i| i.alias == dotted) {
                 let start = import_target(self.t, imp, module, self.lang, 0)?;
-                return fold_members(self.t, start, &segs[len..], self.lang);
+                return fold_members(self.t, start, &segs[len..], self.lang, 0);
             }
         }
         None
@@ -468,7 +468,7 @@ fn name_in_module(t: &SymbolTable, name: &str, module: &str, lang: Language, dep
         return Some(found);
     }
     for imp in imports.iter().filter(|i| i.alias == "*") {
-        if let Some((Target::Module(m), _)) = import_module(t, imp, module, lang)
+        if let Some((Target::Module(m), _)) = import_module(t, imp, module, lang, depth + 1)
             && m != module
             && let Some(found) = member_of(t, &Target::Module(m), name, lang, depth + 1)
         {
@@ -479,12 +479,21 @@ fn name_in_module(t: &SymbolTable, name: &str, module: &str, lang: Language, dep
 }
 
 /// The module an import names, inside the project or not.
-fn import_module(t: &SymbolTable, imp: &crate::model::Import, scope: &str, lang: Language) -> Option<Found> {
+fn import_module(
+    t: &SymbolTable,
+    imp: &crate::model::Import,
+    scope: &str,
+    lang: Language,
+    depth: u8,
+) -> Option<Found> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
     match lang {
         Language::Rust => {
             let segs: Vec<String> = imp.module.split("::").map(str::to_string).collect();
-            let start = path_start(t, &segs[0], scope, lang)?;
-            fold_members(t, start, &segs[1..], lang)
+            let start = path_start(t, &segs[0], scope, lang, depth + 1)?;
+            fold_members(t, start, &segs[1..], lang, depth + 1)
         }
         Language::Python => Some(match t.python_module(&imp.module) {
             Some(m) => (Target::Module(m), Grade::Exact),
@@ -545,7 +554,7 @@ fn import_target(
     if depth > MAX_DEPTH {
         return None;
     }
-    let base = import_module(t, imp, scope, lang)?;
+    let base = import_module(t, imp, scope, lang, depth + 1)?;
     match imp.name.as_deref() {
         None => Some(base),
         Some("default") => member_of(t, &base.0, "default", lang, depth + 1).or_else(|| {
@@ -568,7 +577,10 @@ fn import_target(
 }
 
 /// Where a path's first segment leads, Rust's `crate`/`self`/`super` included.
-fn path_start(t: &SymbolTable, first: &str, module: &str, lang: Language) -> Option<Found> {
+fn path_start(t: &SymbolTable, first: &str, module: &str, lang: Language, depth: u8) -> Option<Found> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
     if lang == Language::Rust {
         let root = module.split("::").next().unwrap_or("crate");
         match first {
@@ -580,7 +592,7 @@ fn path_start(t: &SymbolTable, first: &str, module: &str, lang: Language) -> Opt
             }
             _ => {}
         }
-        if let Some(found) = name_in_module(t, first, module, lang, 0) {
+        if let Some(found) = name_in_module(t, first, module, lang, depth + 1) {
             return Some(found);
         }
         let child = join(module, "::", first);
@@ -600,13 +612,13 @@ fn path_start(t: &SymbolTable, first: &str, module: &str, lang: Language) -> Opt
         }
         return builtins::builtin(lang, first).map(|b| (Target::External(b), Grade::Exact));
     }
-    name_in_module(t, first, module, lang, 0)
+    name_in_module(t, first, module, lang, depth + 1)
 }
 
-fn fold_members(t: &SymbolTable, start: Found, rest: &[String], lang: Language) -> Option<Found> {
+fn fold_members(t: &SymbolTable, start: Found, rest: &[String], lang: Language, depth: u8) -> Option<Found> {
     let mut cur = start;
     for seg in rest {
-        let (next, g) = member_of(t, &cur.0, seg, lang, 0)?;
+        let (next, g) = member_of(t, &cur.0, seg, lang, depth + 1)?;
         cur = (next, cur.1.and(g));
     }
     Some(cur)
@@ -641,9 +653,8 @@ fn member_of(t: &SymbolTable, target: &Target, name: &str, lang: Language, depth
                         resolve_type(t, sym.type_ref.as_deref()?, &sym.module, sym.language, depth + 1)?;
                     member_of(t, &aliased, name, lang, depth + 1)
                 }
-                k if k.is_type() => {
-                    find_member(t, &sym.qualified_name, name, 0).map(|m| (Target::Sym(m), Grade::Exact))
-                }
+                k if k.is_type() => find_member(t, &sym.qualified_name, name, depth + 1)
+                    .map(|m| (Target::Sym(m), Grade::Exact)),
                 _ => None,
             }
         }
@@ -681,9 +692,9 @@ fn resolve_type(t: &SymbolTable, written: &str, module: &str, lang: Language, de
         return None;
     }
     let segs: Vec<String> = written.split(lang.separator()).map(str::to_string).collect();
-    let start = path_start(t, &segs[0], module, lang);
+    let start = path_start(t, &segs[0], module, lang, depth + 1);
     let found = match start {
-        Some(s) => fold_members(t, s, &segs[1..], lang),
+        Some(s) => fold_members(t, s, &segs[1..], lang, depth + 1),
         None => None,
     };
     match found {

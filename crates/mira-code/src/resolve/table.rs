@@ -51,7 +51,7 @@ pub struct SymbolTable {
 }
 
 /// Longest chains followed (re-exports of re-exports, bases of bases).
-pub(crate) const MAX_DEPTH: u8 = 8;
+pub(crate) const MAX_DEPTH: u8 = 24;
 
 impl SymbolTable {
     pub fn new<'a>(files: impl IntoIterator<Item = &'a ParsedFile>) -> Self {

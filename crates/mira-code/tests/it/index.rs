@@ -318,3 +318,29 @@ async fn removing_the_project_removes_its_code_rows() {
         assert_eq!(n, 0, "{table} kept rows");
     }
 }
+
+#[tokio::test]
+async fn another_process_writing_the_database_is_seen() {
+    let (ix, _) = indexed("python").await;
+    let path = ix.root().join("shop/models.py");
+    let text = std::fs::read_to_string(&path).unwrap();
+    // A second handle on the same file under another name: a process with no cache.
+    let db_path = ix.db.path().to_path_buf();
+    let other_name = db_path
+        .parent()
+        .unwrap()
+        .join(".")
+        .join(db_path.file_name().unwrap());
+    let other = Db::open(&other_name).await.unwrap();
+    std::fs::write(&path, text.replace("def validate(self):", "def check(self):")).unwrap();
+    let s = index_project(&other, &ix.project, Arc::new(|_, _| {}))
+        .await
+        .unwrap();
+    assert_eq!(s.parsed, 1);
+    ix.assert_equals_rebuild().await;
+    // The first handle's remembered facts are stale now; it must notice.
+    std::fs::write(&path, text.replace("def total(self):", "def amount(self):")).unwrap();
+    let s = ix.reindex().await;
+    assert_eq!(s.parsed, 1);
+    ix.assert_equals_rebuild().await;
+}
