@@ -6,10 +6,10 @@
 use std::path::Path;
 
 use gix::bstr::ByteSlice;
-use gix::object::tree::diff::Change;
 use gix::prelude::ObjectIdExt;
 
 use crate::GitError;
+use crate::renames;
 
 /// How a file changed in a commit, as `git log --name-status` says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -91,6 +91,10 @@ impl CommitRecord {
     }
 }
 
+/// Decoded trees and blobs kept per reader thread: a commit's diff re-reads the trees
+/// its parent's diff just read.
+const OBJECT_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
 /// An opened repository, with the caches that make walking history fast.
 pub struct Repo {
     repo: gix::Repository,
@@ -111,7 +115,7 @@ impl Repo {
             message: e.to_string(),
         })?;
         // Trees and blobs are read many times while diffing; a cache avoids re-inflating them.
-        repo.object_cache_size_if_unset(64 * 1024 * 1024);
+        repo.object_cache_size_if_unset(OBJECT_CACHE_BYTES);
         let mailmap = repo.open_mailmap();
         Ok(Self { repo, mailmap })
     }
@@ -140,38 +144,64 @@ impl Repo {
     }
 
     /// Reads many commits on all cores (each thread with its own handle on the
-    /// repository), calling `progress(done)` as they complete; results keep `shas`' order.
+    /// repository) and hands each to `sink` with its position in `shas` as soon as it is
+    /// read, so the caller can store commits while later ones are still being diffed.
+    /// Records arrive roughly, not exactly, in `shas`' order. `sink` returns `false` to
+    /// stop the readers (the consumer went away); `progress(done)` is called as they go.
     pub fn read_commits(
         &self,
         shas: &[String],
         progress: &(dyn Fn(u64) + Sync),
-    ) -> Result<Vec<CommitRecord>, GitError> {
+        sink: &(dyn Fn(usize, CommitRecord) -> bool + Sync),
+    ) -> Result<(), GitError> {
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(shas.len().max(1));
         let shared = self.repo.clone().into_sync();
         let done = std::sync::atomic::AtomicU64::new(0);
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        // Commits per claimed run.
+        const RUN: usize = 32;
         let mailmap = &self.mailmap;
-        let chunks: Vec<Result<Vec<(usize, CommitRecord)>, GitError>> = std::thread::scope(|scope| {
+        let results: Vec<Result<(), GitError>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    let (shared, done) = (&shared, &done);
+                .map(|_| {
+                    let (shared, done, stop, next) = (&shared, &done, &stop, &next);
                     let mailmap = mailmap.clone();
                     scope.spawn(move || {
                         let mut repo = shared.to_thread_local();
-                        repo.object_cache_size_if_unset(64 * 1024 * 1024);
+                        repo.object_cache_size_if_unset(OBJECT_CACHE_BYTES);
                         let worker = Repo { repo, mailmap };
                         let mut cache = worker.diff_cache()?;
-                        let mut out = Vec::new();
-                        // Interleaved, so each thread gets old and new, big and small commits.
-                        for i in (t..shas.len()).step_by(threads) {
-                            out.push((i, worker.read_commit(&shas[i], &mut cache)?));
-                            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                            if n % 64 == 0 || n as usize == shas.len() {
-                                progress(n);
+                        // Runs of consecutive commits: a commit's parent is usually the next
+                        // one, so its trees are still in this thread's object cache. Runs are
+                        // claimed as threads get free, which keeps them busy and keeps the
+                        // output close to `shas`' order.
+                        loop {
+                            let start = next.fetch_add(RUN, std::sync::atomic::Ordering::Relaxed);
+                            if start >= shas.len() || stop.load(std::sync::atomic::Ordering::Relaxed) {
+                                break;
+                            }
+                            for i in start..(start + RUN).min(shas.len()) {
+                                let record = match worker.read_commit(&shas[i], &mut cache) {
+                                    Ok(r) => r,
+                                    Err(e) => {
+                                        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                                        return Err(e);
+                                    }
+                                };
+                                if !sink(i, record) {
+                                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                                    return Ok(());
+                                }
+                                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                                if n % 64 == 0 || n as usize == shas.len() {
+                                    progress(n);
+                                }
                             }
                         }
-                        Ok(out)
+                        Ok(())
                     })
                 })
                 .collect();
@@ -183,12 +213,7 @@ impl Repo {
                 })
                 .collect()
         });
-        let mut all = Vec::with_capacity(shas.len());
-        for chunk in chunks {
-            all.extend(chunk?);
-        }
-        all.sort_by_key(|(i, _)| *i);
-        Ok(all.into_iter().map(|(_, r)| r).collect())
+        results.into_iter().collect()
     }
 
     /// Whether the object exists (a rewritten history's old head may be gone after gc).
@@ -297,82 +322,218 @@ impl Repo {
         Ok(unified(&before, &after, old_path.unwrap_or(path), path))
     }
 
-    /// Resource caches for blob diffs, reused across commits.
+    /// Buffers for tree diffs, reused across commits.
     pub fn diff_cache(&self) -> Result<DiffCaches, GitError> {
+        let algorithm = match self
+            .repo
+            .config_snapshot()
+            .string("diff.algorithm")
+            .map(|v| v.to_ascii_lowercase())
+            .as_deref()
+        {
+            Some(b"histogram") | Some(b"patience") => gix::diff::blob::Algorithm::Histogram,
+            Some(b"minimal") => gix::diff::blob::Algorithm::MyersMinimal,
+            _ => gix::diff::blob::Algorithm::Myers,
+        };
         Ok(DiffCaches {
-            rewrites: git!(
-                self.repo.diff_resource_cache_for_tree_diff(),
-                "cannot prepare diffs"
-            )?,
-            lines: git!(
-                self.repo.diff_resource_cache_for_tree_diff(),
-                "cannot prepare diffs"
-            )?,
+            state: Default::default(),
+            recorder: Default::default(),
+            algorithm,
+            diff: Default::default(),
         })
     }
 
+    /// A commit's file changes as `git log --numstat -M` reports them: a plain tree
+    /// diff, git's own rename detection (see [`crate::renames`]), and line counts from a
+    /// line diff in which a line includes its newline (so a changed last-line newline
+    /// counts, as in git), binary meaning a NUL byte in the first 8000 bytes.
     fn changes(
         &self,
         old: &gix::Tree<'_>,
         new: &gix::Tree<'_>,
         cache: &mut DiffCaches,
     ) -> Result<Vec<FileChange>, GitError> {
-        let mut out = Vec::new();
-        let mut platform = git!(old.changes(), "cannot diff trees")?;
-        platform.options(|o| {
-            o.track_path()
-                .track_rewrites(Some(gix::diff::Rewrites::default()));
-        });
-        let DiffCaches { rewrites, lines } = cache;
+        use gix::diff::tree::recorder::Change as Raw;
+        // A recorder keeps its path stack from the last diff: a fresh one per commit.
+        cache.recorder = Default::default();
         git!(
-            platform.for_each_to_obtain_tree_with_cache(new, rewrites, |change| {
-                if !change.entry_mode().is_blob() {
-                    return Ok(std::ops::ControlFlow::Continue(()));
-                }
-                let (status, old_path) = match &change {
-                    Change::Addition { .. } => (ChangeStatus::Added, None),
-                    Change::Deletion { .. } => (ChangeStatus::Deleted, None),
-                    Change::Modification { .. } => (ChangeStatus::Modified, None),
-                    Change::Rewrite {
-                        source_location,
-                        copy,
-                        ..
-                    } => (
-                        if *copy {
-                            ChangeStatus::Copied
-                        } else {
-                            ChangeStatus::Renamed
-                        },
-                        Some(source_location.to_str_lossy().into_owned()),
-                    ),
-                };
-                let counts = change
-                    .diff(lines)
-                    .ok()
-                    .and_then(|mut d| d.line_counts().ok())
-                    .flatten();
-                out.push(FileChange {
-                    path: change.location().to_str_lossy().into_owned(),
-                    old_path,
-                    status,
-                    added: counts.map(|c| c.insertions),
-                    removed: counts.map(|c| c.removals),
-                });
-                lines.clear_resource_cache_keep_allocation();
-                Ok(std::ops::ControlFlow::Continue(()))
-            }),
+            gix::diff::tree(
+                gix::objs::TreeRefIter::from_bytes(&old.data, old.id.kind()),
+                gix::objs::TreeRefIter::from_bytes(&new.data, new.id.kind()),
+                &mut cache.state,
+                &self.repo.objects,
+                &mut cache.recorder,
+            ),
             "cannot diff trees"
         )?;
-        rewrites.clear_resource_cache_keep_allocation();
+        let mut added: Vec<(gix::bstr::BString, gix::ObjectId)> = Vec::new();
+        let mut deleted: Vec<(gix::bstr::BString, gix::ObjectId)> = Vec::new();
+        let mut modified: Vec<(gix::bstr::BString, gix::ObjectId, gix::ObjectId)> = Vec::new();
+        // Regular files only, as before: submodules and symlinks carry no line counts.
+        for change in cache.recorder.records.drain(..) {
+            match change {
+                Raw::Addition {
+                    entry_mode,
+                    oid,
+                    path,
+                    ..
+                } if entry_mode.is_blob() => added.push((path, oid)),
+                Raw::Deletion {
+                    entry_mode,
+                    oid,
+                    path,
+                    ..
+                } if entry_mode.is_blob() => deleted.push((path, oid)),
+                Raw::Modification {
+                    previous_entry_mode,
+                    previous_oid,
+                    entry_mode,
+                    oid,
+                    path,
+                } => match (previous_entry_mode.is_blob(), entry_mode.is_blob()) {
+                    (true, true) => modified.push((path, previous_oid, oid)),
+                    (true, false) => deleted.push((path, previous_oid)),
+                    (false, true) => added.push((path, oid)),
+                    (false, false) => {}
+                },
+                _ => {}
+            }
+        }
+        // Git's diff queue is in path order; rename detection depends on that order.
+        added.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        deleted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+
+        let mut blobs = Blobs { repo: &self.repo };
+        let renamed_from = {
+            let sources: Vec<renames::File<'_>> = deleted
+                .iter()
+                .map(|(path, id)| renames::File {
+                    path: path.as_slice(),
+                    id: *id,
+                })
+                .collect();
+            let dests: Vec<renames::File<'_>> = added
+                .iter()
+                .map(|(path, id)| renames::File {
+                    path: path.as_slice(),
+                    id: *id,
+                })
+                .collect();
+            renames::detect(&sources, &dests, &mut blobs)?
+        };
+        let mut source_used = vec![false; deleted.len()];
+        let mut out = Vec::with_capacity(added.len() + deleted.len() + modified.len());
+        let text = |data: &[u8]| (!renames::is_binary(data)).then(|| line_count(data));
+        for (path, old_id, new_id) in &modified {
+            let (added, removed) = self.line_diff(*old_id, *new_id, cache)?.unzip();
+            out.push(FileChange {
+                path: path.to_str_lossy().into_owned(),
+                old_path: None,
+                status: ChangeStatus::Modified,
+                added,
+                removed,
+            });
+        }
+        for ((path, id), from) in added.iter().zip(&renamed_from) {
+            let change = match from {
+                Some((source, _)) => {
+                    source_used[*source] = true;
+                    let (old_path, old_id) = &deleted[*source];
+                    let (added, removed) = self.line_diff(*old_id, *id, cache)?.unzip();
+                    FileChange {
+                        path: path.to_str_lossy().into_owned(),
+                        old_path: Some(old_path.to_str_lossy().into_owned()),
+                        status: ChangeStatus::Renamed,
+                        added,
+                        removed,
+                    }
+                }
+                None => {
+                    let lines = text(&git!(self.repo.find_blob(*id), "cannot read blob")?.data);
+                    FileChange {
+                        path: path.to_str_lossy().into_owned(),
+                        old_path: None,
+                        status: ChangeStatus::Added,
+                        added: lines,
+                        removed: lines.map(|_| 0),
+                    }
+                }
+            };
+            out.push(change);
+        }
+        for ((path, id), used) in deleted.iter().zip(&source_used) {
+            if *used {
+                continue;
+            }
+            let lines = text(&git!(self.repo.find_blob(*id), "cannot read blob")?.data);
+            out.push(FileChange {
+                path: path.to_str_lossy().into_owned(),
+                old_path: None,
+                status: ChangeStatus::Deleted,
+                added: lines.map(|_| 0),
+                removed: lines,
+            });
+        }
         Ok(out)
+    }
+
+    /// Lines added and removed between two blobs, `None` if either is binary.
+    fn line_diff(
+        &self,
+        old: gix::ObjectId,
+        new: gix::ObjectId,
+        cache: &mut DiffCaches,
+    ) -> Result<Option<(u32, u32)>, GitError> {
+        let before = git!(self.repo.find_blob(old), "cannot read blob")?;
+        // Git checks for binary content before it looks at ids: an unchanged binary
+        // file (a pure rename or mode change) is still `-`.
+        if old == new {
+            return Ok((!renames::is_binary(&before.data)).then_some((0, 0)));
+        }
+        let after = git!(self.repo.find_blob(new), "cannot read blob")?;
+        if renames::is_binary(&before.data) || renames::is_binary(&after.data) {
+            return Ok(None);
+        }
+        // Lines keep their newline: "x" and "x\n" differ, as they do for git.
+        let input = gix::diff::blob::InternedInput::new(before.data.as_slice(), after.data.as_slice());
+        cache.diff.compute_with(
+            cache.algorithm,
+            &input.before,
+            &input.after,
+            input.interner.num_tokens(),
+        );
+        Ok(Some((cache.diff.count_additions(), cache.diff.count_removals())))
     }
 }
 
-/// One cache for the tree diff's rename detection, one for line counts: the tree diff
-/// holds the first while it calls back for each change.
+/// Per-thread state for reading changes, reused across commits.
 pub struct DiffCaches {
-    rewrites: gix::diff::blob::Platform,
-    lines: gix::diff::blob::Platform,
+    state: gix::diff::tree::State,
+    recorder: gix::diff::tree::Recorder,
+    /// `diff.algorithm`, as git's line counts use it.
+    algorithm: gix::diff::blob::Algorithm,
+    diff: gix::diff::blob::Diff,
+}
+
+/// Blob sizes and contents for rename detection and line counts.
+struct Blobs<'r> {
+    repo: &'r gix::Repository,
+}
+
+impl renames::Contents for Blobs<'_> {
+    fn size(&mut self, id: gix::ObjectId) -> Result<u64, GitError> {
+        Ok(git!(self.repo.find_header(id), "cannot read blob header")?.size())
+    }
+
+    fn data(&mut self, id: gix::ObjectId) -> Result<Vec<u8>, GitError> {
+        Ok(git!(self.repo.find_blob(id), "cannot read blob")?.take_data())
+    }
+}
+
+/// Lines in a text, the last one counted whether or not it ends in a newline.
+fn line_count(data: &[u8]) -> u32 {
+    let newlines = data.iter().filter(|&&b| b == b'\n').count() as u32;
+    newlines + u32::from(data.last().is_some_and(|&b| b != b'\n'))
 }
 
 fn person(sig: &gix::actor::Signature) -> Person {

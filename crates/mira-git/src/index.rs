@@ -10,7 +10,7 @@ use mira_core::config::GitConfig;
 use mira_store::Db;
 use mira_store::projects::Project;
 use serde::Serialize;
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::GitError;
 use crate::derived;
@@ -32,20 +32,30 @@ pub struct IndexSummary {
 /// Rows per multi-row INSERT: 15 columns x 400 rows stays under SQLite's 32766 variables.
 const BATCH_ROWS: usize = 400;
 
-/// What the blocking part found in the repository.
-struct Scan {
+/// What the repository's history asks of the index, found before any commit is read.
+struct Plan {
     head: Option<String>,
-    records: Vec<CommitRecord>,
+    /// Commits to read, newest first.
+    to_read: Vec<String>,
     /// Commits to delete, or `None` when every stored commit not in `reachable` goes.
     removed: Vec<String>,
     reachable: Option<HashSet<String>>,
     rewritten: bool,
+    /// The project's directory inside its repository (empty at the root).
+    prefix: std::path::PathBuf,
 }
 
 /// Called with (commits read, commits to read), from a blocking thread.
 pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
 
+/// Commits in flight between the readers and the writer: enough to keep both busy, few
+/// enough that memory stays flat on any history.
+const CHANNEL_COMMITS: usize = 1024;
+
 /// Indexes (or brings up to date) the git history of a project.
+///
+/// Commits are read on blocking threads and written as they arrive, in the order of the
+/// walk, so writing overlaps reading; everything happens in one transaction.
 pub async fn index_project(
     db: &Db,
     project: &Project,
@@ -60,42 +70,60 @@ pub async fn index_project(
             .await?;
     let old_head = state.as_ref().map(|s| s.0.clone());
     let root = project.root.clone();
-    let scan = tokio::task::spawn_blocking(move || scan(&root, old_head.as_deref(), &*progress))
+    let (plan_tx, plan_rx) = tokio::sync::oneshot::channel::<Plan>();
+    let (record_tx, record_rx) = tokio::sync::mpsc::channel::<(usize, CommitRecord)>(CHANNEL_COMMITS);
+    let reader = tokio::task::spawn_blocking(move || -> Result<(), GitError> {
+        let repo = Repo::discover(&root)?;
+        let plan = plan(&repo, &root, old_head.as_deref())?;
+        let to_read = plan.to_read.clone();
+        let total = to_read.len() as u64;
+        if plan_tx.send(plan).is_err() {
+            return Ok(());
+        }
+        progress(0, total);
+        repo.read_commits(&to_read, &|done| progress(done, total), &|i, record| {
+            record_tx.blocking_send((i, record)).is_ok()
+        })
+    });
+    let stored = match plan_rx.await {
+        Ok(plan) => {
+            // On an error `store` drops the receiver, which stops the readers.
+            store(db, project.id, plan, record_rx, state.map(|s| s.1), config).await
+        }
+        Err(_) => Err(GitError::Git("history reader stopped before planning".into())),
+    };
+    // A reader's error is the cause of anything the writer saw go wrong.
+    let read = reader
         .await
-        .map_err(|e| GitError::Git(format!("history reader failed: {e}")))??;
-    let new_commits = scan.records.len();
-    let scanned = started.elapsed();
-    let (removed, cochange_pairs) = store(db, project.id, &scan, state.map(|s| s.1), config).await?;
-    tracing::debug!(?scanned, total = ?started.elapsed(), "git index phases");
+        .unwrap_or_else(|e| Err(GitError::Git(format!("history reader failed: {e}"))));
+    read?;
+    let stored = stored?;
+    tracing::debug!(total = ?started.elapsed(), "git index done");
 
     let total_commits: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM git_commits WHERE project_id = ?")
         .bind(project.id)
         .fetch_one(db.pool())
         .await?;
     Ok(IndexSummary {
-        head: scan.head,
-        new_commits,
-        removed_commits: removed,
+        head: stored.head,
+        new_commits: stored.new_commits,
+        removed_commits: stored.removed,
         total_commits,
-        rewritten: scan.rewritten,
-        cochange_pairs,
+        rewritten: stored.rewritten,
+        cochange_pairs: stored.pairs,
         elapsed_ms: started.elapsed().as_millis() as u64,
     })
 }
 
-fn scan(
-    root: &Path,
-    old_head: Option<&str>,
-    progress: &(dyn Fn(u64, u64) + Send + Sync),
-) -> Result<Scan, GitError> {
-    let repo = Repo::discover(root)?;
+fn plan(repo: &Repo, root: &Path, old_head: Option<&str>) -> Result<Plan, GitError> {
     let Some(head) = repo.head()? else {
-        return Ok(Scan {
+        return Ok(Plan {
             head: None,
-            records: vec![],
+            to_read: vec![],
             removed: vec![],
             reachable: None,
             rewritten: false,
+            prefix: Default::default(),
         });
     };
     let prefix = repo
@@ -123,20 +151,13 @@ fn scan(
             false,
         ),
     };
-    let total = to_read.len() as u64;
-    progress(0, total);
-    let mut records = repo.read_commits(&to_read, &|done| progress(done, total))?;
-    if !prefix.as_os_str().is_empty() {
-        for record in &mut records {
-            keep_under(record, &prefix);
-        }
-    }
-    Ok(Scan {
+    Ok(Plan {
         head: Some(head),
-        records,
+        to_read,
         removed,
         reachable,
         rewritten,
+        prefix,
     })
 }
 
@@ -155,19 +176,30 @@ fn keep_under(record: &mut CommitRecord, prefix: &Path) {
         .collect();
 }
 
-/// Writes new commits, drops gone ones, and brings the derived tables up to date, all in
-/// one transaction: a crash leaves the previous index whole.
+/// What `store` did.
+struct Stored {
+    head: Option<String>,
+    new_commits: usize,
+    removed: usize,
+    rewritten: bool,
+    pairs: usize,
+}
+
+/// Writes new commits as the readers deliver them, drops gone ones, and brings the
+/// derived tables up to date, all in one transaction: a crash or a reader's error leaves
+/// the previous index whole.
 async fn store(
     db: &Db,
     project_id: i64,
-    scan: &Scan,
+    plan: Plan,
+    mut incoming: tokio::sync::mpsc::Receiver<(usize, CommitRecord)>,
     epoch: Option<i64>,
     config: &GitConfig,
-) -> Result<(usize, usize), GitError> {
-    let head = scan.head.as_deref();
+) -> Result<Stored, GitError> {
+    let started = Instant::now();
     let mut tx = db.pool().begin().await?;
     let mut removed = 0;
-    for sha in &scan.removed {
+    for sha in &plan.removed {
         removed += sqlx::query("DELETE FROM git_commits WHERE project_id = ? AND sha = ?")
             .bind(project_id)
             .bind(sha)
@@ -175,7 +207,7 @@ async fn store(
             .await?
             .rows_affected() as usize;
     }
-    if let Some(reachable) = &scan.reachable {
+    if let Some(reachable) = &plan.reachable {
         let stored: Vec<String> = sqlx::query_scalar("SELECT sha FROM git_commits WHERE project_id = ?")
             .bind(project_id)
             .fetch_all(&mut *tx)
@@ -189,9 +221,118 @@ async fn store(
             removed += 1;
         }
     }
-    // Multi-row statements: one round trip per batch instead of per row.
-    let mut ids: HashMap<&str, i64> = HashMap::new();
-    for batch in scan.records.chunks(BATCH_ROWS) {
+
+    // Records are put back in walk order before they are written, so commit ids (and with
+    // them the order in which a rebuild learns renames) do not depend on thread timing.
+    let expected = plan.to_read.len();
+    let mut records: Vec<CommitRecord> = Vec::with_capacity(expected);
+    let mut early: HashMap<usize, CommitRecord> = HashMap::new();
+    // Whether each record in `records` was new to the table (not a duplicate sha).
+    let mut inserted: Vec<bool> = Vec::with_capacity(expected);
+    while let Some((i, mut record)) = incoming.recv().await {
+        if !plan.prefix.as_os_str().is_empty() {
+            keep_under(&mut record, &plan.prefix);
+        }
+        early.insert(i, record);
+        while let Some(next) = early.remove(&records.len()) {
+            records.push(next);
+        }
+        if records.len() - inserted.len() >= BATCH_ROWS {
+            let batch = &records[inserted.len()..];
+            let flags = write_commits(&mut tx, project_id, batch, config).await?;
+            inserted.extend(flags);
+        }
+    }
+    if records.len() != expected {
+        // The readers stopped; the caller reports their error.
+        return Err(GitError::Git(format!(
+            "history reading stopped after {} of {expected} commits",
+            records.len()
+        )));
+    }
+    let flags = write_commits(&mut tx, project_id, &records[inserted.len()..], config).await?;
+    inserted.extend(flags);
+    tracing::debug!(elapsed = ?started.elapsed(), commits = records.len(), "commits read and written");
+
+    let Some(head) = plan.head.as_deref() else {
+        // No commits (an unborn branch): nothing to know.
+        derived::delete_project_rows(&mut tx, project_id, &derived::DERIVED_TABLES).await?;
+        derived::delete_project_rows(&mut tx, project_id, &["git_commits", "git_index_state"]).await?;
+        tx.commit().await?;
+        return Ok(Stored {
+            head: None,
+            new_commits: 0,
+            removed,
+            rewritten: plan.rewritten,
+            pairs: 0,
+        });
+    };
+    let now = chrono::Utc::now().timestamp();
+    let all_inserted = inserted.iter().all(|&f| f);
+    // Only a duplicate sha (never in a normal walk) makes a copy necessary.
+    let filtered: Vec<CommitRecord>;
+    let new_records: &[CommitRecord] = if all_inserted {
+        &records
+    } else {
+        filtered = records
+            .iter()
+            .zip(&inserted)
+            .filter(|(_, f)| **f)
+            .map(|(r, _)| r.clone())
+            .collect();
+        &filtered
+    };
+    let (epoch, pairs) = match epoch {
+        Some(epoch)
+            if removed == 0
+                && plan.reachable.is_none()
+                && derived::can_add(new_records)
+                && derived::epoch_is_fresh(epoch, now, config) =>
+        {
+            (
+                epoch,
+                derived::add_records(&mut tx, project_id, new_records, epoch, config).await?,
+            )
+        }
+        // First index: every commit is in memory already.
+        None if removed == 0 && all_inserted => (
+            now,
+            derived::rebuild_from_records(&mut tx, project_id, new_records, now, config).await?,
+        ),
+        _ => (now, derived::rebuild(&mut tx, project_id, now, config).await?),
+    };
+    sqlx::query(
+        "INSERT INTO git_index_state (project_id, head_sha, indexed_at, decay_epoch) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (project_id) DO UPDATE SET head_sha = excluded.head_sha, indexed_at = excluded.indexed_at, \
+         decay_epoch = excluded.decay_epoch",
+    )
+    .bind(project_id)
+    .bind(head)
+    .bind(now)
+    .bind(epoch)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::debug!(elapsed = ?started.elapsed(), "git index transaction committed");
+    Ok(Stored {
+        head: plan.head,
+        new_commits: records.len(),
+        removed,
+        rewritten: plan.rewritten,
+        pairs,
+    })
+}
+
+/// Inserts commits and their file changes with multi-row statements (one round trip per
+/// batch instead of per row); returns, per record, whether it was new.
+async fn write_commits(
+    tx: &mut SqliteConnection,
+    project_id: i64,
+    records: &[CommitRecord],
+    config: &GitConfig,
+) -> Result<Vec<bool>, GitError> {
+    let mut inserted = vec![false; records.len()];
+    for (b, batch) in records.chunks(BATCH_ROWS).enumerate() {
         let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT OR IGNORE INTO git_commits (project_id, sha, parents, author_name, author_email, committer_name, \
              committer_email, authored_at, committed_at, message, files_changed, lines_added, lines_removed, is_merge, is_bulk) ",
@@ -222,77 +363,39 @@ async fn store(
         });
         insert.push(" RETURNING id, sha");
         let rows: Vec<(i64, String)> = insert.build_query_as().fetch_all(&mut *tx).await?;
+        let position: HashMap<&str, usize> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.sha.as_str(), i))
+            .collect();
+        let mut ids: Vec<Option<i64>> = vec![None; batch.len()];
         for (id, sha) in rows {
-            if let Some(record) = batch.iter().find(|r| r.sha == sha) {
-                ids.insert(record.sha.as_str(), id);
+            if let Some(&i) = position.get(sha.as_str()) {
+                ids[i] = Some(id);
+                inserted[b * BATCH_ROWS + i] = true;
             }
         }
-    }
-    let changes: Vec<(i64, &crate::history::FileChange)> = scan
-        .records
-        .iter()
-        .filter_map(|r| ids.get(r.sha.as_str()).map(|id| (*id, r)))
-        .flat_map(|(id, r)| r.changes.iter().map(move |c| (id, c)))
-        .collect();
-    for batch in changes.chunks(BATCH_ROWS) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT OR REPLACE INTO git_file_changes (commit_id, project_id, path, old_path, status, lines_added, lines_removed) ",
-        );
-        insert.push_values(batch, |mut row, (commit_id, change)| {
-            row.push_bind(*commit_id)
-                .push_bind(project_id)
-                .push_bind(&change.path)
-                .push_bind(&change.old_path)
-                .push_bind(change.status.letter())
-                .push_bind(change.added.map(i64::from))
-                .push_bind(change.removed.map(i64::from));
-        });
-        insert.build().execute(&mut *tx).await?;
-    }
-    let Some(head) = head else {
-        // No commits (an unborn branch): nothing to know.
-        derived::delete_project_rows(&mut tx, project_id, &derived::DERIVED_TABLES).await?;
-        derived::delete_project_rows(&mut tx, project_id, &["git_commits", "git_index_state"]).await?;
-        tx.commit().await?;
-        return Ok((removed, 0));
-    };
-    let now = chrono::Utc::now().timestamp();
-    let inserted: Vec<CommitRecord> = scan
-        .records
-        .iter()
-        .filter(|r| ids.contains_key(r.sha.as_str()))
-        .cloned()
-        .collect();
-    let (epoch, pairs) = match epoch {
-        Some(epoch)
-            if removed == 0
-                && scan.reachable.is_none()
-                && derived::can_add(&inserted)
-                && derived::epoch_is_fresh(epoch, now, config) =>
-        {
-            (
-                epoch,
-                derived::add_records(&mut tx, project_id, &inserted, epoch, config).await?,
-            )
+        let changes: Vec<(i64, &crate::history::FileChange)> = batch
+            .iter()
+            .zip(&ids)
+            .filter_map(|(r, id)| id.map(|id| (id, r)))
+            .flat_map(|(id, r)| r.changes.iter().map(move |c| (id, c)))
+            .collect();
+        for chunk in changes.chunks(BATCH_ROWS) {
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT OR REPLACE INTO git_file_changes (commit_id, project_id, path, old_path, status, lines_added, lines_removed) ",
+            );
+            insert.push_values(chunk, |mut row, (commit_id, change)| {
+                row.push_bind(*commit_id)
+                    .push_bind(project_id)
+                    .push_bind(&change.path)
+                    .push_bind(&change.old_path)
+                    .push_bind(change.status.letter())
+                    .push_bind(change.added.map(i64::from))
+                    .push_bind(change.removed.map(i64::from));
+            });
+            insert.build().execute(&mut *tx).await?;
         }
-        // First index: every commit is in memory already.
-        None if removed == 0 && inserted.len() == scan.records.len() => (
-            now,
-            derived::rebuild_from_records(&mut tx, project_id, &inserted, now, config).await?,
-        ),
-        _ => (now, derived::rebuild(&mut tx, project_id, now, config).await?),
-    };
-    sqlx::query(
-        "INSERT INTO git_index_state (project_id, head_sha, indexed_at, decay_epoch) VALUES (?, ?, ?, ?) \
-         ON CONFLICT (project_id) DO UPDATE SET head_sha = excluded.head_sha, indexed_at = excluded.indexed_at, \
-         decay_epoch = excluded.decay_epoch",
-    )
-    .bind(project_id)
-    .bind(head)
-    .bind(now)
-    .bind(epoch)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok((removed, pairs))
+    }
+    Ok(inserted)
 }

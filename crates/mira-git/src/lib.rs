@@ -23,6 +23,7 @@ pub mod fixes;
 pub mod history;
 pub mod index;
 pub mod queries;
+pub mod renames;
 
 use std::path::PathBuf;
 

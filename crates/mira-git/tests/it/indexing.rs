@@ -120,15 +120,9 @@ fn git_numstat(repo: &Repo) -> Numstat {
     result
 }
 
-#[tokio::test]
-async fn file_changes_match_git_log_numstat_exactly() {
-    let repo = history();
-    let (_data, db, project) = setup(&repo).await;
-    let summary = index(&db, &project).await;
-    let expected = git_numstat(&repo);
-    assert_eq!(summary.total_commits as usize, expected.len());
-    assert_eq!(summary.new_commits, expected.len());
-
+/// Every commit's stored file changes are exactly what `git log --numstat -M` lists.
+async fn assert_changes_match_git(repo: &Repo, db: &Db) {
+    let expected = git_numstat(repo);
     let rows: Vec<ChangeRow> = sqlx::query_as(
         "SELECT c.sha, f.path, f.old_path, f.lines_added, f.lines_removed FROM git_file_changes f JOIN git_commits c ON c.id = f.commit_id",
     )
@@ -144,6 +138,107 @@ async fn file_changes_match_git_log_numstat_exactly() {
         assert_eq!(&mine, files, "commit {sha}");
     }
     assert!(ours.is_empty(), "commits git does not list: {ours:?}");
+}
+
+#[tokio::test]
+async fn file_changes_match_git_log_numstat_exactly() {
+    let repo = history();
+    let (_data, db, project) = setup(&repo).await;
+    let summary = index(&db, &project).await;
+    let expected = git_numstat(&repo);
+    assert_eq!(summary.total_commits as usize, expected.len());
+    assert_eq!(summary.new_commits, expected.len());
+    assert_changes_match_git(&repo, &db).await;
+}
+
+/// The cases where a diff library and git part ways: a last line gaining its newline,
+/// binary files (changed, and moved unchanged), CRLF text, identical files moved (git prefers the same file name), a
+/// rename found by file name, a rename found by similarity, an empty file moved, and a
+/// shrunken file that is no rename.
+#[tokio::test]
+async fn edge_cases_of_renames_and_line_counts_match_git() {
+    let repo = history_of_edge_cases();
+    let (_data, db, project) = setup(&repo).await;
+    let summary = index(&db, &project).await;
+    assert_eq!(summary.new_commits, 3);
+    assert_changes_match_git(&repo, &db).await;
+
+    // What git says, spelled out, so a change on both sides cannot hide.
+    let rows: Vec<ChangeKey> = sqlx::query_as(
+        "SELECT f.path, f.old_path, f.lines_added, f.lines_removed FROM git_file_changes f \
+         JOIN git_commits c ON c.id = f.commit_id WHERE c.message LIKE 'move and edit%' ORDER BY f.path",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    let get = |p: &str| rows.iter().find(|r| r.0 == p).cloned();
+    assert_eq!(get("a.txt"), Some(("a.txt".into(), None, Some(1), Some(1))));
+    assert_eq!(get("bin.dat"), Some(("bin.dat".into(), None, None, None)));
+    assert_eq!(
+        get("new/same.rs").and_then(|r| r.1),
+        Some("dup1/same.rs".to_string()),
+        "identical sources: the one with the same file name"
+    );
+    assert_eq!(
+        get("lib/name.rs"),
+        Some(("lib/name.rs".into(), Some("old/name.rs".into()), Some(2), Some(2)))
+    );
+    assert_eq!(get("guide/y.md").and_then(|r| r.1), Some("docs/x.md".to_string()));
+    let moved: Option<(Option<String>, Option<i64>)> =
+        sqlx::query_as("SELECT old_path, lines_added FROM git_file_changes WHERE path = 'assets/bin.dat'")
+            .fetch_optional(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(moved, Some((Some("bin.dat".to_string()), None)));
+}
+
+fn history_of_edge_cases() -> Repo {
+    let repo = Repo::new();
+    let write_bytes = |path: &str, bytes: &[u8]| {
+        let full = repo.dir.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, bytes).unwrap();
+    };
+    repo.write("a.txt", "x\ny");
+    write_bytes("bin.dat", b"\x89PNG\0\0\x01binary\n");
+    repo.write("crlf.txt", "one\r\ntwo\r\nthree\r\n");
+    let same = lines("same", 12);
+    repo.write("dup1/same.rs", &same);
+    repo.write("dup2/other.rs", &same);
+    repo.write("old/name.rs", &lines("name", 20));
+    repo.write("docs/x.md", &lines("doc", 30));
+    repo.write("empty.txt", "");
+    repo.write("shrink.rs", &lines("shrink", 40));
+    repo.commit(ANN, 0, "start");
+
+    repo.write("a.txt", "x\ny\n");
+    write_bytes("bin.dat", b"\x89PNG\0\0\x02binary\n");
+    repo.write("crlf.txt", "one\r\ntwo!\r\nthree\r\n");
+    repo.git(&["rm", "-q", "dup1/same.rs", "dup2/other.rs"]);
+    repo.write("new/same.rs", &same);
+    repo.git(&["rm", "-q", "old/name.rs"]);
+    let mut renamed = lines("name", 20);
+    renamed = renamed
+        .replace("name 3\n", "name three\n")
+        .replace("name 7\n", "name seven\n");
+    repo.write("lib/name.rs", &renamed);
+    repo.git(&["rm", "-q", "docs/x.md"]);
+    let mut moved = lines("doc", 30);
+    for i in [2, 5, 9, 14, 20, 27] {
+        moved = moved.replace(&format!("doc {i}\n"), &format!("changed {i}\n"));
+    }
+    repo.write("guide/y.md", &moved);
+    repo.git(&["rm", "-q", "empty.txt"]);
+    repo.write("moved/empty.txt", "");
+    repo.commit(BOB, 1, "move and edit");
+
+    // A binary file moved as it is: git still reports `-` for its lines.
+    repo.git(&["rm", "-q", "shrink.rs", "bin.dat"]);
+    write_bytes("assets/bin.dat", b"\x89PNG\0\0\x02binary\n");
+    repo.write("small.rs", &lines("shrink", 3));
+    repo.write("a.txt", "x\ny");
+    repo.commit(ANN, 2, "shrink and drop");
+    repo
 }
 
 #[tokio::test]
