@@ -29,7 +29,7 @@ enum Command {
     /// Register, list and remove projects.
     #[command(subcommand)]
     Projects(commands::projects::Command),
-    /// Index a project's git history (registers the directory if needed).
+    /// Index a project's code and git history (registers the directory if needed).
     Index(commands::git::IndexArgs),
     /// Commits of the project, or of one file following renames.
     Log(commands::git::LogArgs),
@@ -41,6 +41,16 @@ enum Command {
     Experts(commands::git::ExpertsArgs),
     /// Past commits that fixed errors like this one, with the diff that fixed it.
     Fixes(commands::git::FixesArgs),
+    /// Symbols of the project, of one file (its outline), or matching a name.
+    Symbols(commands::code::SymbolsArgs),
+    /// Who calls SYMBOL (a qualified name, or a name to look up), with the call sites.
+    Callers(commands::code::SymbolArgs),
+    /// What SYMBOL calls, with the call sites and how sure each link is.
+    Callees(commands::code::SymbolArgs),
+    /// What may break if SYMBOL changes: callers up to --depth levels, tests flagged.
+    Impact(commands::code::ImpactArgs),
+    /// The call graph of the project or of PATH (`--json`: nodes and edges).
+    Callgraph(commands::code::CallgraphArgs),
     /// Run a build or test command (after `--`), stream its output and record its errors.
     Build(commands::build::BuildArgs),
     /// Errors from recorded builds that are still open (or all, or one in detail).
@@ -77,6 +87,11 @@ fn main() -> ExitCode {
             Command::Blame(args) => commands::git::blame(config, args).await,
             Command::Experts(args) => commands::git::experts(config, args).await,
             Command::Fixes(args) => commands::git::fixes(config, args).await,
+            Command::Symbols(args) => commands::code::symbols(config, args).await,
+            Command::Callers(args) => commands::code::callers(config, args).await,
+            Command::Callees(args) => commands::code::callees(config, args).await,
+            Command::Impact(args) => commands::code::impact(config, args).await,
+            Command::Callgraph(args) => commands::code::callgraph(config, args).await,
             Command::Build(args) => commands::build::build(config, args).await,
             Command::Errors(args) => commands::build::errors(config, args).await,
         }

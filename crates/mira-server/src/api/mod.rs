@@ -1,6 +1,7 @@
 //! The JSON API under `/api`, one module per domain. Every route here requires a token.
 
 pub mod build;
+pub mod code;
 pub mod files;
 pub mod git;
 pub mod projects;
@@ -22,6 +23,14 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}/git/experts", get(git::experts))
         .route("/projects/{id}/git/blame", get(git::blame))
         .route("/projects/{id}/git/fixes", post(git::fixes))
+        .route("/projects/{id}/code/index", post(code::index))
+        .route("/projects/{id}/code/files", get(code::files))
+        .route("/projects/{id}/code/symbols", get(code::symbols))
+        .route("/projects/{id}/code/callers", get(code::callers))
+        .route("/projects/{id}/code/callees", get(code::callees))
+        .route("/projects/{id}/code/impact", get(code::impact))
+        .route("/projects/{id}/code/definition", get(code::definition))
+        .route("/projects/{id}/code/callgraph", get(code::callgraph))
         .route("/projects/{id}/build/runs", get(build::runs).post(build::run))
         .route("/projects/{id}/build/runs/{run}", get(build::run_detail))
         .route("/projects/{id}/build/runs/{run}/log", get(build::run_log))

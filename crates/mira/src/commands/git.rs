@@ -1,4 +1,4 @@
-//! Git intelligence commands: index, log, cochange, blame, experts.
+//! Git intelligence commands: index (which indexes code too), log, cochange, blame, experts.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -25,7 +25,7 @@ pub struct IndexArgs {
 pub struct ProjectArg {
     /// Project id or path; default: the registered project containing the current directory.
     #[arg(long, global = true)]
-    project: Option<String>,
+    pub project: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -92,6 +92,7 @@ pub async fn index(config: Config, args: IndexArgs) -> anyhow::Result<ExitCode> 
         Ok(p) => p,
         Err(_) => projects::add(&db, &root, None).await?,
     };
+    let code = super::code::index_code(&db, &project, args.json).await?;
     let bar = if args.json {
         ProgressBar::hidden()
     } else {
@@ -111,10 +112,18 @@ pub async fn index(config: Config, args: IndexArgs) -> anyhow::Result<ExitCode> 
     });
     let summary = mira_git::index::index_project(&db, &project, &config.git, progress).await;
     bar.finish_and_clear();
-    let summary = summary?;
+    // A directory that is not a git repository still has code to index.
+    let summary = match summary {
+        Ok(s) => Some(s),
+        Err(mira_git::GitError::NotARepository { .. }) if !project.is_git => None,
+        Err(e) => return Err(e.into()),
+    };
     if args.json {
-        print_json(&json!({ "project": project, "git": summary }))?;
-    } else {
+        print_json(&json!({ "project": project, "git": summary, "code": code }))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    super::code::print_code_summary(&code);
+    if let Some(summary) = summary {
         println!(
             "Indexed {} ({}): {} new commit(s), {} removed{}, {} in all; {} co-change pair(s) updated; {} ms",
             project.name,
@@ -129,6 +138,11 @@ pub async fn index(config: Config, args: IndexArgs) -> anyhow::Result<ExitCode> 
             summary.total_commits,
             summary.cochange_pairs,
             summary.elapsed_ms
+        );
+    } else {
+        println!(
+            "{} is not in a git repository: its history is not indexed.",
+            project.root.display()
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -1,4 +1,5 @@
 pub mod build;
+pub mod code;
 pub mod doctor;
 pub mod git;
 pub mod projects;

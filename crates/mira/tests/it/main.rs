@@ -5,6 +5,7 @@
 mod auth;
 mod build;
 mod cli;
+mod code;
 mod files;
 mod git;
 mod harness;
