@@ -9,8 +9,8 @@ mb="${1:-50}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mira-target}"
 command -v hyperfine >/dev/null || { echo "bench-build.sh: hyperfine is needed (apt-get install hyperfine)" >&2; exit 1; }
 
-echo "== parser throughput (release build of the parsers)"
-cargo run -q --release --manifest-path "$repo_dir/Cargo.toml" -p mira-build --example parse_throughput -- "$mb"
+echo "== parser throughput (mira-build is optimised in dev builds too, see Cargo.toml)"
+cargo run -q --manifest-path "$repo_dir/Cargo.toml" -p mira-build --example parse_throughput -- "$mb"
 
 cargo build -q --manifest-path "$repo_dir/Cargo.toml" -p mira
 mira="$CARGO_TARGET_DIR/debug/mira"

@@ -9,9 +9,6 @@ use super::util::num;
 use super::{LineParser, Step};
 use crate::diagnostic::{Diagnostic, Severity, Tool};
 
-static PROBLEM: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s+(\d+):(\d+)\s+(error|warning)\s+(.+?)(?:\s{2,}(\S+))?\s*$").expect("valid")
-});
 static UNIX: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(.+?):(\d+):(\d+): (.*) \[(Error|Warning)(?:/(\S+))?\]$").expect("valid"));
 /// A source file's path alone on a line, as stylish prints before its problems.
@@ -19,6 +16,69 @@ static FILE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:[A-Za-z]:)?[^\s:]?[^:]*\.[cm]?[jt]sx?$|^[^\s:][^:]*\.(?:vue|svelte|astro|json|md|html)$")
         .expect("valid")
 });
+
+/// One problem line of the stylish format: `  2:9  error  message text  rule-name`
+/// (columns are separated by two or more spaces; the rule is missing for parse errors).
+struct Problem<'a> {
+    line: u32,
+    column: u32,
+    severity: &'a str,
+    message: &'a str,
+    rule: Option<&'a str>,
+}
+
+fn problem(text: &str) -> Option<Problem<'_>> {
+    if !text.starts_with([' ', '\t']) {
+        return None;
+    }
+    let text = text.trim();
+    let (position, rest) = text.split_once(char::is_whitespace)?;
+    let (line, column) = position.split_once(':')?;
+    let (line, column) = (num(line)?, num(column)?);
+    let rest = rest.trim_start();
+    let (severity, rest) = rest.split_once(char::is_whitespace)?;
+    if severity != "error" && severity != "warning" {
+        return None;
+    }
+    let rest = rest.trim_start();
+    let (message, rule) = match rest.rfind("  ") {
+        Some(i) if !rest[i..].trim().contains(' ') => (rest[..i].trim_end(), Some(rest[i..].trim())),
+        _ => (rest, None),
+    };
+    Some(Problem {
+        line,
+        column,
+        severity,
+        message,
+        rule,
+    })
+}
+
+/// A cheap first test for a stylish file header: a whole line that ends in a file
+/// name ESLint lints, with no `: ` in it.
+fn looks_like_source_path(line: &str) -> bool {
+    if line.starts_with([' ', '\t']) || line.contains(": ") {
+        return false;
+    }
+    matches!(
+        line.rsplit_once('.').map(|(_, ext)| ext),
+        Some(
+            "js" | "jsx"
+                | "ts"
+                | "tsx"
+                | "mjs"
+                | "cjs"
+                | "mts"
+                | "cts"
+                | "vue"
+                | "svelte"
+                | "astro"
+                | "json"
+                | "md"
+                | "html"
+        )
+    )
+}
 
 #[derive(Default)]
 pub struct Eslint {
@@ -36,10 +96,13 @@ fn severity(word: &str) -> Severity {
 impl LineParser for Eslint {
     fn feed(&mut self, line: &str, out: &mut Vec<Diagnostic>) -> Step {
         if let Some(file) = &self.file {
-            if let Some(c) = PROBLEM.captures(line) {
-                let mut d =
-                    Diagnostic::new(Tool::Eslint, severity(&c[3]), &c[4]).at(file, num(&c[1]), num(&c[2]));
-                d.code = c.get(5).map(|m| m.as_str().to_string());
+            if let Some(p) = problem(line) {
+                let mut d = Diagnostic::new(Tool::Eslint, severity(p.severity), p.message).at(
+                    file,
+                    Some(p.line),
+                    Some(p.column),
+                );
+                d.code = p.rule.map(str::to_string);
                 out.push(d);
                 return Step::Open;
             }
@@ -64,7 +127,7 @@ impl LineParser for Eslint {
             out.push(d);
             return Step::Consumed;
         }
-        if !line.starts_with([' ', '\t']) && FILE.is_match(line) {
+        if looks_like_source_path(line) && FILE.is_match(line) {
             self.file = Some(line.trim().to_string());
             return Step::Open;
         }

@@ -10,13 +10,56 @@ use super::util::num;
 use super::{LineParser, Step};
 use crate::diagnostic::{Diagnostic, Location, Severity, Tool};
 
-static DIAG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(.+?):(\d+):(?:(\d+):)? (fatal error|error|warning|note): (.*?)(?: \[(-W[^\]\s]+)\])?$")
-        .expect("valid")
-});
 static LINKER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(.+?):\(\.[\w.]+\+0x[0-9a-f]+\): (.*)$").expect("valid"));
 static GUTTER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*(\d+)? \| ?(.*)$").expect("valid"));
+
+/// `file:line[:col]: kind: message [-Wflag]`, parsed by hand: it is tried on every line
+/// that has a `: ` in it.
+struct GccLine<'a> {
+    file: &'a str,
+    line: u32,
+    column: Option<u32>,
+    kind: &'a str,
+    message: &'a str,
+    flag: Option<&'a str>,
+}
+
+const KINDS: [(&str, &str); 4] = [
+    (": fatal error: ", "fatal error"),
+    (": error: ", "error"),
+    (": warning: ", "warning"),
+    (": note: ", "note"),
+];
+
+fn gcc_line(text: &str) -> Option<GccLine<'_>> {
+    let (at, marker, kind) = KINDS
+        .into_iter()
+        .find_map(|(marker, kind)| text.find(marker).map(|i| (i, marker, kind)))?;
+    let place = &text[..at];
+    let message = &text[at + marker.len()..];
+    let (head, last) = place.rsplit_once(':')?;
+    let last = num(last)?;
+    let (file, line, column) = match head.rsplit_once(':') {
+        Some((file, line)) if num(line).is_some() => (file, num(line)?, Some(last)),
+        _ => (head, last, None),
+    };
+    if file.is_empty() || file.contains(": ") {
+        return None;
+    }
+    let (message, flag) = match message.strip_suffix(']').and_then(|m| m.rsplit_once(" [")) {
+        Some((m, flag)) if flag.starts_with("-W") => (m, Some(flag)),
+        _ => (message, None),
+    };
+    Some(GccLine {
+        file,
+        line,
+        column,
+        kind,
+        message,
+        flag,
+    })
+}
 
 pub struct Gcc {
     tool: Tool,
@@ -36,30 +79,33 @@ impl Gcc {
 
 impl LineParser for Gcc {
     fn feed(&mut self, line: &str, out: &mut Vec<Diagnostic>) -> Step {
-        if line.contains(": ") {
-            if let Some(c) = DIAG.captures(line) {
-                let (file, l, col) = (&c[1], num(&c[2]), c.get(3).and_then(|m| num(m.as_str())));
-                if &c[4] == "note"
+        // Cheap tests first: most lines of a build log are none of these.
+        let colon_space = line.contains(": ");
+        let parsed = if colon_space { gcc_line(line) } else { None };
+        if parsed.is_some() || (colon_space && (line.contains(":(.") || line.contains(": In "))) {
+            if let Some(g) = parsed {
+                let (file, l, col) = (g.file, Some(g.line), g.column);
+                if g.kind == "note"
                     && let Some(d) = self.pending.as_mut()
                 {
-                    d.notes.push(format!("note: {}", &c[5]));
+                    d.notes.push(format!("note: {}", g.message));
                     d.related.push(Location {
                         file: crate::diagnostic::clean_path(file),
                         line: l,
                         column: col,
-                        message: Some(c[5].to_string()),
+                        message: Some(g.message.to_string()),
                     });
                     self.after_source = false;
                     return Step::Open;
                 }
                 self.flush(out);
-                let severity = match &c[4] {
+                let severity = match g.kind {
                     "warning" => Severity::Warning,
                     "note" => Severity::Info,
                     _ => Severity::Error,
                 };
-                let mut d = Diagnostic::new(self.tool, severity, &c[5]).at(file, l, col);
-                d.code = c.get(6).map(|m| m.as_str().to_string());
+                let mut d = Diagnostic::new(self.tool, severity, g.message).at(file, l, col);
+                d.code = g.flag.map(str::to_string);
                 self.pending = Some(d);
                 self.after_source = false;
                 return Step::Open;

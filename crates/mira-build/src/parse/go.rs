@@ -86,7 +86,7 @@ impl LineParser for Go {
                 return Step::Consumed;
             }
         }
-        if let Some(c) = FAIL.captures(line) {
+        if let Some(c) = line.contains("--- FAIL").then(|| FAIL.captures(line)).flatten() {
             self.end_test(out);
             self.test = Some(c[1].to_string());
             return Step::Open;

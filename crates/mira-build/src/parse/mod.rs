@@ -140,15 +140,23 @@ impl Pipeline {
         while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
             let (head, tail) = rest.split_at(pos);
             if self.partial.is_empty() {
-                self.line(&String::from_utf8_lossy(head));
+                self.line_bytes(head);
             } else {
                 let mut joined = std::mem::take(&mut self.partial);
                 joined.extend_from_slice(head);
-                self.line(&String::from_utf8_lossy(&joined));
+                self.line_bytes(&joined);
             }
             rest = &tail[1..];
         }
         self.partial.extend_from_slice(rest);
+    }
+
+    fn line_bytes(&mut self, bytes: &[u8]) {
+        // Valid UTF-8 is the rule; checking it is cheaper than the lossy conversion.
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.line(text),
+            Err(_) => self.line(&String::from_utf8_lossy(bytes)),
+        }
     }
 
     /// Diagnostics completed since the last call.

@@ -10,11 +10,17 @@ use super::util::num;
 use super::{LineParser, Step};
 use crate::diagnostic::{Diagnostic, Location, Severity, Tool};
 
-static BANNER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^=+ (.+?) =+$").expect("valid"));
 static BLOCK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^_{3,} (.+?) _{3,}$").expect("valid"));
 static FRAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(\S+\.py):(\d+): ?(.*)$").expect("valid"));
 static SUMMARY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(FAILED|ERROR) (\S+)(?: - (.*))?$").expect("valid"));
+
+/// `==== title ====`: the title of a section banner.
+fn banner(line: &str) -> Option<&str> {
+    let inner = line.trim_start_matches('=').trim_end_matches('=');
+    let title = inner.strip_prefix(' ')?.strip_suffix(' ')?;
+    (line.ends_with('=') && !title.is_empty()).then_some(title)
+}
 
 #[derive(Default, PartialEq)]
 enum Section {
@@ -92,9 +98,9 @@ impl Pytest {
 impl LineParser for Pytest {
     fn feed(&mut self, line: &str, out: &mut Vec<Diagnostic>) -> Step {
         if line.starts_with("==")
-            && let Some(c) = BANNER.captures(line)
+            && let Some(title) = banner(line)
         {
-            match &c[1] {
+            match title {
                 "FAILURES" | "ERRORS" => {
                     self.section = Section::Blocks;
                     return Step::Open;
@@ -114,7 +120,7 @@ impl LineParser for Pytest {
         match self.section {
             Section::Outside => Step::Ignored,
             Section::Blocks => {
-                if let Some(c) = BLOCK.captures(line) {
+                if let Some(c) = line.starts_with("___").then(|| BLOCK.captures(line)).flatten() {
                     self.blocks.push(Block {
                         name: c[1].to_string(),
                         errors: Vec::new(),
@@ -127,7 +133,7 @@ impl LineParser for Pytest {
                         {
                             block.errors.push(text.trim().to_string());
                         }
-                    } else if let Some(c) = FRAME.captures(line)
+                    } else if let Some(c) = line.contains(".py:").then(|| FRAME.captures(line)).flatten()
                         && let Some(l) = num(&c[2])
                     {
                         block

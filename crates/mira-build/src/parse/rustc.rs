@@ -21,18 +21,60 @@ use super::util::{indented, num};
 use super::{LineParser, Step};
 use crate::diagnostic::{Diagnostic, Location, Severity, Tool, clean_path};
 
-static HEADER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(error|warning)(?:\[([A-Za-z0-9_:]+)\])?: (.+)$").expect("valid"));
 static CHILD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(note|help)(?:\[[A-Za-z0-9_:]+\])?: (.*)$").expect("valid"));
-static ARROW: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\s*(?:-->|:::) (.+?):(\d+):(\d+)\s*$").expect("valid"));
-static SOURCE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*(\d+)\s*([|+~-]) ?(.*)$").expect("valid"));
 static ATTACHED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*= (note|help): (.*)$").expect("valid"));
 static LINT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"#\[(?:warn|deny|forbid)\(([A-Za-z0-9_:]+)\)\]").expect("valid"));
 static CLIPPY_URL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"rust-clippy/[^#\s]*#([a-z0-9_]+)").expect("valid"));
+
+/// `error[E0425]: message` or `warning: message`: severity, code, message. Parsed by
+/// hand: this runs on every line of a build log.
+fn header(line: &str) -> Option<(&str, Option<&str>, &str)> {
+    let (severity, rest) = if let Some(rest) = line.strip_prefix("error") {
+        ("error", rest)
+    } else {
+        ("warning", line.strip_prefix("warning")?)
+    };
+    let (code, rest) = match rest.strip_prefix('[') {
+        Some(inner) => {
+            let (code, after) = inner.split_once(']')?;
+            if code.is_empty()
+                || !code
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+            {
+                return None;
+            }
+            (Some(code), after)
+        }
+        None => (None, rest),
+    };
+    let message = rest.strip_prefix(": ")?;
+    (!message.is_empty()).then_some((severity, code, message))
+}
+
+/// ` --> src/main.rs:3:13` (or `::: ` for a place in another file): path, line, column.
+fn arrow(trimmed: &str) -> Option<(&str, u32, u32)> {
+    let rest = trimmed
+        .strip_prefix("--> ")
+        .or_else(|| trimmed.strip_prefix("::: "))?;
+    let rest = rest.trim_end();
+    let (rest, col) = rest.rsplit_once(':')?;
+    let (path, line) = rest.rsplit_once(':')?;
+    Some((path, num(line)?, num(col)?))
+}
+
+/// `12 |     code` (or `+`, `~`, `-` in suggested edits): the line number and separator.
+fn source_line(trimmed: &str) -> Option<(u32, char)> {
+    let digits = trimmed.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return None;
+    }
+    let separator = trimmed[digits..].trim_start().chars().next()?;
+    matches!(separator, '|' | '+' | '~' | '-').then(|| Some((num(&trimmed[..digits])?, separator)))?
+}
 
 /// Lines that count or announce diagnostics rather than being one.
 pub fn is_summary(message: &str) -> bool {
@@ -105,8 +147,10 @@ impl Rustc {
             self.in_attached = true;
             return Step::Open;
         }
-        if let Some(c) = ARROW.captures(line) {
-            let (file, l, col) = (clean_path(&c[1]), num(&c[2]), num(&c[3]));
+        let trimmed = line.trim_start();
+        // Each regex below runs only on lines that start the way its kind of line does.
+        if let Some((file, l, col)) = arrow(trimmed) {
+            let (file, l, col) = (clean_path(file), Some(l), Some(col));
             if self.child.is_none() && d.file.is_none() {
                 d.file = Some(file);
                 d.line = l;
@@ -121,7 +165,11 @@ impl Rustc {
             }
             return Step::Open;
         }
-        if let Some(c) = ATTACHED.captures(line) {
+        if let Some(c) = trimmed
+            .starts_with("= ")
+            .then(|| ATTACHED.captures(line))
+            .flatten()
+        {
             let text = c[2].to_string();
             if d.code.is_none() {
                 if let Some(m) = CLIPPY_URL.captures(&text) {
@@ -134,9 +182,8 @@ impl Rustc {
             self.in_attached = true;
             return Step::Open;
         }
-        if let Some(c) = SOURCE.captures(line) {
-            self.after_primary_source =
-                self.child.is_none() && &c[2] == "|" && num(&c[1]).is_some_and(|n| Some(n) == d.line);
+        if let Some((n, separator)) = source_line(trimmed) {
+            self.after_primary_source = self.child.is_none() && separator == '|' && Some(n) == d.line;
             return Step::Open;
         }
         if self.after_primary_source {
@@ -158,7 +205,8 @@ impl Rustc {
         if indented(line) || line.starts_with("...") {
             return Step::Open;
         }
-        if let Some(c) = CHILD.captures(line) {
+        let child = line.starts_with("note") || line.starts_with("help");
+        if let Some(c) = child.then(|| CHILD.captures(line)).flatten() {
             let text = c[2].to_string();
             d.notes.push(format!("{}: {}", &c[1], text));
             self.child = Some(text);
@@ -170,10 +218,8 @@ impl Rustc {
 
 impl LineParser for Rustc {
     fn feed(&mut self, line: &str, out: &mut Vec<Diagnostic>) -> Step {
-        if (line.starts_with("error") || line.starts_with("warning"))
-            && let Some(c) = HEADER.captures(line)
-        {
-            return self.start(&c[1], c.get(2).map(|m| m.as_str()), &c[3], out);
+        if let Some((severity, code, message)) = header(line) {
+            return self.start(severity, code, message, out);
         }
         if self.pending.is_none() {
             return Step::Ignored;

@@ -50,3 +50,62 @@ fn urls_and_clock_times_are_not_file_locations() {
     );
     assert!(d.is_empty(), "{d:?}");
 }
+
+#[test]
+fn generic_locations_in_their_common_spellings() {
+    let d = parse(
+        Some(Tool::Generic),
+        "C:\\src\\app.cs:12:5: error: bad thing\nlib/x.rb:7 - warning: old style\n  ./a.py:3: oops\nnotes.txt:abc no\nMakefile:12: *** missing separator\n",
+    );
+    let got: Vec<(String, Option<u32>, Option<u32>, Severity, String)> = d
+        .iter()
+        .map(|d| {
+            (
+                d.file.clone().unwrap(),
+                d.line,
+                d.column,
+                d.severity,
+                d.message.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "C:/src/app.cs".to_string(),
+                Some(12),
+                Some(5),
+                Severity::Error,
+                "bad thing".to_string()
+            ),
+            (
+                "lib/x.rb".to_string(),
+                Some(7),
+                None,
+                Severity::Warning,
+                "old style".to_string()
+            ),
+            (
+                "a.py".to_string(),
+                Some(3),
+                None,
+                Severity::Info,
+                "oops".to_string()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn gcc_lines_without_a_column_and_the_linker() {
+    let text = "util.c:40: warning: comparison is always true [-Wtype-limits]\n\
+                /usr/bin/ld: main.o: in function `main':\n\
+                main.c:(.text+0x9): undefined reference to `helper'\n\
+                collect2: error: ld returned 1 exit status\n";
+    let d = parse(Some(Tool::Gcc), text);
+    assert_eq!(d[0].location(), "util.c:40");
+    assert_eq!(d[0].code.as_deref(), Some("-Wtype-limits"));
+    assert_eq!(d[1].message, "undefined reference to `helper'");
+    assert_eq!(d[1].file.as_deref(), Some("main.c"));
+}

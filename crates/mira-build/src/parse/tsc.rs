@@ -2,22 +2,41 @@
 //! prints to a pipe) or `file:line:col - error TS2322: message` (`--pretty`), with the
 //! rest of a message chain indented on the lines after.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-
 use super::util::num;
 use super::{LineParser, Step};
 use crate::diagnostic::{Diagnostic, Severity, Tool};
 
-static PLAIN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(.+?)\((\d+),(\d+)\): (error|warning|message) (TS\d+): (.*)$").expect("valid")
-});
-static PRETTY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(.+?):(\d+):(\d+) - (error|warning|message) (TS\d+): (.*)$").expect("valid")
-});
-static GLOBAL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(error|warning|message) (TS\d+): (.*)$").expect("valid"));
+/// The part after the place: `error TS2322: message` (also `warning`, `message`).
+fn verdict(text: &str) -> Option<(&str, &str, &str)> {
+    let (kind, rest) = text.split_once(' ')?;
+    if !matches!(kind, "error" | "warning" | "message") {
+        return None;
+    }
+    let (code, message) = rest.split_once(": ")?;
+    let digits = code.strip_prefix("TS")?;
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some((kind, code, message))
+}
+
+/// A located tsc line, plain `file(line,col): error TS1: m` or pretty
+/// `file:line:col - error TS1: m`: file, line, column, kind, code, message, pretty.
+type Located<'a> = (&'a str, u32, u32, &'a str, &'a str, &'a str, bool);
+
+fn located(line: &str) -> Option<Located<'_>> {
+    if let Some(open) = line.find("): ") {
+        let (place, after) = (&line[..open], &line[open + 3..]);
+        if let Some((file, position)) = place.rsplit_once('(') {
+            let (l, c) = position.split_once(',')?;
+            let (kind, code, message) = verdict(after)?;
+            return Some((file, num(l)?, num(c)?, kind, code, message, false));
+        }
+    }
+    let dash = line.find(" - ")?;
+    let (place, after) = (&line[..dash], &line[dash + 3..]);
+    let (rest, c) = place.rsplit_once(':')?;
+    let (file, l) = rest.rsplit_once(':')?;
+    let (kind, code, message) = verdict(after)?;
+    Some((file, num(l)?, num(c)?, kind, code, message, true))
+}
 
 #[derive(Default)]
 pub struct Tsc {
@@ -36,20 +55,18 @@ fn severity(word: &str) -> Severity {
 impl LineParser for Tsc {
     fn feed(&mut self, line: &str, out: &mut Vec<Diagnostic>) -> Step {
         if line.contains(" TS") || line.starts_with("error TS") {
-            for (re, pretty) in [(&*PLAIN, false), (&*PRETTY, true)] {
-                if let Some(c) = re.captures(line) {
-                    self.flush(out);
-                    let d = Diagnostic::new(Tool::Tsc, severity(&c[4]), &c[6])
-                        .at(&c[1], num(&c[2]), num(&c[3]))
-                        .with_code(&c[5]);
-                    self.pending = Some(d);
-                    self.pretty = pretty;
-                    return Step::Open;
-                }
-            }
-            if let Some(c) = GLOBAL.captures(line) {
+            if let Some((file, l, c, kind, code, message, pretty)) = located(line) {
                 self.flush(out);
-                out.push(Diagnostic::new(Tool::Tsc, severity(&c[1]), &c[3]).with_code(&c[2]));
+                let d = Diagnostic::new(Tool::Tsc, severity(kind), message)
+                    .at(file, Some(l), Some(c))
+                    .with_code(code);
+                self.pending = Some(d);
+                self.pretty = pretty;
+                return Step::Open;
+            }
+            if let Some((kind, code, message)) = verdict(line) {
+                self.flush(out);
+                out.push(Diagnostic::new(Tool::Tsc, severity(kind), message).with_code(code));
                 return Step::Consumed;
             }
         }
