@@ -9,6 +9,9 @@ import EditorWorker from "monaco-editor/editor/editor.worker?worker";
 // are codicons, so the icon font comes along.
 import "monaco-editor/features/find/register";
 import "monaco-editor/features/codicon/register";
+// Hover shows a build error's message on its squiggle; gotoError steps through them.
+import "monaco-editor/features/hover/register";
+import "monaco-editor/features/gotoError/register";
 
 import "monaco-editor/languages/definitions/rust/register";
 import "monaco-editor/languages/definitions/python/register";

@@ -15,6 +15,10 @@ function seconds(ms: number | null): string {
   return ms === null ? "" : `${(ms / 1000).toFixed(1)} s`;
 }
 
+function count(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? "" : "s"}`;
+}
+
 function statusLabel(run: BuildRun): string {
   return run.status.replace(/_/g, " ");
 }
@@ -140,8 +144,8 @@ export function BuildPanel({ api, onError }: Props) {
         ))}
         {active && (
           <span className="muted small run-status" data-testid="build-status" data-status={active.status}>
-            run {active.id}: {statusLabel(active)} {seconds(active.duration_ms)} ({active.errors} errors, {active.warnings}{" "}
-            warnings)
+            run {active.id}: {statusLabel(active)} {seconds(active.duration_ms)} ({count(active.errors, "error")},{" "}
+            {count(active.warnings, "warning")})
           </span>
         )}
       </div>

@@ -33,6 +33,9 @@ export function Editor({ api, onError }: { api: Api; onError(e: unknown): void }
       theme: "vs-dark",
       fontSize: 13,
       scrollBeyondLastLine: false,
+      // Squiggles count as validation decorations, which Monaco hides in read-only
+      // editors unless told otherwise; build errors are the point of showing them.
+      renderValidationDecorations: "on",
     });
     return () => {
       editor.current?.getModel()?.dispose();
@@ -50,7 +53,8 @@ export function Editor({ api, onError }: { api: Api; onError(e: unknown): void }
   }, [file, showText]);
 
   useEffect(() => {
-    // Open build errors of this file as markers: squiggles, hover text, the overview ruler.
+    // Open build errors of this file as markers: squiggles, hover text, the overview ruler,
+    // and F8 / Shift+F8 to go from one to the next.
     const model = editor.current?.getModel();
     if (!model || !file) return;
     const severity = { error: monaco.MarkerSeverity.Error, warning: monaco.MarkerSeverity.Warning, info: monaco.MarkerSeverity.Info };
