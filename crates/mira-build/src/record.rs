@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use crate::diagnostic::{Diagnostic, Severity, Tool};
 use crate::fingerprint::{error_hash, error_text, normalized_message};
 use crate::queries::{self, RunSummary};
-use crate::runner::{self, Finished, OnOutput, RunRequest};
+use crate::runner::{self, Finished, OnOutput, RunRequest, RunStatus};
 use crate::{BuildError, gitinfo};
 
 /// Files larger than this are not snapshotted (a diff of them would not be read).
@@ -175,6 +175,34 @@ fn rebase(root: &Path, dir: &str, d: &mut Diagnostic) {
     }
 }
 
+/// A failed run whose output no parser understood still failed: it is recorded as one
+/// error carrying the last lines of output, so it shows, recurs and resolves like any
+/// other, and the context oracle sees why the build is red.
+fn unexplained_failure(finished: &Finished, tool: Option<Tool>) -> Option<Diagnostic> {
+    if finished.status != RunStatus::Failed
+        || finished.diagnostics.iter().any(|d| d.severity == Severity::Error)
+    {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&finished.log);
+    let mut tail: Vec<&str> = text
+        .lines()
+        .rev()
+        .filter(|l| !l.trim().is_empty())
+        .take(20)
+        .collect();
+    tail.reverse();
+    let status = finished.failure.as_deref().unwrap_or("failed");
+    let mut d = Diagnostic::new(
+        tool.unwrap_or(Tool::Generic),
+        Severity::Error,
+        format!("the command {status} without an error Mira could read"),
+    )
+    .with_code("exit");
+    d.notes = tail.into_iter().map(|l| crate::parse::strip_ansi(l)).collect();
+    Some(d)
+}
+
 /// The most common tool among the diagnostics, for commands that did not say.
 fn tool_from_output(diagnostics: &[Diagnostic]) -> Option<Tool> {
     let mut counts: HashMap<Tool, usize> = HashMap::new();
@@ -277,13 +305,16 @@ async fn store(
     project: &Project,
     run_id: i64,
     tool: Option<Tool>,
-    finished: Finished,
+    mut finished: Finished,
     commit: Option<String>,
     dirty: Option<bool>,
 ) -> Result<RunOutcome, BuildError> {
     let root = &project.root;
     let now = now_ms();
     let tool = tool.or_else(|| tool_from_output(&finished.diagnostics));
+    if let Some(d) = unexplained_failure(&finished, tool) {
+        finished.diagnostics.push(d);
+    }
     let count = |s: Severity| finished.diagnostics.iter().filter(|d| d.severity == s).count() as i64;
     let (errors, warnings, infos) = (
         count(Severity::Error),

@@ -16,6 +16,8 @@ mod util;
 
 use crate::diagnostic::{Diagnostic, Tool};
 
+pub use util::strip_ansi;
+
 /// What a parser did with a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {

@@ -52,7 +52,12 @@ impl Block {
         if let Some(path) = self.name.strip_prefix("ERROR collecting ") {
             return node_id == path;
         }
-        let name = self.name.replace('.', "::");
+        // Fixture errors: "ERROR at setup of test_x" is the test test_x.
+        let name = ["ERROR at setup of ", "ERROR at teardown of "]
+            .iter()
+            .find_map(|p| self.name.strip_prefix(p))
+            .unwrap_or(&self.name);
+        let name = name.replace('.', "::");
         node_id.ends_with(&format!("::{name}"))
     }
 

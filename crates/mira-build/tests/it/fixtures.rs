@@ -168,6 +168,18 @@ def helper(x):
 
 def test_raises():
     helper(3)
+
+
+import pytest
+
+
+@pytest.fixture
+def database():
+    raise RuntimeError("no database here")
+
+
+def test_uses_database(database):
+    assert database
 "#;
 
 pub const PY_BROKEN: &str = "import nonexistent_module_xyz\n";

@@ -328,7 +328,7 @@ fn pytest_failures_errors_and_collection_errors() {
     );
     assert_eq!(code, 1, "{out}");
     let d = parse(Some(Tool::Pytest), &out);
-    assert_eq!(d.len(), 4, "{out}\n{d:#?}");
+    assert_eq!(d.len(), 5, "{out}\n{d:#?}");
     let add = find(&d, "test_calc.py::test_add", "test_calc.py");
     assert_eq!(add.message, "assert 4 == 3");
     assert_eq!(add.line, Some(5));
@@ -342,6 +342,8 @@ fn pytest_failures_errors_and_collection_errors() {
         Some(17),
         "where it was raised"
     );
+    let setup = find(&d, "test_calc.py::test_uses_database", "test_calc.py");
+    assert_eq!(setup.message, "RuntimeError: no database here");
     let collect = find(&d, "test_broken.py", "test_broken.py");
     assert_eq!(
         collect.message,

@@ -255,6 +255,56 @@ async fn cancelling_stops_a_run_and_keeps_its_output() {
 }
 
 #[tokio::test]
+async fn a_failure_no_parser_reads_is_still_an_error() {
+    let f = fixture(&[("broken", "x\n")]).await;
+    let script = "echo preparing; if [ -f broken ]; then echo 'something went badly' >&2; exit 2; fi";
+    let first = run(
+        &f.db,
+        &f.project,
+        &config(),
+        sh(script),
+        quiet(),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.run.errors, 1);
+    let d = &first.diagnostics[0];
+    assert_eq!(d.code.as_deref(), Some("exit"));
+    assert!(d.message.contains("exited with status 2"), "{}", d.message);
+    assert_eq!(d.notes, vec!["preparing", "something went badly"]);
+    let second = run(
+        &f.db,
+        &f.project,
+        &config(),
+        sh(script),
+        quiet(),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(second.new_errors, 0, "the same failure again");
+    // Once the same command passes, the failure is resolved.
+    std::fs::remove_file(f.dir.path().join("broken")).unwrap();
+    let third = run(
+        &f.db,
+        &f.project,
+        &config(),
+        sh(script),
+        quiet(),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(third.run.errors, 0);
+    assert_eq!(third.resolved.len(), 1);
+    assert_eq!(
+        third.resolved[0].error_id,
+        queries::run_diagnostics(&f.db, first.run.id).await.unwrap()[0].0
+    );
+}
+
+#[tokio::test]
 async fn a_long_log_keeps_its_start_and_end() {
     let f = fixture(&[("a.txt", "x\n")]).await;
     let config = BuildConfig {
@@ -367,6 +417,21 @@ async fn errors_are_deduplicated_resolved_by_a_commit_and_flagged_when_they_retu
             .await
             .unwrap();
     assert_eq!(linked, vec![(fix_commit.clone(), "build".to_string())]);
+    // `mira fixes` with the error as the compiler printed it ranks that commit first.
+    let git_config = mira_core::config::Config::with_data_dir(f._data.path()).git;
+    mira_git::index::index_project(&f.db, &f.project, &git_config, Arc::new(|_, _| {}))
+        .await
+        .unwrap();
+    let pasted = "error[E0425]: cannot find value `missing_total` in this scope\n  --> src/main.rs:24:20";
+    let report = mira_git::fixes::find(&f.db, &f.project, pasted, 5).await.unwrap();
+    assert_eq!(report.fixes[0].commit, fix_commit);
+    assert!(
+        report.fixes[0]
+            .reasons
+            .iter()
+            .any(|r| r.contains("a failing build passed")),
+        "{report:#?}"
+    );
 
     // The mistake comes back, uncommitted: the same error, now recurring.
     write(f.dir.path(), &[("src/main.rs", fixtures::RUST_MAIN)]);
