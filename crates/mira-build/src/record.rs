@@ -199,7 +199,7 @@ fn unexplained_failure(finished: &Finished, tool: Option<Tool>) -> Option<Diagno
         format!("the command {status} without an error Mira could read"),
     )
     .with_code("exit");
-    d.notes = tail.into_iter().map(|l| crate::parse::strip_ansi(l)).collect();
+    d.notes = tail.into_iter().map(crate::parse::strip_ansi).collect();
     Some(d)
 }
 

@@ -57,7 +57,8 @@ fn generic_locations_in_their_common_spellings() {
         Some(Tool::Generic),
         "C:\\src\\app.cs:12:5: error: bad thing\nlib/x.rb:7 - warning: old style\n  ./a.py:3: oops\nnotes.txt:abc no\nMakefile:12: *** missing separator\n",
     );
-    let got: Vec<(String, Option<u32>, Option<u32>, Severity, String)> = d
+    type Row = (String, Option<u32>, Option<u32>, Severity, String);
+    let got: Vec<Row> = d
         .iter()
         .map(|d| {
             (
