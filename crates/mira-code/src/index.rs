@@ -454,17 +454,25 @@ async fn summary(
     skipped: Vec<Skipped>,
     started: Instant,
 ) -> Result<IndexSummary, CodeError> {
-    let symbols: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM code_elements WHERE project_id = ?")
-        .bind(project_id)
-        .fetch_one(db.pool())
-        .await?;
-    let by: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT resolution, COUNT(*) FROM call_graph WHERE project_id = ? GROUP BY resolution",
+    // Per-file counts, summed: the element and edge tables are too big to count each run.
+    let (symbols, exact, probable, external, unresolved): (i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT COALESCE(SUM(symbols), 0), COALESCE(SUM(edges_exact), 0), COALESCE(SUM(edges_probable), 0), \
+         COALESCE(SUM(edges_external), 0), COALESCE(SUM(edges_unresolved), 0) FROM files WHERE project_id = ?",
     )
     .bind(project_id)
-    .fetch_all(db.pool())
+    .fetch_one(db.pool())
     .await?;
-    let edges = by.iter().map(|(_, n)| n).sum();
+    let by: Vec<(String, i64)> = [
+        ("exact", exact),
+        ("probable", probable),
+        ("external", external),
+        ("unresolved", unresolved),
+    ]
+    .into_iter()
+    .filter(|(_, n)| *n > 0)
+    .map(|(k, n)| (k.to_string(), n))
+    .collect();
+    let edges = exact + probable + external + unresolved;
     let problems: Vec<(String, String)> = sqlx::query_as(
         "SELECT path, error_lines FROM files WHERE project_id = ? AND error_lines != '' ORDER BY path",
     )

@@ -7,7 +7,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::lang::Language;
 use crate::model::{Element, ElementKind, Import, ParsedFile, Span, Visibility};
-use crate::resolve::Edge;
+use crate::resolve::{Edge, Resolution};
 
 /// Rows per multi-row INSERT, under SQLite's 32766 bound variables for 18 columns.
 const BATCH: usize = 1000;
@@ -84,7 +84,7 @@ pub async fn write_file(
                 .await?;
             sqlx::query(
                 "UPDATE files SET language = ?, module = ?, content_hash = ?, size_bytes = ?, line_count = ?, \
-                 error_lines = ?, has_tests = ?, skip_reason = NULL, indexed_at = ? WHERE id = ?",
+                 error_lines = ?, has_tests = ?, symbols = ?, skip_reason = NULL, indexed_at = ? WHERE id = ?",
             )
             .bind(file.language.as_str())
             .bind(&file.module)
@@ -93,6 +93,7 @@ pub async fn write_file(
             .bind(file.line_count as i64)
             .bind(&errors)
             .bind(file.has_tests())
+            .bind(file.elements.len() as i64)
             .bind(now)
             .bind(id)
             .execute(&mut *conn)
@@ -101,7 +102,7 @@ pub async fn write_file(
         }
         None => sqlx::query_scalar(
             "INSERT INTO files (project_id, path, language, module, content_hash, size_bytes, line_count, \
-                 error_lines, has_tests, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                 error_lines, has_tests, symbols, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(project_id)
         .bind(&file.path)
@@ -112,6 +113,7 @@ pub async fn write_file(
         .bind(file.line_count as i64)
         .bind(&errors)
         .bind(file.has_tests())
+        .bind(file.elements.len() as i64)
         .bind(now)
         .fetch_one(&mut *conn)
         .await?,
@@ -205,6 +207,17 @@ pub async fn replace_edges(
         .bind(file_id)
         .execute(&mut *conn)
         .await?;
+    let count = |r: Resolution| edges.iter().filter(|e| e.resolution == r).count() as i64;
+    sqlx::query(
+        "UPDATE files SET edges_exact = ?, edges_probable = ?, edges_external = ?, edges_unresolved = ? WHERE id = ?",
+    )
+    .bind(count(Resolution::Exact))
+    .bind(count(Resolution::Probable))
+    .bind(count(Resolution::External))
+    .bind(count(Resolution::Unresolved))
+    .bind(file_id)
+    .execute(&mut *conn)
+    .await?;
     for chunk in edges.chunks(BATCH) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO call_graph (project_id, file_id, caller, callee, callee_name, callee_kind, resolution, line, col) ",

@@ -14,6 +14,12 @@ CREATE TABLE files (
     line_count INTEGER NOT NULL,
     error_lines TEXT NOT NULL DEFAULT '',  -- comma-separated lines with syntax errors
     has_tests INTEGER NOT NULL DEFAULT 0 CHECK (has_tests IN (0, 1)),
+    -- Counts of the file's rows, kept so a summary need not scan the big tables.
+    symbols INTEGER NOT NULL DEFAULT 0,
+    edges_exact INTEGER NOT NULL DEFAULT 0,
+    edges_probable INTEGER NOT NULL DEFAULT 0,
+    edges_external INTEGER NOT NULL DEFAULT 0,
+    edges_unresolved INTEGER NOT NULL DEFAULT 0,
     skip_reason TEXT,
     indexed_at INTEGER NOT NULL,      -- seconds since the epoch
     UNIQUE (project_id, path)
