@@ -12,7 +12,14 @@ use crate::cochange::{self, CommitFiles};
 use crate::expertise::{self, AuthoredChange};
 use crate::history::{ChangeStatus, CommitRecord};
 
-/// Rows per multi-row INSERT, under SQLite's 32766 bound variables.
+/// Bound variables per multi-row INSERT: SQLite allows 32766. Fewer, bigger statements
+/// mean fewer round trips to the database thread on a first index.
+const MAX_VARIABLES: usize = 32_000;
+/// Rows per INSERT for a table of `columns` columns.
+const fn batch_rows(columns: usize) -> usize {
+    MAX_VARIABLES / columns
+}
+/// Paths per refresh statement (each path is bound twice).
 const BATCH_ROWS: usize = 400;
 
 /// Recency weights grow as `2^(age / half-life)` from the epoch; past this exponent the
@@ -196,11 +203,16 @@ async fn add(
     fresh: bool,
 ) -> Result<usize, GitError> {
     let started = std::time::Instant::now();
-    let counts = cochange::count(commits, epoch, config.cochange_half_life_days);
-    let tallies = expertise::tally(authored, epoch, config.expertise_half_life_days);
+    // Two independent passes over the same commits: one per core.
+    let (counts, tallies) = std::thread::scope(|scope| {
+        let tallies = scope.spawn(|| expertise::tally(authored, epoch, config.expertise_half_life_days));
+        let counts = cochange::count(commits, epoch, config.cochange_half_life_days);
+        (counts, tallies.join())
+    });
+    let tallies = tallies.map_err(|_| GitError::Git("expertise tally panicked".into()))?;
     tracing::debug!(elapsed = ?started.elapsed(), pairs = counts.pairs.len(), tallies = tallies.len(), "derived counts computed");
 
-    for batch in counts.files.chunks(BATCH_ROWS) {
+    for batch in counts.files.chunks(batch_rows(3)) {
         let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO git_file_stats (project_id, path, commits) ");
         q.push_values(batch, |mut row, f| {
             row.push_bind(project_id).push_bind(&f.path).push_bind(f.commits);
@@ -213,7 +225,7 @@ async fn add(
         .iter()
         .map(|f| (f.path.as_str(), f.commits))
         .collect();
-    for batch in counts.pairs.chunks(BATCH_ROWS) {
+    for batch in counts.pairs.chunks(batch_rows(11)) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO file_cochange_patterns (project_id, file_a, file_b, shared_commits, commits_a, commits_b, \
              confidence_a_to_b, confidence_b_to_a, jaccard, last_cochange_at, recency_weight) ",
@@ -279,7 +291,7 @@ async fn add(
     }
 
     tracing::debug!(elapsed = ?started.elapsed(), "co-change written");
-    for batch in tallies.chunks(BATCH_ROWS) {
+    for batch in tallies.chunks(batch_rows(9)) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO author_expertise (project_id, scope, author_email, author_name, commits, lines_changed, \
              recency_weight, last_commit_at, is_bot) ",

@@ -494,6 +494,16 @@ impl Repo {
         if renames::is_binary(&before.data) || renames::is_binary(&after.data) {
             return Ok(None);
         }
+        // A change that only inserts or only deletes lines needs no diff: past the lines
+        // both ends share, one side is empty (the diff would trim the same ends).
+        let (head, tail) = common_lines(&before.data, &after.data);
+        let (old_middle, new_middle) = (
+            &before.data[head..before.data.len() - tail],
+            &after.data[head..after.data.len() - tail],
+        );
+        if old_middle.is_empty() || new_middle.is_empty() {
+            return Ok(Some((line_count(new_middle), line_count(old_middle))));
+        }
         // Lines keep their newline: "x" and "x\n" differ, as they do for git.
         let input = gix::diff::blob::InternedInput::new(before.data.as_slice(), after.data.as_slice());
         cache.diff.compute_with(
@@ -530,6 +540,60 @@ impl renames::Contents for Blobs<'_> {
     }
 }
 
+/// Bytes of whole lines that two texts share at their start and at their end, without
+/// overlapping: what a line diff would trim before comparing the rest.
+fn common_lines(a: &[u8], b: &[u8]) -> (usize, usize) {
+    let max = a.len().min(b.len());
+    let same = common_prefix(a, b);
+    // Back to the end of the last whole line both share (a line includes its newline).
+    let head = if same == a.len() && same == b.len() {
+        same
+    } else {
+        a[..same].iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1)
+    };
+    let rest = max - head;
+    let same_tail = common_suffix(&a[a.len() - rest..], &b[b.len() - rest..]);
+    // Forward to the start of a line in both: the shared tail must begin right after a
+    // newline (or where the untrimmed part begins) on each side.
+    let starts_line = |text: &[u8], at: usize| at == head || text[at - 1] == b'\n';
+    let mut tail = same_tail;
+    while tail > 0 && !(starts_line(a, a.len() - tail) && starts_line(b, b.len() - tail)) {
+        tail -= 1;
+    }
+    (head, tail)
+}
+
+/// Bytes compared at once (a slice comparison is a memcmp) before looking at single bytes.
+const CHUNK: usize = 64;
+
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let max = a.len().min(b.len());
+    let mut i = 0;
+    while i + CHUNK <= max && a[i..i + CHUNK] == b[i..i + CHUNK] {
+        i += CHUNK;
+    }
+    i + a[i..max]
+        .iter()
+        .zip(&b[i..max])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// Equal bytes at the end of two slices of the same length.
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len();
+    let mut same = 0;
+    while same + CHUNK <= n && a[n - same - CHUNK..n - same] == b[n - same - CHUNK..n - same] {
+        same += CHUNK;
+    }
+    same + a[..n - same]
+        .iter()
+        .rev()
+        .zip(b[..n - same].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
 /// Lines in a text, the last one counted whether or not it ends in a newline.
 fn line_count(data: &[u8]) -> u32 {
     let newlines = data.iter().filter(|&&b| b == b'\n').count() as u32;
@@ -557,4 +621,60 @@ fn unified(before: &[u8], after: &[u8], old_name: &str, new_name: &str) -> Optio
             .header(&format!("a/{old_name}"), &format!("b/{new_name}"))
             .to_string(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_lines_stop_at_line_boundaries() {
+        // Identical texts share everything.
+        assert_eq!(common_lines(b"a\nb\n", b"a\nb\n"), (4, 0));
+        // An inserted line: the rest is shared at both ends.
+        let (head, tail) = common_lines(b"a\nc\n", b"a\nb\nc\n");
+        assert_eq!((head, tail), (2, 2));
+        // A last line gaining its newline shares nothing past the previous line.
+        assert_eq!(common_lines(b"x\ny", b"x\ny\n"), (2, 0));
+        // A partly equal line is not shared: "ab\n" vs "ac\n".
+        assert_eq!(common_lines(b"ab\n", b"ac\n"), (0, 0));
+        // Ends never overlap: "a\na\n" -> "a\n" shares one line, not two.
+        let (head, tail) = common_lines(b"a\na\n", b"a\n");
+        assert_eq!(head + tail, 2);
+    }
+
+    #[test]
+    fn prefix_and_suffix_compare_chunks_and_bytes() {
+        let long: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+        let mut other = long.clone();
+        other[700] ^= 1;
+        assert_eq!(common_prefix(&long, &other), 700);
+        assert_eq!(common_suffix(&long, &other), 299);
+        assert_eq!(common_prefix(&long, &long[..10]), 10);
+        assert_eq!(common_suffix(&long, &long), 1000);
+    }
+
+    #[test]
+    fn pure_insertions_and_deletions_count_like_a_diff() {
+        for (old, new) in [
+            (&b"a\nc\n"[..], &b"a\nb\nc\n"[..]),
+            (b"a\nb\nc\n", b"a\nc\n"),
+            (b"", b"x\ny\n"),
+            (b"x\ny", b"x\ny\nz"),
+            (b"a\na\na\n", b"a\n"),
+        ] {
+            let (head, tail) = common_lines(old, new);
+            let quick = (
+                line_count(&new[head..new.len() - tail]),
+                line_count(&old[head..old.len() - tail]),
+            );
+            let input = gix::diff::blob::InternedInput::new(old, new);
+            let diff = gix::diff::blob::Diff::compute(gix::diff::blob::Algorithm::Myers, &input);
+            assert_eq!(
+                quick,
+                (diff.count_additions(), diff.count_removals()),
+                "{old:?} -> {new:?}"
+            );
+        }
+    }
 }

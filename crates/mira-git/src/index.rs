@@ -52,6 +52,11 @@ pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
 /// enough that memory stays flat on any history.
 const CHANNEL_COMMITS: usize = 1024;
 
+/// Commits from which an index run counts as a bulk load (a first index of a real
+/// repository) and gets a larger SQLite page cache for its transaction.
+const BULK_COMMITS: usize = 1_000;
+const BULK_CACHE_KIB: i64 = 64 * 1024;
+
 /// Indexes (or brings up to date) the git history of a project.
 ///
 /// Commits are read on blocking threads and written as they arrive, in the order of the
@@ -192,12 +197,52 @@ async fn store(
     db: &Db,
     project_id: i64,
     plan: Plan,
-    mut incoming: tokio::sync::mpsc::Receiver<(usize, CommitRecord)>,
+    incoming: tokio::sync::mpsc::Receiver<(usize, CommitRecord)>,
     epoch: Option<i64>,
     config: &GitConfig,
 ) -> Result<Stored, GitError> {
     let started = Instant::now();
-    let mut tx = db.pool().begin().await?;
+    let mut conn = db.pool().acquire().await?;
+    // A big batch (a first index) dirties more pages than the everyday page cache holds;
+    // a larger cache for this connection keeps them from spilling to the WAL mid-way.
+    // Durability is unchanged: still WAL, still one transaction.
+    let bulk = plan.to_read.len() >= BULK_COMMITS;
+    let cache_size: Option<i64> = if bulk {
+        let old = sqlx::query_scalar("PRAGMA cache_size")
+            .fetch_one(&mut *conn)
+            .await?;
+        sqlx::query(&format!("PRAGMA cache_size = -{}", BULK_CACHE_KIB))
+            .execute(&mut *conn)
+            .await?;
+        Some(old)
+    } else {
+        None
+    };
+    let stored = store_in(&mut conn, project_id, plan, incoming, epoch, config, started).await;
+    if let Some(old) = cache_size {
+        // The connection goes back to the pool: leave it as it was. Failing to is no
+        // reason to hide the index's own result (a bigger cache is only memory).
+        if let Err(e) = sqlx::query(&format!("PRAGMA cache_size = {old}"))
+            .execute(&mut *conn)
+            .await
+        {
+            tracing::warn!(error = %e, "could not restore the SQLite page cache size");
+        }
+    }
+    stored
+}
+
+/// `store` inside its transaction.
+async fn store_in(
+    conn: &mut SqliteConnection,
+    project_id: i64,
+    plan: Plan,
+    mut incoming: tokio::sync::mpsc::Receiver<(usize, CommitRecord)>,
+    epoch: Option<i64>,
+    config: &GitConfig,
+    started: Instant,
+) -> Result<Stored, GitError> {
+    let mut tx = sqlx::Connection::begin(conn).await?;
     let mut removed = 0;
     for sha in &plan.removed {
         removed += sqlx::query("DELETE FROM git_commits WHERE project_id = ? AND sha = ?")
@@ -381,7 +426,8 @@ async fn write_commits(
             .filter_map(|(r, id)| id.map(|id| (id, r)))
             .flat_map(|(id, r)| r.changes.iter().map(move |c| (id, c)))
             .collect();
-        for chunk in changes.chunks(BATCH_ROWS) {
+        // 7 columns: as many rows as SQLite's 32766 variables allow, one statement per batch.
+        for chunk in changes.chunks(4_600) {
             let mut insert = QueryBuilder::<Sqlite>::new(
                 "INSERT OR REPLACE INTO git_file_changes (commit_id, project_id, path, old_path, status, lines_added, lines_removed) ",
             );
