@@ -11,7 +11,8 @@ use crate::harness::{Dirs, Server, run, stdout_json};
 use crate::websocket::{connect, next_reply};
 
 const BROKEN_C: &str = "#include <stdio.h>\n\nint main(void) {\n    return count + 1;\n}\n";
-const FIXED_C: &str = "#include <stdio.h>\n\nint main(void) {\n    int count = 0;\n    return count + 1;\n}\n";
+const FIXED_C: &str =
+    "#include <stdio.h>\n\nint main(void) {\n    int count = 0;\n    return count + 1;\n}\n";
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -23,10 +24,17 @@ fn build_runs_the_command_records_errors_and_learns_the_fix() {
     std::fs::write(dirs.project().join("src/broken.c"), BROKEN_C).unwrap();
     let env = [("LC_ALL", "C")];
 
-    let out = run(&dirs, &["build", "--", "gcc", "-fsyntax-only", "src/broken.c"], &env);
+    let out = run(
+        &dirs,
+        &["build", "--", "gcc", "-fsyntax-only", "src/broken.c"],
+        &env,
+    );
     assert_eq!(out.status.code(), Some(1), "the command's own exit status");
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("error: 'count' undeclared"), "gcc's output is passed on: {stderr}");
+    assert!(
+        stderr.contains("error: 'count' undeclared"),
+        "gcc's output is passed on: {stderr}"
+    );
     assert!(stderr.contains("mira: run 1 failed"), "{stderr}");
     assert!(stderr.contains("1 error (1 new)"), "{stderr}");
 
@@ -34,9 +42,18 @@ fn build_runs_the_command_records_errors_and_learns_the_fix() {
     let list = errors["errors"].as_array().unwrap();
     assert_eq!(list.len(), 1, "{errors:#}");
     assert_eq!(list[0]["file"], "src/broken.c");
-    assert_eq!((list[0]["line"].as_i64(), list[0]["column"].as_i64()), (Some(4), Some(12)));
+    assert_eq!(
+        (list[0]["line"].as_i64(), list[0]["column"].as_i64()),
+        (Some(4), Some(12))
+    );
     assert_eq!(list[0]["tool"], "gcc");
-    assert!(list[0]["excerpt"].as_array().unwrap().iter().any(|l| l["text"].as_str().unwrap().contains("return count")));
+    assert!(
+        list[0]["excerpt"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["text"].as_str().unwrap().contains("return count"))
+    );
 
     // From a subdirectory the command runs there, and paths are still the project's.
     let out = dirs
@@ -56,7 +73,11 @@ fn build_runs_the_command_records_errors_and_learns_the_fix() {
     assert_eq!(runs["runs"][1]["command_line"], "gcc -fsyntax-only src/broken.c");
 
     std::fs::write(dirs.project().join("src/broken.c"), FIXED_C).unwrap();
-    let out = run(&dirs, &["build", "--", "gcc", "-fsyntax-only", "src/broken.c"], &env);
+    let out = run(
+        &dirs,
+        &["build", "--", "gcc", "-fsyntax-only", "src/broken.c"],
+        &env,
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("resolved: 'count' undeclared"), "{stderr}");
@@ -65,7 +86,10 @@ fn build_runs_the_command_records_errors_and_learns_the_fix() {
     assert_eq!(open["errors"].as_array().unwrap().len(), 0);
     let all = stdout_json(&run(&dirs, &["errors", "--all", "--json"], &env));
     let fix = &all["errors"][0]["known_fixes"][0];
-    assert!(fix["diff"].as_str().unwrap().contains("+    int count = 0;"), "{all:#}");
+    assert!(
+        fix["diff"].as_str().unwrap().contains("+    int count = 0;"),
+        "{all:#}"
+    );
 
     let log = run(&dirs, &["build", "--show", "1", "--log"], &env);
     assert!(text(&log.stdout).contains("undeclared"));
@@ -86,11 +110,16 @@ fn build_explains_what_it_cannot_do() {
 }
 
 /// Events until `stop` says enough, or 20 s.
-async fn events_until(socket: &mut crate::websocket::Socket, mut stop: impl FnMut(&Value) -> bool) -> Vec<Value> {
+async fn events_until(
+    socket: &mut crate::websocket::Socket,
+    mut stop: impl FnMut(&Value) -> bool,
+) -> Vec<Value> {
     let mut seen = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while tokio::time::Instant::now() < deadline {
-        let Ok(Some(Ok(Message::Text(t)))) = tokio::time::timeout(Duration::from_secs(20), socket.next()).await else {
+        let Ok(Some(Ok(Message::Text(t)))) =
+            tokio::time::timeout(Duration::from_secs(20), socket.next()).await
+        else {
             continue;
         };
         let frame: Value = serde_json::from_str(&t).unwrap();
@@ -116,22 +145,37 @@ async fn api_runs_stream_over_the_websocket_and_can_be_cancelled() {
     let projects = server.get_json("/api/projects").await;
     let id = projects["projects"][0]["id"].as_i64().unwrap();
     let post = |path: String, body: Value| {
-        let request = server.client().post(server.url(&path)).bearer_auth(&server.token).json(&body);
+        let request = server
+            .client()
+            .post(server.url(&path))
+            .bearer_auth(&server.token)
+            .json(&body);
         async move { request.send().await.unwrap() }
     };
 
     // Bad requests are refused with the reason.
     let empty = post(format!("/api/projects/{id}/build/runs"), json!({"command": "  "})).await;
     assert_eq!(empty.status(), 400);
-    let outside = post(format!("/api/projects/{id}/build/runs"), json!({"command": "true", "dir": "../.."})).await;
+    let outside = post(
+        format!("/api/projects/{id}/build/runs"),
+        json!({"command": "true", "dir": "../.."}),
+    )
+    .await;
     assert_eq!(outside.status(), 403);
 
     // A failing compile: output and outcome arrive as events.
-    let started = post(format!("/api/projects/{id}/build/runs"), json!({"command": "gcc -fsyntax-only src/broken.c"})).await;
+    let started = post(
+        format!("/api/projects/{id}/build/runs"),
+        json!({"command": "gcc -fsyntax-only src/broken.c"}),
+    )
+    .await;
     assert_eq!(started.status(), 202);
     let run_id = started.json::<Value>().await.unwrap()["run_id"].as_i64().unwrap();
     let events = events_until(&mut socket, |f| f["event"] == "build_finished").await;
-    assert_eq!(events.first().map(|f| f["event"].clone()), Some(json!("build_started")));
+    assert_eq!(
+        events.first().map(|f| f["event"].clone()),
+        Some(json!("build_started"))
+    );
     let output: String = events
         .iter()
         .filter(|f| f["event"] == "build_output")
@@ -144,7 +188,9 @@ async fn api_runs_stream_over_the_websocket_and_can_be_cancelled() {
     assert_eq!(finished["data"]["new_errors"], 1);
     let errors = server.get_json(&format!("/api/projects/{id}/build/errors")).await;
     assert_eq!(errors["errors"][0]["file"], "src/broken.c");
-    let detail = server.get_json(&format!("/api/projects/{id}/build/runs/{run_id}")).await;
+    let detail = server
+        .get_json(&format!("/api/projects/{id}/build/runs/{run_id}"))
+        .await;
     assert_eq!(detail["diagnostics"][0]["diagnostic"]["line"], 4);
 
     // A long run started over the WebSocket, cancelled over HTTP.
@@ -167,11 +213,19 @@ async fn api_runs_stream_over_the_websocket_and_can_be_cancelled() {
         }
     }
     let long_id = long_id.expect("a build_started event");
-    let cancel = post(format!("/api/projects/{id}/build/runs/{long_id}/cancel"), json!({})).await;
+    let cancel = post(
+        format!("/api/projects/{id}/build/runs/{long_id}/cancel"),
+        json!({}),
+    )
+    .await;
     assert_eq!(cancel.status(), 202);
     let events = events_until(&mut socket, |f| f["event"] == "build_finished").await;
     assert_eq!(events.last().unwrap()["data"]["run"]["status"], "cancelled");
-    let again = post(format!("/api/projects/{id}/build/runs/{long_id}/cancel"), json!({})).await;
+    let again = post(
+        format!("/api/projects/{id}/build/runs/{long_id}/cancel"),
+        json!({}),
+    )
+    .await;
     assert_eq!(again.status(), 409, "no longer running");
     let log = server
         .client()
