@@ -117,6 +117,7 @@ fn parse_source(f: &SourceFile) -> ParsedFile {
             path: &f.path,
             language: f.language,
             module: f.module.clone(),
+            crate_alias: f.crate_alias.clone(),
         },
         &f.text,
     )

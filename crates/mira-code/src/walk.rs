@@ -37,6 +37,8 @@ pub struct SourceFile {
     pub path: String,
     pub language: Language,
     pub module: String,
+    /// See [`crate::extract::FileInfo::crate_alias`].
+    pub crate_alias: Option<String>,
     pub text: String,
 }
 
@@ -52,6 +54,8 @@ pub struct Layout {
     go_module: Option<String>,
     /// Crate directory (relative, '' for the root) -> crate name (`None` for the root crate).
     rust_crates: Vec<(String, Option<String>)>,
+    /// The package name of the crate at the project root, if there is one.
+    root_crate: Option<String>,
 }
 
 impl Layout {
@@ -204,12 +208,16 @@ pub fn walk(root: &Path) -> Walked {
     let mut layout = Layout {
         go_module: go_mod,
         rust_crates: Vec::new(),
+        root_crate: None,
     };
     for (dir, manifest) in manifests {
         let name = std::fs::read_to_string(&manifest)
             .ok()
             .and_then(|t| crate_name(&t));
         // The project's own crate keeps `crate::`; the others of a workspace get their name.
+        if dir.is_empty() {
+            layout.root_crate = name.clone();
+        }
         let name = if dir.is_empty() { None } else { name };
         if dir.is_empty() || name.is_some() {
             layout.rust_crates.push((dir, name));
@@ -246,10 +254,14 @@ pub fn walk(root: &Path) -> Walked {
         }
         let text = String::from_utf8(bytes).unwrap_or_default();
         let module = layout.module_for(&rel, language);
+        let crate_alias = (language == Language::Rust && module.starts_with("crate"))
+            .then(|| layout.root_crate.clone())
+            .flatten();
         out.files.push(SourceFile {
             path: rel,
             language,
             module,
+            crate_alias,
             text,
         });
     }

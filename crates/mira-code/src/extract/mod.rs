@@ -22,6 +22,9 @@ pub struct FileInfo<'a> {
     pub path: &'a str,
     pub language: Language,
     pub module: String,
+    /// Rust: the package name of the project's own crate, which its integration tests,
+    /// examples and benches use in paths (`tokio::spawn`) where its code says `crate`.
+    pub crate_alias: Option<String>,
 }
 
 /// Parses `source` and extracts its facts. A syntax error does not stop extraction:
@@ -71,6 +74,20 @@ pub fn parse(info: &FileInfo<'_>, source: &str) -> ParsedFile {
         out.error_lines.push(1);
         return out;
     };
+    if let Some(alias) = info
+        .crate_alias
+        .as_ref()
+        .filter(|_| info.language == Language::Rust)
+    {
+        out.imports.push(Import {
+            module: "crate".into(),
+            name: None,
+            alias: alias.clone(),
+            line: 0,
+            reexport: false,
+            scope: info.module.clone(),
+        });
+    }
     let root = tree.root_node();
     let mut b = Builder {
         src: source.as_bytes(),

@@ -110,11 +110,19 @@ fn visit(b: &mut Builder<'_>, node: Node<'_>, container: usize, scope: usize) {
             }
         }
         "macro_invocation" => {
-            for tree in named_children(node)
+            let trees: Vec<Node<'_>> = named_children(node)
                 .into_iter()
                 .filter(|n| n.kind() == "token_tree")
-            {
-                macro_calls(b, tree, scope);
+                .collect();
+            let at_item_level = node
+                .parent()
+                .is_some_and(|p| matches!(p.kind(), "source_file" | "declaration_list"));
+            for tree in trees {
+                if at_item_level && b.text(tree).starts_with('{') {
+                    item_macro(b, tree, container, scope);
+                } else {
+                    macro_calls(b, tree, scope);
+                }
             }
         }
         "let_declaration" => {
@@ -461,11 +469,67 @@ fn value_hint(b: &Builder<'_>, value: Node<'_>) -> Option<TypeHint> {
     }
 }
 
+/// `cfg_rt! { pub fn spawn(..) {..} }`: items wrapped in a macro (a common way to gate
+/// them on features) are items all the same. The braces' content is parsed as Rust on
+/// its own and walked in place, positions shifted back to the file's.
+fn item_macro<'s>(b: &mut Builder<'s>, tree: Node<'_>, container: usize, scope: usize) {
+    let src: &'s [u8] = b.src;
+    let (start, end) = (tree.start_byte() + 1, tree.end_byte().saturating_sub(1));
+    if start >= end {
+        return;
+    }
+    let inner = &src[start..end];
+    let mut parser = tree_sitter::Parser::new();
+    if parser.set_language(&b.language.grammar()).is_err() {
+        return;
+    }
+    let Some(parsed) = parser.parse(inner, None) else {
+        return;
+    };
+    let (elements, calls, bindings, imports) = (
+        b.out.elements.len(),
+        b.out.calls.len(),
+        b.out.bindings.len(),
+        b.out.imports.len(),
+    );
+    b.src = inner;
+    visit_children(b, parsed.root_node(), container, scope);
+    b.src = src;
+    let rows = tree.start_position().row as u32;
+    let first_col = tree.start_position().column as u32 + 1;
+    for e in &mut b.out.elements[elements..] {
+        if e.span.start_line == 1 {
+            e.span.start_col += first_col;
+        }
+        if e.span.end_line == 1 {
+            e.span.end_col += first_col;
+        }
+        e.span.start_line += rows;
+        e.span.end_line += rows;
+    }
+    for c in &mut b.out.calls[calls..] {
+        if c.line == 1 {
+            c.col += first_col;
+        }
+        c.line += rows;
+    }
+    for x in &mut b.out.bindings[bindings..] {
+        x.line += rows;
+    }
+    for i in &mut b.out.imports[imports..] {
+        i.line += rows;
+    }
+}
+
 /// Macro arguments are unparsed tokens; `name(`, `a::b(` and `x.m(` shapes in them are
 /// calls as surely as outside (this is how `assert_eq!(parse(x), y)` reaches `parse`).
 fn macro_calls(b: &mut Builder<'_>, tree: Node<'_>, scope: usize) {
     let tokens = children(tree);
     for (i, tok) in tokens.iter().enumerate() {
+        // `#[cfg(feature = "x")]` inside a macro is an attribute, not a call to `cfg`.
+        if tok.kind() == "token_tree" && i > 0 && b.text(tokens[i - 1]) == "#" {
+            continue;
+        }
         if tok.kind() == "token_tree" {
             if i > 0 && tokens[i - 1].kind() == "identifier" && b.text(*tok).starts_with('(') {
                 let name_node = tokens[i - 1];

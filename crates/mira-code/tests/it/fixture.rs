@@ -30,6 +30,7 @@ pub fn analyse(root: &Path) -> Analysis {
                     path: &f.path,
                     language: f.language,
                     module: f.module.clone(),
+                    crate_alias: f.crate_alias.clone(),
                 },
                 &f.text,
             )

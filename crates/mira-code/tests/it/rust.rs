@@ -139,3 +139,37 @@ fn nested_functions_shadowing_and_calls_inside_macros() {
     a.assert_call(test, "count", "crate::report::count", Exact);
     a.assert_call(test, "open", "crate::store::Store::open", Exact);
 }
+
+#[test]
+fn items_inside_macros_are_items_and_positions_stay_true() {
+    let a = analyse(&fixture("rust"));
+    let lib = a.file("src/lib.rs");
+    let restock = lib.elements.iter().find(|e| e.name == "restock").unwrap();
+    assert_eq!(restock.qualified_name, "crate::restock");
+    assert_eq!(
+        restock.doc.as_deref(),
+        Some("Tops up an item; only with the `extra` feature.")
+    );
+    assert_eq!(
+        restock.span.start_line, 21,
+        "the line in the file, not in the macro"
+    );
+    a.assert_call("crate::restock", "insert", "crate::store::Store::insert", Exact);
+    let call = a.calls_named("crate::restock", "insert")[0];
+    assert_eq!(call.line, 22);
+}
+
+#[test]
+fn integration_tests_name_the_crate_by_its_package_name() {
+    let a = analyse(&fixture("rust"));
+    let test = "crate::tests::smoke::opens_and_runs";
+    a.assert_call(test, "open", "crate::store::Store::open", Exact);
+    a.assert_call(test, "describe_store", "crate::store::describe_store", Exact);
+    a.assert_call(test, "run", "crate::run", Exact);
+    assert!(
+        a.file("tests/smoke.rs")
+            .elements
+            .iter()
+            .any(|e| e.name == "opens_and_runs" && e.is_test)
+    );
+}
