@@ -39,6 +39,28 @@ impl Failure {
         }
     }
 
+    /// The first frame outside node_modules is where the test failed.
+    fn place(&mut self, file: &str, line: &str, column: &str) {
+        if self.at.is_none()
+            && !file.contains("node_modules")
+            && let (Some(l), Some(c)) = (num(line), num(column))
+        {
+            self.at = Some((clean_path(file), l, c));
+        }
+    }
+
+    /// A line of the error: the first is the message, the next few its notes.
+    fn text(&mut self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        if self.message.is_none() {
+            self.message = Some(text.to_string());
+        } else if self.notes.len() < 20 {
+            self.notes.push(text.to_string());
+        }
+    }
+
     fn into_diagnostic(self, tool: Tool) -> Diagnostic {
         let mut d = Diagnostic::new(
             tool,
@@ -90,12 +112,7 @@ impl LineParser for Jest {
         };
         let text = line.trim();
         if let Some(c) = JEST_FRAME.captures(line) {
-            if f.at.is_none()
-                && !c[1].contains("node_modules")
-                && let (Some(l), Some(col)) = (num(&c[2]), num(&c[3]))
-            {
-                f.at = Some((clean_path(&c[1]), l, col));
-            }
+            f.place(&c[1], &c[2], &c[3]);
             return Step::Open;
         }
         if text.starts_with('>')
@@ -107,12 +124,8 @@ impl LineParser for Jest {
             self.in_frame = true;
             return Step::Open;
         }
-        if !text.is_empty() && !self.in_frame {
-            if f.message.is_none() {
-                f.message = Some(text.to_string());
-            } else if f.notes.len() < 20 {
-                f.notes.push(text.to_string());
-            }
+        if !self.in_frame {
+            f.text(text);
         }
         Step::Open
     }
@@ -155,22 +168,13 @@ impl LineParser for Vitest {
             return Step::Consumed;
         }
         if let Some(c) = VITEST_AT.captures(line) {
-            if f.at.is_none()
-                && !c[1].contains("node_modules")
-                && let (Some(l), Some(col)) = (num(&c[2]), num(&c[3]))
-            {
-                f.at = Some((clean_path(&c[1]), l, col));
-            }
+            f.place(&c[1], &c[2], &c[3]);
             self.in_frame = true;
             return Step::Open;
         }
         let text = line.trim();
-        if !text.is_empty() && !self.in_frame {
-            if f.message.is_none() {
-                f.message = Some(text.to_string());
-            } else if f.notes.len() < 20 {
-                f.notes.push(text.to_string());
-            }
+        if !self.in_frame {
+            f.text(text);
         }
         Step::Open
     }
