@@ -254,7 +254,7 @@ pub struct Impact {
     pub tests: usize,
 }
 
-type ImpactRow = (String, String, Option<String>, String, i64, String, Option<bool>);
+type ImpactRow = (String, String, String, i64, String);
 
 /// What may break if `qualified_name` changes: its callers, theirs, up to `depth`
 /// levels, each with the shortest call path that reaches it. Unresolved edges are not
@@ -271,11 +271,9 @@ pub async fn impact(db: &Db, project_id: i64, qualified_name: &str, depth: u32) 
         }
         let current: Vec<String> = frontier.drain(..).collect();
         for chunk in current.chunks(400) {
+            // Kinds and test flags are looked up once for all reached symbols, below.
             let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT c.callee, c.caller, \
-                   (SELECT e.kind FROM code_elements e WHERE e.project_id = c.project_id AND e.qualified_name = c.caller AND e.kind != 'impl' LIMIT 1), \
-                   f.path, c.line, c.resolution, \
-                   (SELECT MAX(e.is_test) FROM code_elements e WHERE e.project_id = c.project_id AND e.qualified_name = c.caller) \
+                "SELECT c.callee, c.caller, f.path, c.line, c.resolution \
                  FROM call_graph c JOIN files f ON f.id = c.file_id WHERE c.project_id = ",
             );
             q.push_bind(project_id);
@@ -286,7 +284,7 @@ pub async fn impact(db: &Db, project_id: i64, qualified_name: &str, depth: u32) 
             }
             q.push(") ORDER BY c.callee, f.path, c.line");
             let rows: Vec<ImpactRow> = q.build_query_as().fetch_all(db.pool()).await?;
-            for (callee, caller, kind, file, line, resolution, is_test) in rows {
+            for (callee, caller, file, line, resolution) in rows {
                 if !seen.insert(caller.clone()) {
                     continue;
                 }
@@ -295,9 +293,9 @@ pub async fn impact(db: &Db, project_id: i64, qualified_name: &str, depth: u32) 
                 paths.insert(caller.clone(), path.clone());
                 frontier.push_back(caller.clone());
                 impacted.push(Impacted {
-                    is_test: is_test.unwrap_or(false) || is_test_path(&file),
+                    is_test: is_test_path(&file),
                     symbol: caller,
-                    kind: kind.unwrap_or_else(|| "unknown".into()),
+                    kind: "unknown".into(),
                     depth: level,
                     path,
                     file,
@@ -305,6 +303,30 @@ pub async fn impact(db: &Db, project_id: i64, qualified_name: &str, depth: u32) 
                     resolution,
                 });
             }
+        }
+    }
+    let names: Vec<&str> = impacted.iter().map(|i| i.symbol.as_str()).collect();
+    let mut facts: HashMap<String, (String, bool)> = HashMap::new();
+    for chunk in names.chunks(500) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT qualified_name, kind, is_test FROM code_elements WHERE kind != 'impl' AND project_id = ",
+        );
+        q.push_bind(project_id).push(" AND qualified_name IN (");
+        let mut sep = q.separated(", ");
+        for n in chunk {
+            sep.push_bind(*n);
+        }
+        q.push(")");
+        let rows: Vec<(String, String, bool)> = q.build_query_as().fetch_all(db.pool()).await?;
+        for (name, kind, is_test) in rows {
+            let entry = facts.entry(name).or_insert((kind, false));
+            entry.1 |= is_test;
+        }
+    }
+    for i in &mut impacted {
+        if let Some((kind, is_test)) = facts.get(&i.symbol) {
+            i.kind = kind.clone();
+            i.is_test |= *is_test;
         }
     }
     let tests = impacted.iter().filter(|i| i.is_test).count();
