@@ -70,51 +70,71 @@ pub fn growth(t: i64, epoch: i64, half_life_days: f64) -> f64 {
 /// `commits` must be ordered newest first.
 pub fn count(commits: &[CommitFiles], epoch: i64, half_life_days: f64) -> Counts {
     let mut renames = RenameMap::default();
-    let mut per_file: HashMap<String, u32> = HashMap::new();
-    let mut pairs: HashMap<(String, String), (u32, i64, f64)> = HashMap::new();
+    // Paths are numbered once: a pair is counted once per commit that shares it, and
+    // keying the tallies by number spares two string copies per count.
+    let mut ids: HashMap<String, u32> = HashMap::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut per_file: Vec<u32> = Vec::new();
+    let mut pairs: HashMap<(u32, u32), (u32, i64, f64)> = HashMap::new();
+    let mut files: Vec<u32> = Vec::new();
     for commit in commits {
-        let mut files: Vec<String> = commit
-            .files
-            .iter()
-            .map(|(path, _)| renames.current(path).to_string())
-            .collect();
+        if commit.counted {
+            files.clear();
+            for (path, _) in &commit.files {
+                let current = renames.current(path);
+                let id = match ids.get(current) {
+                    Some(&id) => id,
+                    None => {
+                        let id = names.len() as u32;
+                        ids.insert(current.to_string(), id);
+                        names.push(current.to_string());
+                        per_file.push(0);
+                        id
+                    }
+                };
+                files.push(id);
+            }
+            // In path order, so each pair is (smaller path, larger path).
+            files.sort_unstable_by(|x, y| names[*x as usize].cmp(&names[*y as usize]));
+            files.dedup();
+            let weight = growth(commit.committed_at, epoch, half_life_days);
+            for (i, &a) in files.iter().enumerate() {
+                per_file[a as usize] += 1;
+                for &b in &files[i + 1..] {
+                    let entry = pairs.entry((a, b)).or_insert((0, i64::MIN, 0.0));
+                    entry.0 += 1;
+                    entry.1 = entry.1.max(commit.committed_at);
+                    entry.2 += weight;
+                }
+            }
+        }
+        // Renames are learned after the commit's own paths were mapped (it is older than
+        // the commits that already taught the map, and newer than the ones to come).
         for (path, old) in &commit.files {
             if let Some(old) = old {
                 renames.learn(old, path);
             }
         }
-        if !commit.counted {
-            continue;
-        }
-        files.sort();
-        files.dedup();
-        let weight = growth(commit.committed_at, epoch, half_life_days);
-        for (i, a) in files.iter().enumerate() {
-            *per_file.entry(a.clone()).or_default() += 1;
-            for b in &files[i + 1..] {
-                let entry = pairs.entry((a.clone(), b.clone())).or_insert((0, i64::MIN, 0.0));
-                entry.0 += 1;
-                entry.1 = entry.1.max(commit.committed_at);
-                entry.2 += weight;
-            }
-        }
     }
     let mut counts = Counts {
         files: per_file
-            .into_iter()
-            .map(|(path, commits)| FileCount { path, commits })
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(id, &commits)| FileCount {
+                path: names[id].clone(),
+                commits,
+            })
             .collect(),
         pairs: pairs
             .into_iter()
-            .map(
-                |((file_a, file_b), (shared_commits, last_cochange_at, weight))| PairCount {
-                    file_a,
-                    file_b,
-                    shared_commits,
-                    last_cochange_at,
-                    weight,
-                },
-            )
+            .map(|((a, b), (shared_commits, last_cochange_at, weight))| PairCount {
+                file_a: names[a as usize].clone(),
+                file_b: names[b as usize].clone(),
+                shared_commits,
+                last_cochange_at,
+                weight,
+            })
             .collect(),
     };
     counts.files.sort_by(|a, b| a.path.cmp(&b.path));

@@ -87,14 +87,20 @@ pub fn scopes(path: &str) -> Vec<String> {
 /// learned in that order, and the newest spelling of a name wins).
 pub fn tally(changes: &[AuthoredChange], epoch: i64, half_life_days: f64) -> Vec<Tally> {
     let mut renames = RenameMap::default();
-    let mut tallies: HashMap<(String, String), Tally> = HashMap::new();
+    // Per author, then per scope: a tally is found without copying its key strings.
+    let mut tallies: HashMap<String, HashMap<String, Tally>> = HashMap::new();
     for change in changes {
-        let mut touched: HashMap<String, u64> = HashMap::new();
-        for (path, _, lines) in &change.files {
-            for scope in scopes(renames.current(path)) {
-                *touched.entry(scope).or_default() += lines;
+        let touched: HashMap<String, u64> = if change.counted {
+            let mut touched: HashMap<String, u64> = HashMap::new();
+            for (path, _, lines) in &change.files {
+                for scope in scopes(renames.current(path)) {
+                    *touched.entry(scope).or_default() += lines;
+                }
             }
-        }
+            touched
+        } else {
+            HashMap::new()
+        };
         for (path, old, _) in &change.files {
             if let Some(old) = old {
                 renames.learn(old, path);
@@ -104,26 +110,29 @@ pub fn tally(changes: &[AuthoredChange], epoch: i64, half_life_days: f64) -> Vec
             continue;
         }
         let weight = growth(change.authored_at, epoch, half_life_days);
+        let email = change.author_email.as_str();
+        let by_scope = match tallies.get_mut(email) {
+            Some(m) => m,
+            None => tallies.entry(email.to_string()).or_default(),
+        };
         for (scope, lines) in touched {
-            let t = tallies
-                .entry((scope.clone(), change.author_email.clone()))
-                .or_insert_with(|| Tally {
-                    scope,
-                    author_email: change.author_email.clone(),
-                    author_name: change.author_name.clone(),
-                    commits: 0,
-                    lines_changed: 0,
-                    weight: 0.0,
-                    last_commit_at: i64::MIN,
-                    is_bot: is_bot(&change.author_name, &change.author_email),
-                });
+            let t = by_scope.entry(scope).or_insert_with_key(|scope| Tally {
+                scope: scope.clone(),
+                author_email: change.author_email.clone(),
+                author_name: change.author_name.clone(),
+                commits: 0,
+                lines_changed: 0,
+                weight: 0.0,
+                last_commit_at: i64::MIN,
+                is_bot: is_bot(&change.author_name, &change.author_email),
+            });
             t.commits += 1;
             t.lines_changed += lines;
             t.weight += weight;
             t.last_commit_at = t.last_commit_at.max(change.authored_at);
         }
     }
-    let mut out: Vec<Tally> = tallies.into_values().collect();
+    let mut out: Vec<Tally> = tallies.into_values().flat_map(HashMap::into_values).collect();
     out.sort_by(|a, b| (&a.scope, &a.author_email).cmp(&(&b.scope, &b.author_email)));
     out
 }
