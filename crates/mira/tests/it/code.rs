@@ -132,6 +132,8 @@ async fn code_api_indexes_and_answers_queries() {
     let id = server.get_json("/api/projects").await["projects"][0]["id"]
         .as_i64()
         .unwrap();
+    let mut socket = crate::websocket::connect(&server).await;
+    assert_eq!(crate::websocket::next_reply(&mut socket).await["type"], "hello");
     let started = server
         .client()
         .post(server.url(&format!("/api/projects/{id}/code/index")))
@@ -140,28 +142,41 @@ async fn code_api_indexes_and_answers_queries() {
         .await
         .unwrap();
     assert_eq!(started.status(), 202);
-    // Indexing runs in the background; wait until the symbols are there.
+    let task = started.json::<Value>().await.unwrap()["task"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Progress with the task id, then the outcome, arrive over the WebSocket.
+    use futures_util::StreamExt;
+    let (mut progress, mut done) = (false, false);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let files = server.get_json(&format!("/api/projects/{id}/code/files")).await;
-        if files["files"].as_array().is_some_and(|f| f.len() == 6) {
-            let store = files["files"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|f| f["path"] == "app/store.py")
-                .unwrap()
-                .clone();
-            assert_eq!(store["language"], "python");
-            assert_eq!(store["symbols"], 4);
-            break;
+    while !done && tokio::time::Instant::now() < deadline {
+        let Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text)))) =
+            tokio::time::timeout(Duration::from_secs(10), socket.next()).await
+        else {
+            continue;
+        };
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        if frame["event"] == "progress" && frame["data"]["task"] == task.as_str() {
+            progress = true;
+            assert_eq!(frame["data"]["total"], 6);
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "code index did not finish"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        if frame["event"] == "activity" && frame["data"]["kind"] == "code.indexed" {
+            done = true;
+        }
     }
+    assert!(progress && done, "progress and completion events");
+    let files = server.get_json(&format!("/api/projects/{id}/code/files")).await;
+    let store = files["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "app/store.py")
+        .unwrap()
+        .clone();
+    assert_eq!(store["language"], "python");
+    assert_eq!(store["symbols"], 4);
+    assert_eq!(files["files"].as_array().unwrap().len(), 6);
     let callers = server
         .get_json(&format!(
             "/api/projects/{id}/code/callers?symbol=app.store.Disk.save"
