@@ -35,3 +35,4 @@ pub enum CodeError {
     Task(String),
 }
 pub mod queries;
+pub mod watch;

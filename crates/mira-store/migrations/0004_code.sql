@@ -83,3 +83,15 @@ CREATE INDEX call_graph_by_callee ON call_graph (project_id, callee);
 CREATE INDEX call_graph_by_caller ON call_graph (project_id, caller);
 CREATE INDEX call_graph_by_name ON call_graph (project_id, callee_name);
 CREATE INDEX call_graph_by_file ON call_graph (file_id);
+
+-- The file watcher's audit trail: every change it saw, and whether re-indexing the
+-- batch it came in changed the index (a save of identical bytes is seen, not re-parsed).
+CREATE TABLE local_changes (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('created', 'modified', 'removed', 'renamed')),
+    detected_at INTEGER NOT NULL,     -- milliseconds since the epoch
+    reindexed INTEGER NOT NULL CHECK (reindexed IN (0, 1))
+);
+CREATE INDEX local_changes_by_time ON local_changes (project_id, detected_at);

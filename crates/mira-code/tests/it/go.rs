@@ -62,7 +62,17 @@ fn calls_resolve_through_packages_receivers_and_fields() {
 #[test]
 fn methods_promoted_from_an_embedded_struct() {
     let a = analyse(&fixture("go"));
-    let server = a.file("server.go").elements.iter().find(|e| e.name == "Server").unwrap();
+    let server = a
+        .file("server.go")
+        .elements
+        .iter()
+        .find(|e| e.name == "Server")
+        .unwrap();
     assert_eq!(server.bases, vec!["store.DB".to_string()]);
-    a.assert_call("example.com/shop.Server.Handle", "Save", "example.com/shop/store.DB.Save", Exact);
+    a.assert_call(
+        "example.com/shop.Server.Handle",
+        "Save",
+        "example.com/shop/store.DB.Save",
+        Exact,
+    );
 }

@@ -8,3 +8,4 @@ mod python;
 mod queries;
 mod rust;
 mod typescript;
+mod watch;
