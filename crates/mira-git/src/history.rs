@@ -3,6 +3,7 @@
 //! This is ground state: a function from a repository to commit records. Storing them
 //! is `store.rs`'s job.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use gix::bstr::ByteSlice;
@@ -335,11 +336,16 @@ impl Repo {
             Some(b"minimal") => gix::diff::blob::Algorithm::MyersMinimal,
             _ => gix::diff::blob::Algorithm::Myers,
         };
+        let mut blobs = self.repo.clone();
+        blobs.object_cache_size(0);
         Ok(DiffCaches {
             state: Default::default(),
             recorder: Default::default(),
             algorithm,
             diff: Default::default(),
+            blobs,
+            previous_old: HashMap::new(),
+            current_old: HashMap::new(),
         })
     }
 
@@ -403,7 +409,7 @@ impl Repo {
         added.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         deleted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
 
-        let mut blobs = Blobs { repo: &self.repo };
+        let mut blobs = Blobs { repo: &cache.blobs };
         let renamed_from = {
             let sources: Vec<renames::File<'_>> = deleted
                 .iter()
@@ -449,7 +455,7 @@ impl Repo {
                     }
                 }
                 None => {
-                    let lines = text(&git!(self.repo.find_blob(*id), "cannot read blob")?.data);
+                    let lines = text(&cache.blob(*id)?);
                     FileChange {
                         path: path.to_str_lossy().into_owned(),
                         old_path: None,
@@ -465,7 +471,9 @@ impl Repo {
             if *used {
                 continue;
             }
-            let lines = text(&git!(self.repo.find_blob(*id), "cannot read blob")?.data);
+            let data = cache.blob(*id)?;
+            let lines = text(&data);
+            cache.keep_old(*id, data);
             out.push(FileChange {
                 path: path.to_str_lossy().into_owned(),
                 old_path: None,
@@ -474,6 +482,7 @@ impl Repo {
                 removed: lines,
             });
         }
+        cache.next_commit();
         Ok(out)
     }
 
@@ -484,35 +493,66 @@ impl Repo {
         new: gix::ObjectId,
         cache: &mut DiffCaches,
     ) -> Result<Option<(u32, u32)>, GitError> {
-        let before = git!(self.repo.find_blob(old), "cannot read blob")?;
+        let before = cache.blob(old)?;
         // Git checks for binary content before it looks at ids: an unchanged binary
         // file (a pure rename or mode change) is still `-`.
-        if old == new {
-            return Ok((!renames::is_binary(&before.data)).then_some((0, 0)));
+        let counts = if old == new {
+            (!renames::is_binary(&before)).then_some((0, 0))
+        } else {
+            let after = cache.blob(new)?;
+            cache.line_counts(&before, &after)
+        };
+        cache.keep_old(old, before);
+        Ok(counts)
+    }
+}
+
+impl DiffCaches {
+    /// A blob's content: the copy kept from the last commit when it was the old side
+    /// there (this commit being that one's parent), else read from the object database.
+    fn blob(&mut self, id: gix::ObjectId) -> Result<Vec<u8>, GitError> {
+        if let Some(data) = self.previous_old.remove(&id) {
+            return Ok(data);
         }
-        let after = git!(self.repo.find_blob(new), "cannot read blob")?;
-        if renames::is_binary(&before.data) || renames::is_binary(&after.data) {
-            return Ok(None);
+        let mut blob = git!(self.blobs.find_blob(id), "cannot read blob")?;
+        Ok(blob.take_data())
+    }
+
+    /// Keeps an old-side blob for the next commit, which is usually this one's parent
+    /// and then has it as its new side.
+    fn keep_old(&mut self, id: gix::ObjectId, data: Vec<u8>) {
+        self.current_old.insert(id, data);
+    }
+
+    /// Ends a commit: what it kept is what the next one may reuse.
+    fn next_commit(&mut self) {
+        self.previous_old = std::mem::take(&mut self.current_old);
+    }
+
+    /// Lines added and removed between two texts, `None` if either is binary.
+    fn line_counts(&mut self, before: &[u8], after: &[u8]) -> Option<(u32, u32)> {
+        if renames::is_binary(before) || renames::is_binary(after) {
+            return None;
         }
         // A change that only inserts or only deletes lines needs no diff: past the lines
         // both ends share, one side is empty (the diff would trim the same ends).
-        let (head, tail) = common_lines(&before.data, &after.data);
+        let (head, tail) = common_lines(before, after);
         let (old_middle, new_middle) = (
-            &before.data[head..before.data.len() - tail],
-            &after.data[head..after.data.len() - tail],
+            &before[head..before.len() - tail],
+            &after[head..after.len() - tail],
         );
         if old_middle.is_empty() || new_middle.is_empty() {
-            return Ok(Some((line_count(new_middle), line_count(old_middle))));
+            return Some((line_count(new_middle), line_count(old_middle)));
         }
         // Lines keep their newline: "x" and "x\n" differ, as they do for git.
-        let input = gix::diff::blob::InternedInput::new(before.data.as_slice(), after.data.as_slice());
-        cache.diff.compute_with(
-            cache.algorithm,
+        let input = gix::diff::blob::InternedInput::new(before, after);
+        self.diff.compute_with(
+            self.algorithm,
             &input.before,
             &input.after,
             input.interner.num_tokens(),
         );
-        Ok(Some((cache.diff.count_additions(), cache.diff.count_removals())))
+        Some((self.diff.count_additions(), self.diff.count_removals()))
     }
 }
 
@@ -523,6 +563,12 @@ pub struct DiffCaches {
     /// `diff.algorithm`, as git's line counts use it.
     algorithm: gix::diff::blob::Algorithm,
     diff: gix::diff::blob::Diff,
+    /// A handle for blobs without an object cache: blobs are reused through
+    /// `previous_old` instead, which moves them rather than copying them in and out.
+    blobs: gix::Repository,
+    /// Old-side blobs of the commit diffed last, and of the one being diffed.
+    previous_old: HashMap<gix::ObjectId, Vec<u8>>,
+    current_old: HashMap<gix::ObjectId, Vec<u8>>,
 }
 
 /// Blob sizes and contents for rename detection and line counts.

@@ -272,8 +272,10 @@ async fn store_in(
     let expected = plan.to_read.len();
     let mut records: Vec<CommitRecord> = Vec::with_capacity(expected);
     let mut early: HashMap<usize, CommitRecord> = HashMap::new();
-    // Whether each record in `records` was new to the table (not a duplicate sha).
-    let mut inserted: Vec<bool> = Vec::with_capacity(expected);
+    // Each written record's id, `None` if its sha was already stored.
+    let mut ids: Vec<Option<i64>> = Vec::with_capacity(expected);
+    // The first file change not written yet: (record, change within it).
+    let mut changes_from = (0, 0);
     while let Some((i, mut record)) = incoming.recv().await {
         if !plan.prefix.as_os_str().is_empty() {
             keep_under(&mut record, &plan.prefix);
@@ -282,10 +284,10 @@ async fn store_in(
         while let Some(next) = early.remove(&records.len()) {
             records.push(next);
         }
-        if records.len() - inserted.len() >= BATCH_ROWS {
-            let batch = &records[inserted.len()..];
-            let flags = write_commits(&mut tx, project_id, batch, config).await?;
-            inserted.extend(flags);
+        if records.len() - ids.len() >= BATCH_ROWS {
+            let batch = &records[ids.len()..];
+            ids.extend(write_commits(&mut tx, project_id, batch, config).await?);
+            changes_from = write_changes(&mut tx, project_id, &records, &ids, changes_from, false).await?;
         }
     }
     if records.len() != expected {
@@ -295,8 +297,9 @@ async fn store_in(
             records.len()
         )));
     }
-    let flags = write_commits(&mut tx, project_id, &records[inserted.len()..], config).await?;
-    inserted.extend(flags);
+    ids.extend(write_commits(&mut tx, project_id, &records[ids.len()..], config).await?);
+    write_changes(&mut tx, project_id, &records, &ids, changes_from, true).await?;
+    let inserted: Vec<bool> = ids.iter().map(Option::is_some).collect();
     tracing::debug!(elapsed = ?started.elapsed(), commits = records.len(), "commits read and written");
 
     let Some(head) = plan.head.as_deref() else {
@@ -368,15 +371,15 @@ async fn store_in(
     })
 }
 
-/// Inserts commits and their file changes with multi-row statements (one round trip per
-/// batch instead of per row); returns, per record, whether it was new.
+/// Inserts commits with multi-row statements (one round trip per batch instead of per
+/// row); returns each record's id, `None` for a sha that was already stored.
 async fn write_commits(
     tx: &mut SqliteConnection,
     project_id: i64,
     records: &[CommitRecord],
     config: &GitConfig,
-) -> Result<Vec<bool>, GitError> {
-    let mut inserted = vec![false; records.len()];
+) -> Result<Vec<Option<i64>>, GitError> {
+    let mut ids: Vec<Option<i64>> = vec![None; records.len()];
     for (b, batch) in records.chunks(BATCH_ROWS).enumerate() {
         let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT OR IGNORE INTO git_commits (project_id, sha, parents, author_name, author_email, committer_name, \
@@ -413,35 +416,73 @@ async fn write_commits(
             .enumerate()
             .map(|(i, r)| (r.sha.as_str(), i))
             .collect();
-        let mut ids: Vec<Option<i64>> = vec![None; batch.len()];
         for (id, sha) in rows {
             if let Some(&i) = position.get(sha.as_str()) {
-                ids[i] = Some(id);
-                inserted[b * BATCH_ROWS + i] = true;
+                ids[b * BATCH_ROWS + i] = Some(id);
             }
         }
-        let changes: Vec<(i64, &crate::history::FileChange)> = batch
-            .iter()
-            .zip(&ids)
-            .filter_map(|(r, id)| id.map(|id| (id, r)))
-            .flat_map(|(id, r)| r.changes.iter().map(move |c| (id, c)))
-            .collect();
-        // 7 columns: as many rows as SQLite's 32766 variables allow, one statement per batch.
-        for chunk in changes.chunks(4_600) {
-            let mut insert = QueryBuilder::<Sqlite>::new(
-                "INSERT OR REPLACE INTO git_file_changes (commit_id, project_id, path, old_path, status, lines_added, lines_removed) ",
-            );
-            insert.push_values(chunk, |mut row, (commit_id, change)| {
-                row.push_bind(*commit_id)
-                    .push_bind(project_id)
-                    .push_bind(&change.path)
-                    .push_bind(&change.old_path)
-                    .push_bind(change.status.letter())
-                    .push_bind(change.added.map(i64::from))
-                    .push_bind(change.removed.map(i64::from));
-            });
-            insert.build().execute(&mut *tx).await?;
+    }
+    Ok(ids)
+}
+
+/// File change rows per INSERT (7 columns each). Always this many, except for the last
+/// statement of a run: one SQL text, prepared once, instead of one per batch of commits.
+const CHANGE_ROWS: usize = 2_000;
+
+/// Writes the file changes of written commits from `from` on, in full statements of
+/// `CHANGE_ROWS`, and the rest too when `all`; returns where the unwritten ones start.
+async fn write_changes(
+    tx: &mut SqliteConnection,
+    project_id: i64,
+    records: &[CommitRecord],
+    ids: &[Option<i64>],
+    from: (usize, usize),
+    all: bool,
+) -> Result<(usize, usize), GitError> {
+    let mut pending: Vec<(i64, &crate::history::FileChange)> = Vec::with_capacity(CHANGE_ROWS);
+    let mut start = from;
+    let (mut r, mut c) = from;
+    while r < ids.len() {
+        let Some(id) = ids[r] else {
+            (r, c) = (r + 1, 0);
+            continue;
+        };
+        let Some(change) = records[r].changes.get(c) else {
+            (r, c) = (r + 1, 0);
+            continue;
+        };
+        pending.push((id, change));
+        c += 1;
+        if pending.len() == CHANGE_ROWS {
+            insert_changes(tx, project_id, &pending).await?;
+            pending.clear();
+            start = (r, c);
         }
     }
-    Ok(inserted)
+    if all && !pending.is_empty() {
+        insert_changes(tx, project_id, &pending).await?;
+        start = (r, c);
+    }
+    Ok(start)
+}
+
+async fn insert_changes(
+    tx: &mut SqliteConnection,
+    project_id: i64,
+    rows: &[(i64, &crate::history::FileChange)],
+) -> Result<(), GitError> {
+    let mut insert = QueryBuilder::<Sqlite>::new(
+        "INSERT OR REPLACE INTO git_file_changes (commit_id, project_id, path, old_path, status, lines_added, lines_removed) ",
+    );
+    insert.push_values(rows, |mut row, (commit_id, change)| {
+        row.push_bind(*commit_id)
+            .push_bind(project_id)
+            .push_bind(&change.path)
+            .push_bind(&change.old_path)
+            .push_bind(change.status.letter())
+            .push_bind(change.added.map(i64::from))
+            .push_bind(change.removed.map(i64::from));
+    });
+    insert.build().execute(&mut *tx).await?;
+    Ok(())
 }

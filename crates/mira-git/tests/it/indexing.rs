@@ -192,6 +192,55 @@ async fn edge_cases_of_renames_and_line_counts_match_git() {
     assert_eq!(moved, Some((Some("bin.dat".to_string()), None)));
 }
 
+/// Commits are written in batches as they are read and file changes in fixed-size
+/// statements that span batches: a history longer than a batch, with more changes than
+/// a statement holds, must still be stored whole and as git lists it.
+#[tokio::test]
+async fn long_histories_are_stored_whole_across_batches() {
+    let repo = Repo::new();
+    // git fast-import writes 450 commits in one process.
+    let mut stream = String::new();
+    for c in 0..450 {
+        stream.push_str(&format!(
+            "commit refs/heads/main\nmark :{}\ncommitter Ann Smith <ann@x.org> {} +0000\ndata 7\ncommit\n",
+            c + 1,
+            T0 + c * 600
+        ));
+        if c > 0 {
+            stream.push_str(&format!("from :{c}\n"));
+        }
+        for f in 0..5 {
+            let body = format!("{c}\n");
+            stream.push_str(&format!(
+                "M 100644 inline d{}/f{f}.txt\ndata {}\n{body}\n",
+                (c + f) % 20,
+                body.len()
+            ));
+        }
+    }
+    let mut child = std::process::Command::new("git")
+        .current_dir(repo.dir.path())
+        .args(["fast-import", "--quiet"])
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(stream.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success());
+    repo.git(&["reset", "-q", "--hard", "main"]);
+
+    let (_data, db, project) = setup(&repo).await;
+    let summary = index(&db, &project).await;
+    assert_eq!(summary.new_commits, 450);
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM git_file_changes")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert!(stored > 2_000, "{stored} changes: more than one statement holds");
+    assert_changes_match_git(&repo, &db).await;
+}
+
 fn history_of_edge_cases() -> Repo {
     let repo = Repo::new();
     let write_bytes = |path: &str, bytes: &[u8]| {
