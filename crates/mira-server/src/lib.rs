@@ -25,6 +25,7 @@ mod rate_limit;
 mod shutdown;
 pub mod state;
 mod ui;
+mod watchers;
 pub mod ws;
 
 use std::net::SocketAddr;
@@ -116,6 +117,9 @@ impl Server {
             },
         )
         .context("cannot write server.json in the data dir")?;
+        // Watching starts before the URL is announced, so no edit made after is missed;
+        // the watchers stop when `_watchers` is dropped, when serving ends.
+        let _watchers = watchers::start(&self.state).await;
         on_ready(&access_url(bound, &token));
         tracing::info!(%bound, "listening");
         let shutdown = self.state.shutdown.clone();

@@ -221,3 +221,44 @@ async fn code_api_indexes_and_answers_queries() {
         .unwrap();
     assert_eq!(outside.status(), 403);
 }
+
+#[tokio::test]
+async fn the_server_watches_projects_and_reindexes_changes() {
+    let dirs = Dirs::new();
+    write_code(&dirs);
+    let fast = [
+        ("WATCHER_DEBOUNCE_MS", "50"),
+        ("WATCHER_BATCH_MS", "100"),
+        ("WATCHER_GIT_COOLDOWN_MS", "300"),
+    ];
+    let server = Server::start(&dirs, &fast);
+    let id = server.get_json("/api/projects").await["projects"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let mut socket = crate::websocket::connect(&server).await;
+    assert_eq!(crate::websocket::next_reply(&mut socket).await["type"], "hello");
+    std::fs::write(
+        dirs.project().join("app/extra.py"),
+        "from app.store import Cloud\n\n\ndef upload():\n    Cloud().save(2)\n",
+    )
+    .unwrap();
+    use futures_util::StreamExt;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut updated = false;
+    while !updated && tokio::time::Instant::now() < deadline {
+        let Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text)))) =
+            tokio::time::timeout(Duration::from_secs(10), socket.next()).await
+        else {
+            continue;
+        };
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        updated = frame["event"] == "activity" && frame["data"]["kind"] == "code.updated";
+    }
+    assert!(updated, "a code.updated activity event after the edit");
+    let callers = server
+        .get_json(&format!(
+            "/api/projects/{id}/code/callers?symbol=app.store.Cloud.save"
+        ))
+        .await;
+    assert_eq!(callers["matches"][0]["callers"][0]["symbol"], "app.extra.upload");
+}
