@@ -129,6 +129,22 @@ pub async fn index_project(
     project: &Project,
     progress: Progress,
 ) -> Result<IndexSummary, CodeError> {
+    // One run at a time per project in this process (the watcher, the API and a test may
+    // all ask): a second run waits and then finds little or nothing left to do.
+    let gate = {
+        let mut gates = RUNS
+            .lock()
+            .map_err(|_| CodeError::Task("index lock poisoned".into()))?;
+        Arc::clone(gates.entry((db.path().to_path_buf(), project.id)).or_default())
+    };
+    let _running = gate.lock().await;
+    index_locked(db, project, progress).await
+}
+
+static RUNS: LazyLock<Mutex<HashMap<CacheKey, Arc<tokio::sync::Mutex<()>>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+async fn index_locked(db: &Db, project: &Project, progress: Progress) -> Result<IndexSummary, CodeError> {
     let started = Instant::now();
     let root = project.root.clone();
     let walked = tokio::task::spawn_blocking(move || {

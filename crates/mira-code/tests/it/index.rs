@@ -344,3 +344,17 @@ async fn another_process_writing_the_database_is_seen() {
     assert_eq!(s.parsed, 1);
     ix.assert_equals_rebuild().await;
 }
+
+#[tokio::test]
+async fn concurrent_runs_on_one_project_are_serialised() {
+    let (ix, _) = indexed("go").await;
+    std::fs::write(
+        ix.root().join("extra.go"),
+        "package main\n\nfunc later() {\n\thelper()\n}\n",
+    )
+    .unwrap();
+    let (a, b) = tokio::join!(ix.reindex(), ix.reindex());
+    // One of them did the work; the other found nothing left.
+    assert_eq!(a.parsed + b.parsed, 1);
+    ix.assert_equals_rebuild().await;
+}
