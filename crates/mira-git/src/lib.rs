@@ -2,8 +2,9 @@
 //! line-by-line blame, and who knows which part of the code.
 //!
 //! - [`history`] reads commits from a repository (gitoxide), with .mailmap applied and
-//!   renames detected; [`index::index_project`] stores them incrementally and handles
-//!   rewritten history.
+//!   renames detected as git detects them ([`renames`]), so file changes match
+//!   `git log --numstat -M`; [`index::index_project`] stores them incrementally, while
+//!   they are read, and handles rewritten history.
 //! - [`cochange`] and [`expertise`] are pure computations over stored commits.
 //! - [`blame`] asks `git blame --porcelain`, the reference, and caches the answer.
 //!
