@@ -172,7 +172,14 @@ impl LineParser for Pytest {
                     }
                     return Step::Open;
                 }
-                if line.starts_with('!') {
+                // A message's further lines (pytest prints them whole when CI is set),
+                // `!!! Interrupted` and the other outcomes (SKIPPED, XFAIL) stay inside
+                // the summary until its closing banner.
+                if line.starts_with([' ', '\t', '!'])
+                    || ["SKIPPED", "XFAIL", "XPASS", "PASSED"]
+                        .iter()
+                        .any(|w| line.starts_with(w))
+                {
                     return Step::Open;
                 }
                 self.section = Section::Outside;

@@ -314,20 +314,19 @@ fn pytest_failures_errors_and_collection_errors() {
         ],
     );
     let python = tools::python_with_pytest();
-    let (out, code) = capture(
-        dir.path(),
-        &python,
-        &[
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "--continue-on-collection-errors",
-        ],
-        &[],
-    );
+    let args = [
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "--continue-on-collection-errors",
+    ];
+    let (out, code) = capture(dir.path(), &python, &args, &[("CI", "")]);
     assert_eq!(code, 1, "{out}");
     let d = parse(Some(Tool::Pytest), &out);
+    // With CI set, pytest prints each summary message whole, over several lines.
+    let (ci_out, _) = capture(dir.path(), &python, &args, &[("CI", "true")]);
+    assert_eq!(parse(Some(Tool::Pytest), &ci_out), d, "{ci_out}");
     assert_eq!(d.len(), 5, "{out}\n{d:#?}");
     let add = find(&d, "test_calc.py::test_add", "test_calc.py");
     assert_eq!(add.message, "assert 4 == 3");

@@ -43,12 +43,17 @@ pub fn python_with_pytest() -> PathBuf {
 }
 
 /// Output of a command run in `dir`: stdout and stderr together, as a terminal shows
-/// them (tools print diagnostics to either).
+/// them (tools print diagnostics to either). An empty value in `env` removes that
+/// variable (tools such as pytest change their output when `CI` is set at all).
 pub fn capture(dir: &Path, program: &Path, args: &[&str], env: &[(&str, &str)]) -> (String, i32) {
     let mut cmd = Command::new(program);
     cmd.current_dir(dir).args(args);
     for (k, v) in env {
-        cmd.env(k, v);
+        if v.is_empty() {
+            cmd.env_remove(k);
+        } else {
+            cmd.env(k, v);
+        }
     }
     let out = cmd
         .output()
