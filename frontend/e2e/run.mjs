@@ -179,6 +179,22 @@ async function main() {
     await page.locator('[data-testid="editor"] .squiggly-error').first().waitFor({ timeout: 10_000 });
     await page.screenshot({ path: join(outDir, "ui-build-errors.png") });
 
+    // Code intelligence: index the code, see tags in the file browser and the outline of
+    // the open file, and who calls a function.
+    await page.locator('[data-testid="insights-tab-symbols"]').click();
+    await page.locator('[data-testid="code-index"]').click();
+    await page
+      .locator('[data-testid="tree-entry"][data-path="src/main.rs"] [data-testid="file-tags"]')
+      .filter({ hasText: "rust" })
+      .waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid="tree-entry"][data-path="src/main.rs"]').click();
+    const marker = page.locator('[data-testid="outline-item"][data-symbol$="fixture_marker"]');
+    await marker.waitFor({ timeout: 15_000 });
+    await marker.click();
+    await page.locator('[data-testid="callers"] li[data-symbol$="main"]').waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(outDir, "ui-symbols.png") });
+    await page.locator('[data-testid="insights-tab-git"]').click();
+
     const fragment = new URL(page.url()).hash;
     if (fragment.includes("token")) throw new Error(`the token is still in the address bar: ${fragment}`);
     if (!page.url().startsWith(origin)) throw new Error(`left the origin: ${page.url()}`);
@@ -234,6 +250,7 @@ async function main() {
     console.log(
       "ok - token URL opens the UI, tree shows, file opens in Monaco, git insights and blame show, " +
         "a build runs with live output and its error opens at its line with a marker, " +
+        "code index tags files and shows an outline with callers, " +
         "reload keeps the token, activity arrives, missing and refused tokens explained, reconnects after a restart",
     );
     console.log("1 passed, 0 failed");

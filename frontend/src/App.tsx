@@ -1,4 +1,4 @@
-import { useEffect, useMemo } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { Group, Panel, Separator } from "react-resizable-panels";
 
 import { ActivityPanel } from "./components/ActivityPanel";
@@ -9,12 +9,14 @@ import { FileBrowser } from "./components/FileBrowser";
 import { GitPanel } from "./components/GitPanel";
 import { NoToken } from "./components/NoToken";
 import { StatusBar } from "./components/StatusBar";
+import { SymbolPanel } from "./components/SymbolPanel";
 import { Api, ApiError } from "./lib/api";
 import { checkToken } from "./lib/tokenCheck";
 import { WsClient, wsUrlFor } from "./lib/wsClient";
 import { useActivityStore } from "./stores/useActivityStore";
 import { useAuthStore } from "./stores/useAuthStore";
 import { useBuildStore } from "./stores/useBuildStore";
+import { useCodeStore } from "./stores/useCodeStore";
 import { useConnectionStore } from "./stores/useConnectionStore";
 import { useGitStore } from "./stores/useGitStore";
 import { useProjectStore } from "./stores/useProjectStore";
@@ -47,6 +49,16 @@ function Workspace({ token }: { token: string }) {
   }, [api]);
 
   useEffect(() => {
+    if (selectedId !== null) useCodeStore.getState().loadFiles(api, selectedId).catch(handleError);
+  }, [api, selectedId]);
+
+  useEffect(() => {
+    if (selectedId !== null) useCodeStore.getState().loadOutline(api, selectedId, openPath).catch(handleError);
+  }, [api, selectedId, openPath]);
+
+  const [insights, setInsights] = useState<"git" | "symbols">("git");
+
+  useEffect(() => {
     const client = new WsClient(wsUrlFor(window.location), token, {
       onState: (state, detail) => {
         useConnectionStore.getState().set(state, detail);
@@ -59,6 +71,10 @@ function Workspace({ token }: { token: string }) {
           const { selectedId: id, openFile } = useProjectStore.getState();
           if (frame.data.kind === "git.indexed" && id !== null && openFile) {
             useGitStore.getState().load(api, id, openFile.path).catch(handleError);
+          }
+          if ((frame.data.kind === "code.indexed" || frame.data.kind === "code.updated") && id !== null) {
+            useCodeStore.getState().loadFiles(api, id).catch(handleError);
+            useCodeStore.getState().loadOutline(api, id, openFile?.path ?? null).catch(handleError);
           }
         } else if (frame.type === "event" && frame.event === "progress") {
           useActivityStore.getState().progress(frame.data);
@@ -138,8 +154,22 @@ function Workspace({ token }: { token: string }) {
             <Separator className="separator separator-h" />
             <Panel defaultSize="50" minSize="15">
               <section className="panel">
-                <h2>Git</h2>
-                <GitPanel api={api} onError={handleError} />
+                <div className="tabs panel-tabs" role="tablist">
+                  {(["git", "symbols"] as const).map((t) => (
+                    <button
+                      key={t}
+                      type="button"
+                      role="tab"
+                      aria-selected={insights === t}
+                      className={insights === t ? "tab on" : "tab"}
+                      data-testid={`insights-tab-${t}`}
+                      onClick={() => setInsights(t)}
+                    >
+                      {t === "git" ? "Git" : "Symbols"}
+                    </button>
+                  ))}
+                </div>
+                {insights === "git" ? <GitPanel api={api} onError={handleError} /> : <SymbolPanel api={api} onError={handleError} />}
               </section>
             </Panel>
             <Separator className="separator separator-h" />

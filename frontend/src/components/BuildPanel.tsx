@@ -94,8 +94,7 @@ export function BuildPanel({ api, onError }: Props) {
   };
   const openError = (e: BuildError) => {
     if (!e.file) return;
-    useBuildStore.getState().reveal({ path: e.file, line: e.line ?? 1, column: e.column ?? 1 });
-    useProjectStore.getState().open(api, e.file).catch(onError);
+    useProjectStore.getState().reveal(api, { path: e.file, line: e.line ?? 1, column: e.column ?? 1 }).catch(onError);
   };
   const groups = groupByFile(errors);
 

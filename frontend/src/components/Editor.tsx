@@ -18,7 +18,7 @@ export function Editor({ api, onError }: { api: Api; onError(e: unknown): void }
   const blame = useGitStore((s) => s.blame);
   const showBlame = useGitStore((s) => s.showBlame);
   const buildErrors = useBuildStore((s) => s.errors);
-  const focus = useBuildStore((s) => s.focus);
+  const focus = useProjectStore((s) => s.focus);
   const host = useRef<HTMLDivElement>(null);
   const editor = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
   const decorations = useRef<monaco.editor.IEditorDecorationsCollection | null>(null);

@@ -1,4 +1,5 @@
-import type { Api, TreeEntry } from "../lib/api";
+import type { Api, CodeFile, TreeEntry } from "../lib/api";
+import { useCodeStore } from "../stores/useCodeStore";
 import { useProjectStore } from "../stores/useProjectStore";
 
 interface Props {
@@ -13,12 +14,38 @@ function formatSize(bytes: number | undefined): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+/** What the code index knows of a file: language, symbols, tests, parse problems, or why it was skipped. */
+function Tags({ tags }: { tags: CodeFile | undefined }) {
+  if (!tags) return null;
+  if (tags.skip_reason) {
+    return (
+      <span className="tags muted" data-testid="file-tags" title={`Not indexed: ${tags.skip_reason}`}>
+        skipped
+      </span>
+    );
+  }
+  const problems = tags.error_lines.length;
+  return (
+    <span className="tags" data-testid="file-tags" title={`${tags.language ?? "text"}: ${tags.symbols} symbols`}>
+      {tags.language && <span className="tag">{tags.language}</span>}
+      <span className="tag">{tags.symbols}</span>
+      {tags.has_tests && <span className="tag tag-test">test</span>}
+      {problems > 0 && (
+        <span className="tag tag-problem" title={`Does not parse at line(s) ${tags.error_lines.join(", ")}`}>
+          !{problems}
+        </span>
+      )}
+    </span>
+  );
+}
+
 function Entries({ dir, depth, api, onError }: { dir: string; depth: number } & Props) {
   const tree = useProjectStore((s) => s.trees[dir]);
   const expanded = useProjectStore((s) => s.expanded);
   const openPath = useProjectStore((s) => s.openFile?.path ?? null);
   const toggle = useProjectStore((s) => s.toggle);
   const open = useProjectStore((s) => s.open);
+  const tags = useCodeStore((s) => s.files);
   if (!tree) return depth === 0 ? <div className="muted pad">Loading...</div> : null;
 
   const click = (entry: TreeEntry) => {
@@ -42,6 +69,7 @@ function Entries({ dir, depth, api, onError }: { dir: string; depth: number } & 
           >
             <span className="tree-icon">{entry.kind === "dir" ? (expanded[entry.path] ? "\u25BE" : "\u25B8") : ""}</span>
             <span className="tree-name">{entry.name}</span>
+            {entry.kind === "file" && <Tags tags={tags[entry.path]} />}
             {entry.kind === "file" && <span className="tree-size">{formatSize(entry.size)}</span>}
           </button>
           {entry.kind === "dir" && expanded[entry.path] && (

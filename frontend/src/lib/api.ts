@@ -141,6 +141,62 @@ export interface BuildError {
   known_fixes: KnownFix[];
 }
 
+/** Per-file tags from the code index (GET .../code/files). */
+export interface CodeFile {
+  path: string;
+  language: string | null;
+  symbols: number;
+  has_tests: boolean;
+  error_lines: number[];
+  skip_reason: string | null;
+}
+
+export interface CodeSymbol {
+  qualified_name: string;
+  name: string;
+  kind: string;
+  file: string;
+  language: string;
+  start_line: number;
+  start_col: number;
+  end_line: number;
+  end_col: number;
+  signature: string;
+  doc: string | null;
+  visibility: string;
+  parent: string | null;
+  is_test: boolean;
+}
+
+/** One call site: `symbol` is the other end, `file`/`line` the call. */
+export interface CallRef {
+  symbol: string;
+  kind: string;
+  file: string;
+  line: number;
+  col: number;
+  resolution: "exact" | "probable" | "external" | "unresolved";
+  is_test: boolean;
+}
+
+export interface Impacted {
+  symbol: string;
+  kind: string;
+  depth: number;
+  path: string[];
+  file: string;
+  line: number;
+  resolution: string;
+  is_test: boolean;
+}
+
+export interface ImpactResult {
+  symbol: string;
+  depth: number;
+  tests: number;
+  impacted: Impacted[];
+}
+
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
@@ -190,6 +246,35 @@ export class Api {
     });
     if (!response.ok) throw await errorFromResponse(response);
     return (await response.json()) as T;
+  }
+
+  /** Starts indexing the project's code; progress arrives as WebSocket events. */
+  async codeIndex(projectId: number): Promise<string> {
+    return (await this.get<{ task: string }>(`/api/projects/${projectId}/code/index`, "POST")).task;
+  }
+
+  async codeFiles(projectId: number): Promise<CodeFile[]> {
+    return (await this.get<{ files: CodeFile[] }>(`/api/projects/${projectId}/code/files`)).files;
+  }
+
+  /** The outline of a file, in source order. */
+  async codeOutline(projectId: number, path: string): Promise<CodeSymbol[]> {
+    return (await this.get<{ symbols: CodeSymbol[] }>(`/api/projects/${projectId}/code/symbols?path=${encodeURIComponent(path)}`))
+      .symbols;
+  }
+
+  async codeCalls(projectId: number, direction: "callers" | "callees", symbol: string): Promise<CallRef[]> {
+    type Answer = { matches: Record<string, unknown>[] };
+    const answer = await this.get<Answer>(`/api/projects/${projectId}/code/${direction}?symbol=${encodeURIComponent(symbol)}`);
+    const exact = answer.matches.find((m) => m.symbol === symbol) ?? answer.matches[0];
+    return ((exact?.[direction] as CallRef[] | undefined) ?? []);
+  }
+
+  async codeImpact(projectId: number, symbol: string, depth = 3): Promise<ImpactResult | null> {
+    const answer = await this.get<{ results: ImpactResult[] }>(
+      `/api/projects/${projectId}/code/impact?symbol=${encodeURIComponent(symbol)}&depth=${depth}`,
+    );
+    return answer.results.find((r) => r.symbol === symbol) ?? answer.results[0] ?? null;
   }
 
   /** Starts a build or test command in the project; output arrives as WebSocket events. */

@@ -35,7 +35,7 @@ function fakeApi(calls: { url: string; body?: unknown }[]): Api {
 
 describe("useBuildStore", () => {
   beforeEach(() => {
-    useBuildStore.setState({ projectId: null, runs: [], errors: [], activeRunId: null, output: {}, command: "", focus: null, error: null });
+    useBuildStore.setState({ projectId: null, runs: [], errors: [], activeRunId: null, output: {}, command: "", error: null });
   });
 
   it("runs the typed command and follows its output events", async () => {

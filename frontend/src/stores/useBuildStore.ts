@@ -7,13 +7,6 @@ import type { BuildFinishedData, BuildOutputData, BuildStartedData } from "../li
 /** Output kept per run in the browser; older text is dropped from the front. */
 export const OUTPUT_CAP = 1_000_000;
 
-/** Where the editor should go: set when an error is clicked. */
-export interface Focus {
-  path: string;
-  line: number;
-  column: number;
-}
-
 interface BuildStore {
   projectId: number | null;
   runs: BuildRun[];
@@ -22,7 +15,6 @@ interface BuildStore {
   activeRunId: number | null;
   output: Record<number, string>;
   command: string;
-  focus: Focus | null;
   error: string | null;
   load(api: Api, projectId: number): Promise<void>;
   setCommand(command: string): void;
@@ -32,7 +24,6 @@ interface BuildStore {
   started(data: BuildStartedData): void;
   appendOutput(data: BuildOutputData): void;
   finished(api: Api, data: BuildFinishedData): Promise<void>;
-  reveal(focus: Focus): void;
 }
 
 function message(e: unknown): string {
@@ -63,7 +54,6 @@ export const useBuildStore = create<BuildStore>((set, get) => ({
   activeRunId: null,
   output: {},
   command: "",
-  focus: null,
   error: null,
   async load(api, projectId) {
     if (get().projectId !== projectId) set({ projectId, runs: [], errors: [], activeRunId: null, output: {} });
@@ -130,8 +120,5 @@ export const useBuildStore = create<BuildStore>((set, get) => ({
     if (data.project_id !== get().projectId) return;
     if (data.error) set({ error: data.error });
     await get().load(api, data.project_id);
-  },
-  reveal(focus) {
-    set({ focus });
   },
 }));

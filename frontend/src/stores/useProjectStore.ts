@@ -2,6 +2,13 @@ import { create } from "zustand";
 
 import { ApiError, type Api, type FileContent, type Project, type Tree } from "../lib/api";
 
+/** Where the editor should go: set when a build error or a symbol is clicked. */
+export interface Focus {
+  path: string;
+  line: number;
+  column: number;
+}
+
 interface ProjectStore {
   projects: Project[];
   selectedId: number | null;
@@ -9,11 +16,14 @@ interface ProjectStore {
   trees: Record<string, Tree>;
   expanded: Record<string, boolean>;
   openFile: FileContent | null;
+  focus: Focus | null;
   error: string | null;
   load(api: Api): Promise<void>;
   select(api: Api, id: number): Promise<void>;
   toggle(api: Api, dir: string): Promise<void>;
   open(api: Api, path: string): Promise<void>;
+  /** Opens `path` (if it is not open) and puts the cursor at the line. */
+  reveal(api: Api, focus: Focus): Promise<void>;
 }
 
 function message(e: unknown): string {
@@ -36,6 +46,7 @@ export const useProjectStore = create<ProjectStore>((set, get) => ({
   trees: {},
   expanded: {},
   openFile: null,
+  focus: null,
   error: null,
   async load(api) {
     await guarded(set, async () => {
@@ -71,5 +82,9 @@ export const useProjectStore = create<ProjectStore>((set, get) => ({
       const file = await api.file(id, path);
       if (get().selectedId === id) set({ openFile: file, error: null });
     });
+  },
+  async reveal(api, focus) {
+    set({ focus });
+    if (get().openFile?.path !== focus.path) await get().open(api, focus.path);
   },
 }));
