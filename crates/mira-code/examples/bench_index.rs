@@ -17,10 +17,7 @@ use std::time::{Duration, Instant};
 use mira_store::Db;
 use mira_store::projects;
 
-fn usage() -> ! {
-    eprintln!("usage: bench_index PATH [--edits N] [--queries N]");
-    std::process::exit(2);
-}
+const USAGE: &str = "usage: bench_index PATH [--edits N] [--queries N]";
 
 fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
@@ -63,23 +60,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut edits, mut queries) = (5usize, 200usize);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--edits" => {
-                edits = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or_else(|| usage())
-            }
-            "--queries" => {
-                queries = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or_else(|| usage())
-            }
+            "--edits" => edits = args.next().and_then(|n| n.parse().ok()).ok_or(USAGE)?,
+            "--queries" => queries = args.next().and_then(|n| n.parse().ok()).ok_or(USAGE)?,
             _ if source.is_none() => source = Some(PathBuf::from(a)),
-            _ => usage(),
+            _ => return Err(USAGE.into()),
         }
     }
-    let source = source.unwrap_or_else(|| usage());
+    let source = source.ok_or(USAGE)?;
     let work = tempfile::tempdir()?;
     let root = work.path().join("src");
     copy_tree(&source, &root)?;

@@ -333,31 +333,9 @@ fn callee(b: &Builder<'_>, f: Node<'_>) -> Option<Callee> {
 fn receiver(b: &Builder<'_>, node: Node<'_>) -> Receiver {
     match node.kind() {
         "identifier" => Receiver::Name(b.text(node).to_string()),
-        "selector_expression" => {
-            let mut segs = Vec::new();
-            let mut cur = node;
-            loop {
-                match cur.kind() {
-                    "selector_expression" => {
-                        let (Some(fld), Some(op)) = (
-                            cur.child_by_field_name("field"),
-                            cur.child_by_field_name("operand"),
-                        ) else {
-                            return Receiver::Unknown;
-                        };
-                        segs.push(b.text(fld).to_string());
-                        cur = op;
-                    }
-                    "identifier" => {
-                        segs.push(b.text(cur).to_string());
-                        break;
-                    }
-                    _ => return Receiver::Unknown,
-                }
-            }
-            segs.reverse();
-            Receiver::Path(segs)
-        }
+        "selector_expression" => b.member_path(node, "selector_expression", "field", "operand", |n| {
+            (n.kind() == "identifier").then(|| b.text(n).to_string())
+        }),
         "call_expression" => node
             .child_by_field_name("function")
             .and_then(|f| callee(b, f))

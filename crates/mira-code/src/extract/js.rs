@@ -469,35 +469,13 @@ fn receiver(b: &Builder<'_>, node: Node<'_>) -> Receiver {
         "this" => Receiver::SelfRef,
         "super" => Receiver::Super,
         "identifier" => Receiver::Name(b.text(node).to_string()),
-        "member_expression" => {
-            let mut segs = Vec::new();
-            let mut cur = node;
-            loop {
-                match cur.kind() {
-                    "member_expression" => {
-                        let (Some(p), Some(o)) = (
-                            cur.child_by_field_name("property"),
-                            cur.child_by_field_name("object"),
-                        ) else {
-                            return Receiver::Unknown;
-                        };
-                        segs.push(b.text(p).to_string());
-                        cur = o;
-                    }
-                    "this" => {
-                        segs.push("self".into());
-                        break;
-                    }
-                    "identifier" => {
-                        segs.push(b.text(cur).to_string());
-                        break;
-                    }
-                    _ => return Receiver::Unknown,
-                }
+        "member_expression" => b.member_path(node, "member_expression", "property", "object", |n| {
+            match n.kind() {
+                "this" => Some("self".to_string()),
+                "identifier" => Some(b.text(n).to_string()),
+                _ => None,
             }
-            segs.reverse();
-            Receiver::Path(segs)
-        }
+        }),
         "call_expression" => node
             .child_by_field_name("function")
             .and_then(|f| callee(b, f))

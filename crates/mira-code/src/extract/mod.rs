@@ -185,6 +185,39 @@ impl Builder<'_> {
         node.child_by_field_name(field).map(|n| self.text(n).to_string())
     }
 
+    /// A member chain such as `a.b.c` as a path receiver: `chain` is the grammar's node
+    /// for one `object.member` step, with the member in `member_field` and the rest in
+    /// `object_field`; `leaf` names the innermost object (an identifier, `this`), or
+    /// gives `None` when the chain does not start with a name.
+    pub fn member_path(
+        &self,
+        node: Node<'_>,
+        chain: &str,
+        member_field: &str,
+        object_field: &str,
+        leaf: impl Fn(Node<'_>) -> Option<String>,
+    ) -> crate::model::Receiver {
+        use crate::model::Receiver;
+        let mut segs = Vec::new();
+        let mut cur = node;
+        while cur.kind() == chain {
+            let (Some(member), Some(object)) = (
+                cur.child_by_field_name(member_field),
+                cur.child_by_field_name(object_field),
+            ) else {
+                return Receiver::Unknown;
+            };
+            segs.push(self.text(member).to_string());
+            cur = object;
+        }
+        let Some(first) = leaf(cur) else {
+            return Receiver::Unknown;
+        };
+        segs.push(first);
+        segs.reverse();
+        Receiver::Path(segs)
+    }
+
     /// Adds an element named under its parent and returns its index.
     pub fn add(&mut self, e: NewElement<'_>) -> usize {
         let parent_q = &self.out.elements[e.parent].qualified_name;

@@ -330,31 +330,9 @@ fn receiver(b: &Builder<'_>, node: Node<'_>) -> Receiver {
     match node.kind() {
         "identifier" if b.text(node) == "self" => Receiver::SelfRef,
         "identifier" => Receiver::Name(b.text(node).to_string()),
-        "attribute" => {
-            let mut segs = Vec::new();
-            let mut cur = node;
-            loop {
-                match cur.kind() {
-                    "attribute" => {
-                        let (Some(attr), Some(obj)) = (
-                            cur.child_by_field_name("attribute"),
-                            cur.child_by_field_name("object"),
-                        ) else {
-                            return Receiver::Unknown;
-                        };
-                        segs.push(b.text(attr).to_string());
-                        cur = obj;
-                    }
-                    "identifier" => {
-                        segs.push(b.text(cur).to_string());
-                        break;
-                    }
-                    _ => return Receiver::Unknown,
-                }
-            }
-            segs.reverse();
-            Receiver::Path(segs)
-        }
+        "attribute" => b.member_path(node, "attribute", "attribute", "object", |n| {
+            (n.kind() == "identifier").then(|| b.text(n).to_string())
+        }),
         "call" => {
             let Some(f) = node.child_by_field_name("function") else {
                 return Receiver::Unknown;
