@@ -1,8 +1,10 @@
-//! The index driver: walk the project, hash every file, parse only new or changed
-//! ones, re-link the unchanged files whose calls a change can affect, and write it all
-//! in one transaction. Running it twice changes nothing the second time.
+//! The index driver: walk the project (reading only files whose stamp changed), parse
+//! only new or changed files, patch the symbol table with them, re-link the unchanged
+//! files whose calls a change can affect, and write it all in one transaction. Running
+//! it twice changes nothing the second time.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 use std::time::Instant;
 
@@ -10,24 +12,19 @@ use mira_store::Db;
 use mira_store::projects::Project;
 use rayon::prelude::*;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use sqlx::{QueryBuilder, Sqlite};
 
 use crate::CodeError;
 use crate::extract::{self, FileInfo};
+use crate::memory::{self, Memory, Table};
 use crate::model::ParsedFile;
 use crate::resolve::{self, Edge, SymbolTable};
 use crate::store::{self, StoredFile};
 use crate::walk::{self, Skipped, SourceFile};
 
 /// Changed files, re-parsed dependents by file id, the edges of both in that order, and
-/// the facts of the other files (handed back for the cache).
-type Linked = (
-    Vec<ParsedFile>,
-    Vec<(i64, ParsedFile)>,
-    Vec<Vec<Edge>>,
-    HashMap<i64, ParsedFile>,
-);
+/// the patched symbol table.
+type Linked = (Vec<ParsedFile>, Vec<(i64, ParsedFile)>, Vec<Vec<Edge>>, Table);
 
 /// Called with (files parsed, files to parse), from a blocking thread.
 pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
@@ -78,40 +75,17 @@ fn pool() -> Result<&'static rayon::ThreadPool, CodeError> {
     .map_err(|e| CodeError::Task(format!("cannot start parser threads: {e}")))
 }
 
-/// Facts of indexed files kept between runs of a long-lived process (the server, a
-/// watcher), per database and project: file id -> (content hash, facts). Used only when
-/// every stored file has the same id, path and hash as in it, so a database written by
-/// another process makes it miss, never answer wrong.
-type FactCache = HashMap<i64, (String, ParsedFile)>;
-type CacheKey = (std::path::PathBuf, i64);
-static FACTS: LazyLock<Mutex<HashMap<CacheKey, FactCache>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
-
-fn cached_facts(key: &CacheKey, stored: &HashMap<String, StoredFile>) -> Option<HashMap<i64, ParsedFile>> {
-    let cache = FACTS.lock().ok()?.remove(key)?;
-    let code: Vec<&StoredFile> = stored.values().filter(|s| !s.skipped).collect();
-    let valid = code.len() == cache.len()
-        && code.iter().all(|s| {
-            cache
-                .get(&s.id)
-                .is_some_and(|(h, f)| *h == s.hash && f.path == s.path)
-        });
-    valid.then(|| cache.into_iter().map(|(id, (_, f))| (id, f)).collect())
-}
-
-/// Only what the symbol table reads is kept.
-fn table_facts(mut f: ParsedFile) -> ParsedFile {
-    f.calls = Vec::new();
-    f.bindings = Vec::new();
-    f.error_lines = Vec::new();
-    f
-}
-
-fn hash(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn parse_source(f: &SourceFile) -> ParsedFile {
+/// Parses a walked file, reading it first when the walk did not (its stamp said it was
+/// unchanged, but it has to be parsed again: a re-link, or a stored hash that differs).
+fn parse_source(root: &Path, f: &SourceFile) -> ParsedFile {
+    let read;
+    let text = match &f.text {
+        Some(t) => t.as_str(),
+        None => {
+            read = std::fs::read_to_string(root.join(&f.path)).unwrap_or_default();
+            read.as_str()
+        }
+    };
     extract::parse(
         &FileInfo {
             path: &f.path,
@@ -119,7 +93,7 @@ fn parse_source(f: &SourceFile) -> ParsedFile {
             module: f.module.clone(),
             crate_alias: f.crate_alias.clone(),
         },
-        &f.text,
+        text,
     )
 }
 
@@ -141,20 +115,22 @@ pub async fn index_project(
     index_locked(db, project, progress).await
 }
 
-static RUNS: LazyLock<Mutex<HashMap<CacheKey, Arc<tokio::sync::Mutex<()>>>>> =
+static RUNS: LazyLock<Mutex<HashMap<memory::Key, Arc<tokio::sync::Mutex<()>>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
 async fn index_locked(db: &Db, project: &Project, progress: Progress) -> Result<IndexSummary, CodeError> {
     let started = Instant::now();
+    let key: memory::Key = (db.path().to_path_buf(), project.id);
+    // Taken out for the run and put back only when it succeeds.
+    let memory = memory::take(&key);
     let root = project.root.clone();
-    let walked = tokio::task::spawn_blocking(move || {
-        let walked = walk::walk(&root);
-        let hashes: Vec<String> = walked.files.par_iter().map(|f| hash(&f.text)).collect();
-        (walked, hashes)
+    let (walked, mut memory) = tokio::task::spawn_blocking(move || {
+        let mut memory: Memory = memory;
+        let walked = walk::walk_with(&root, Some(&mut memory.stamps));
+        (walked, memory)
     })
     .await
     .map_err(|e| CodeError::Task(format!("walking the project failed: {e}")))?;
-    let (walked, hashes) = walked;
     let walked_at = started.elapsed();
 
     let mut conn = db.pool().acquire().await?;
@@ -163,14 +139,14 @@ async fn index_locked(db: &Db, project: &Project, progress: Progress) -> Result<
         .into_iter()
         .map(|f| (f.path.clone(), f))
         .collect();
-    let present: HashSet<String> = walked.files.iter().map(|f| f.path.clone()).collect();
+    let present: HashSet<&str> = walked.files.iter().map(|f| f.path.as_str()).collect();
     let removed: Vec<&StoredFile> = stored
         .values()
         .filter(|s| !s.skipped && !present.contains(s.path.as_str()))
         .collect();
     let changed: Vec<usize> = (0..walked.files.len())
         .filter(|&i| match stored.get(&walked.files[i].path) {
-            Some(s) => s.skipped || s.hash != hashes[i],
+            Some(s) => s.skipped || s.hash != walked.files[i].hash,
             None => true,
         })
         .collect();
@@ -184,10 +160,12 @@ async fn index_locked(db: &Db, project: &Project, progress: Progress) -> Result<
         })
         .collect();
     let removed_ids: HashSet<i64> = removed.iter().map(|s| s.id).collect();
+    let removed_paths: Vec<String> = removed.iter().map(|s| s.path.clone()).collect();
     let skipped_changed = skipped_differ(&mut conn, project.id, &walked.skipped).await?;
 
     if changed.is_empty() && removed.is_empty() && !skipped_changed {
         drop(conn);
+        memory::put(key, memory);
         return summary(
             db,
             project.id,
@@ -206,6 +184,7 @@ async fn index_locked(db: &Db, project: &Project, progress: Progress) -> Result<
     let to_parse = changed.clone();
     let parse_walked = Arc::clone(&walked);
     let parse_progress = Arc::clone(&progress);
+    let parse_root = project.root.clone();
     let parsed: Vec<ParsedFile> =
         tokio::task::spawn_blocking(move || -> Result<Vec<ParsedFile>, CodeError> {
             let total = to_parse.len() as u64;
@@ -216,7 +195,7 @@ async fn index_locked(db: &Db, project: &Project, progress: Progress) -> Result<
                 to_parse
                     .par_iter()
                     .map(|&i| {
-                        let p = parse_source(&parse_walked.files[i]);
+                        let p = parse_source(&parse_root, &parse_walked.files[i]);
                         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                         if n.is_multiple_of(64) || n == total {
                             parse_progress(n, total);
@@ -230,22 +209,35 @@ async fn index_locked(db: &Db, project: &Project, progress: Progress) -> Result<
         .map_err(|e| CodeError::Task(format!("parsing failed: {e}")))??;
     let parsed_at = started.elapsed();
 
-    // What other files may resolve differently now.
-    let cache_key: CacheKey = (db.path().to_path_buf(), project.id);
-    let mut facts = match cached_facts(&cache_key, &stored) {
-        Some(f) => f,
-        None => store::load_facts(&mut conn, project.id, &HashSet::new()).await?,
+    // The symbol table as of the last run: remembered, or built from the database.
+    let table = match memory.table.take().filter(|t| t.matches(&stored)) {
+        Some(t) => t,
+        None => {
+            let facts = store::load_facts(&mut conn, project.id, &HashSet::new()).await?;
+            let hash_of: HashMap<i64, &str> = stored.values().map(|s| (s.id, s.hash.as_str())).collect();
+            let files: HashMap<i64, (String, String)> = facts
+                .iter()
+                .map(|(id, f)| {
+                    let hash = hash_of.get(id).copied().unwrap_or("").to_string();
+                    (*id, (f.path.clone(), hash))
+                })
+                .collect();
+            tokio::task::spawn_blocking(move || Table {
+                table: SymbolTable::new(facts.values()),
+                files,
+            })
+            .await
+            .map_err(|e| CodeError::Task(format!("building the symbol table failed: {e}")))?
+        }
     };
+
+    // What other files may resolve differently now: the names whose definitions or
+    // imports the change added, removed or altered.
     let mut affected: HashSet<String> = HashSet::new();
     for p in &parsed {
-        let old = stored
-            .get(&p.path)
-            .filter(|s| !s.skipped)
-            .and_then(|s| facts.get(&s.id));
         let new_sig = store::resolution_signature(p);
-        match old {
-            Some(old) => {
-                let old_sig = store::resolution_signature(old);
+        match table.table.signature(&p.path) {
+            Some(old_sig) => {
                 if old_sig != new_sig {
                     let old_set: HashSet<&String> = old_sig.iter().collect();
                     let new_set: HashSet<&String> = new_sig.iter().collect();
@@ -257,18 +249,20 @@ async fn index_locked(db: &Db, project: &Project, progress: Progress) -> Result<
             None => affected.extend(new_sig.iter().map(|e| simple_name_of(e))),
         }
     }
-    for id in &removed_ids {
-        if let Some(old) = facts.get(id) {
-            affected.extend(store::resolution_signature(old).iter().map(|e| simple_name_of(e)));
+    for path in &removed_paths {
+        if let Some(old_sig) = table.table.signature(path) {
+            affected.extend(old_sig.iter().map(|e| simple_name_of(e)));
         }
     }
-    for id in changed_ids.iter().chain(removed_ids.iter()) {
-        facts.remove(id);
-    }
-    let dependents = dependent_files(&mut conn, project.id, &affected, &facts).await?;
+    let unchanged: HashSet<i64> = table
+        .files
+        .keys()
+        .copied()
+        .filter(|id| !changed_ids.contains(id) && !removed_ids.contains(id))
+        .collect();
+    let dependents = dependent_files(&mut conn, project.id, &affected, &unchanged).await?;
     drop(conn);
 
-    let path_of: HashMap<i64, String> = facts.iter().map(|(id, f)| (*id, f.path.clone())).collect();
     let by_path: HashMap<&str, usize> = walked
         .files
         .iter()
@@ -278,41 +272,40 @@ async fn index_locked(db: &Db, project: &Project, progress: Progress) -> Result<
     let relink: Vec<(i64, usize)> = dependents
         .iter()
         .filter_map(|id| {
-            path_of
+            table
+                .files
                 .get(id)
-                .and_then(|p| by_path.get(p.as_str()))
+                .and_then(|(p, _)| by_path.get(p.as_str()))
                 .map(|&i| (*id, i))
         })
         .collect();
-    for (id, _) in &relink {
-        facts.remove(id);
-    }
 
     let resolve_walked = Arc::clone(&walked);
-    let relink_files = relink.clone();
-    let (parsed, relinked, edges, facts) =
+    let resolve_root = project.root.clone();
+    let (parsed, relinked, edges, mut table) =
         tokio::task::spawn_blocking(move || -> Result<Linked, CodeError> {
+            let mut table = table;
             let pool = pool()?;
             let relinked: Vec<(i64, ParsedFile)> = pool.install(|| {
-                relink_files
+                relink
                     .par_iter()
-                    .map(|&(id, i)| (id, parse_source(&resolve_walked.files[i])))
+                    .map(|&(id, i)| (id, parse_source(&resolve_root, &resolve_walked.files[i])))
                     .collect()
             });
-            let table = SymbolTable::new(
-                facts
-                    .values()
-                    .chain(parsed.iter())
-                    .chain(relinked.iter().map(|(_, f)| f)),
-            );
+            for path in &removed_paths {
+                table.table.remove_file(path);
+            }
+            for p in &parsed {
+                table.table.add_file(p);
+            }
             let edges: Vec<Vec<Edge>> = pool.install(|| {
                 parsed
                     .par_iter()
                     .chain(relinked.par_iter().map(|(_, f)| f))
-                    .map(|f| resolve::resolve_file(f, &table))
+                    .map(|f| resolve::resolve_file(f, &table.table))
                     .collect()
             });
-            Ok((parsed, relinked, edges, facts))
+            Ok((parsed, relinked, edges, table))
         })
         .await
         .map_err(|e| CodeError::Task(format!("resolving calls failed: {e}")))??;
@@ -325,21 +318,26 @@ async fn index_locked(db: &Db, project: &Project, progress: Progress) -> Result<
     let mut next_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM code_elements")
         .fetch_one(&mut *tx)
         .await?;
-    let hash_of: HashMap<&str, (&str, usize)> = walked
-        .files
-        .iter()
-        .zip(hashes.iter())
-        .map(|(f, h)| (f.path.as_str(), (h.as_str(), f.text.len())))
-        .collect();
     let mut edge_sets = edges.into_iter();
-    let mut written_ids = Vec::with_capacity(parsed.len());
+    let mut written = Vec::with_capacity(parsed.len());
     for p in &parsed {
         let existing = stored.get(&p.path).map(|s| s.id);
-        let (h, size) = hash_of.get(p.path.as_str()).copied().unwrap_or(("", 0));
-        let file_id = store::write_file(&mut tx, project.id, existing, p, h, size, now, &mut next_id).await?;
+        let source = by_path.get(p.path.as_str()).map(|&i| &walked.files[i]);
+        let (hash, size) = source.map(|f| (f.hash.as_str(), f.size)).unwrap_or(("", 0));
+        let file_id = store::write_file(
+            &mut tx,
+            project.id,
+            existing,
+            p,
+            hash,
+            size as usize,
+            now,
+            &mut next_id,
+        )
+        .await?;
         let file_edges = edge_sets.next().unwrap_or_default();
         store::replace_edges(&mut tx, project.id, file_id, &file_edges).await?;
-        written_ids.push(file_id);
+        written.push((file_id, p.path.clone(), hash.to_string()));
     }
     for (id, _) in &relinked {
         let file_edges = edge_sets.next().unwrap_or_default();
@@ -348,25 +346,14 @@ async fn index_locked(db: &Db, project: &Project, progress: Progress) -> Result<
     store::write_skipped(&mut tx, project.id, &walked.skipped, now).await?;
     tx.commit().await?;
 
-    let hash_by_path: HashMap<&str, &str> = walked
-        .files
-        .iter()
-        .zip(hashes.iter())
-        .map(|(f, h)| (f.path.as_str(), h.as_str()))
-        .collect();
-    let hash_for = |path: &str| hash_by_path.get(path).map(|h| h.to_string()).unwrap_or_default();
-    let (parsed_count, relinked_count) = (parsed.len(), relinked.len());
-    let mut cache: FactCache = HashMap::with_capacity(facts.len() + parsed_count);
-    for (id, f) in facts
-        .into_iter()
-        .chain(relinked)
-        .chain(written_ids.into_iter().zip(parsed))
-    {
-        cache.insert(id, (hash_for(&f.path), table_facts(f)));
+    for id in changed_ids.iter().chain(removed_ids.iter()) {
+        table.files.remove(id);
     }
-    if let Ok(mut all) = FACTS.lock() {
-        all.insert(cache_key, cache);
+    for (id, path, hash) in written {
+        table.files.insert(id, (path, hash));
     }
+    memory.table = Some(table);
+    memory::put(key, memory);
     tracing::debug!(?walked_at, ?parsed_at, ?resolved_at, total = ?started.elapsed(), "code index phases");
 
     let files = walked.files.len();
@@ -375,9 +362,9 @@ async fn index_locked(db: &Db, project: &Project, progress: Progress) -> Result<
         db,
         project.id,
         files,
-        parsed_count,
+        parsed.len(),
         removed_ids.len(),
-        relinked_count,
+        relinked.len(),
         skipped,
         started,
     )
@@ -422,12 +409,12 @@ async fn skipped_differ(
     Ok(rows != now)
 }
 
-/// Unchanged files with a call to one of `names`.
+/// Files of `unchanged` with a call to one of `names`, or importing one.
 async fn dependent_files(
     conn: &mut sqlx::SqliteConnection,
     project_id: i64,
     names: &HashSet<String>,
-    unchanged: &HashMap<i64, ParsedFile>,
+    unchanged: &HashSet<i64>,
 ) -> Result<HashSet<i64>, sqlx::Error> {
     let mut out = HashSet::new();
     if unchanged.is_empty() || names.is_empty() {
@@ -444,7 +431,7 @@ async fn dependent_files(
         }
         q.push(")");
         let ids: Vec<i64> = q.build_query_scalar().fetch_all(&mut *conn).await?;
-        out.extend(ids.into_iter().filter(|id| unchanged.contains_key(id)));
+        out.extend(ids.into_iter().filter(|id| unchanged.contains(id)));
         // Calls through an alias (`import connect as open_repository`) are named by the
         // alias; the import names the definition.
         let mut q = QueryBuilder::<Sqlite>::new("SELECT DISTINCT file_id FROM imports WHERE project_id = ");
@@ -455,7 +442,7 @@ async fn dependent_files(
         }
         q.push(") OR name = '*')");
         let ids: Vec<i64> = q.build_query_scalar().fetch_all(&mut *conn).await?;
-        out.extend(ids.into_iter().filter(|id| unchanged.contains_key(id)));
+        out.extend(ids.into_iter().filter(|id| unchanged.contains(id)));
     }
     Ok(out)
 }

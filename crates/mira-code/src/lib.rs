@@ -19,8 +19,10 @@
 pub mod extract;
 pub mod index;
 pub mod lang;
+mod memory;
 pub mod model;
 pub mod resolve;
+mod stamps;
 mod store;
 pub mod walk;
 

@@ -334,26 +334,37 @@ pub fn resolution_signature(file: &ParsedFile) -> Vec<String> {
     let mut sig: Vec<String> = file
         .elements
         .iter()
-        .map(|e| {
-            format!(
-                "e\u{1}{}\u{1}{}\u{1}{}\u{1}{}",
-                e.qualified_name,
-                e.kind.as_str(),
-                e.bases.join("\n"),
-                e.type_ref.as_deref().unwrap_or("")
-            )
-        })
-        .chain(file.imports.iter().map(|i| {
-            format!(
-                "i\u{1}{}\u{1}{}\u{1}{}\u{1}{}",
-                i.module,
-                i.name.as_deref().unwrap_or(""),
-                i.alias,
-                i.scope
-            )
-        }))
+        .map(|e| element_entry(&e.qualified_name, e.kind, &e.bases, e.type_ref.as_deref()))
+        .chain(file.imports.iter().map(import_entry))
         .collect();
     sig.sort();
     sig.dedup();
     sig
+}
+
+/// A definition's entry in a resolution signature.
+pub fn element_entry(
+    qualified_name: &str,
+    kind: ElementKind,
+    bases: &[String],
+    type_ref: Option<&str>,
+) -> String {
+    format!(
+        "e\u{1}{}\u{1}{}\u{1}{}\u{1}{}",
+        qualified_name,
+        kind.as_str(),
+        bases.join("\n"),
+        type_ref.unwrap_or("")
+    )
+}
+
+/// An import's entry in a resolution signature.
+pub fn import_entry(i: &Import) -> String {
+    format!(
+        "i\u{1}{}\u{1}{}\u{1}{}\u{1}{}",
+        i.module,
+        i.name.as_deref().unwrap_or(""),
+        i.alias,
+        i.scope
+    )
 }

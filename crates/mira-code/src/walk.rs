@@ -1,13 +1,17 @@
 //! Finding a project's source files: `.gitignore` respected (in a git repository or
 //! not), and files that are not the project's own code skipped with a reason.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use rayon::prelude::*;
 
 use serde::Serialize;
 
 use crate::lang::{self, Language};
+use crate::stamps::{Known, Stamp, Stamps};
 
 /// Files above this are data or bundles, not code someone maintains by hand.
 pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024;
@@ -39,7 +43,18 @@ pub struct SourceFile {
     pub module: String,
     /// See [`crate::extract::FileInfo::crate_alias`].
     pub crate_alias: Option<String>,
-    pub text: String,
+    /// The content; `None` when its stamp showed it unchanged, so it was not read.
+    pub text: Option<String>,
+    /// SHA-256 of the content, hex.
+    pub hash: String,
+    pub size: u64,
+}
+
+/// SHA-256 of a text, hex.
+pub fn hash(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(text.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[derive(Debug, Default)]
@@ -147,6 +162,13 @@ pub fn skip_reason(path: &str, bytes: &[u8]) -> Option<String> {
 
 /// Walks `root`, reading every source file of a supported language.
 pub fn walk(root: &Path) -> Walked {
+    walk_with(root, None)
+}
+
+/// Walks `root`; with `stamps`, a file whose stamp is remembered is not read (its hash
+/// or skip reason comes from there), and what is read is remembered.
+pub fn walk_with(root: &Path, mut stamps: Option<&mut Stamps>) -> Walked {
+    let read_at = SystemTime::now();
     let skipped = Arc::new(Mutex::new(Vec::new()));
     let mut walker = ignore::WalkBuilder::new(root);
     walker.require_git(false).hidden(true);
@@ -225,8 +247,11 @@ pub fn walk(root: &Path) -> Walked {
     }
     let mut out = Walked::default();
     out.skipped.append(&mut errors);
+    // Read what changed (or everything, without stamps); hash on all cores after.
+    let mut read: Vec<(SourceFile, Stamp)> = Vec::new();
     for (rel, abs, language) in candidates {
-        let size = std::fs::metadata(&abs).map(|m| m.len()).unwrap_or(0);
+        let meta = std::fs::metadata(&abs);
+        let size = meta.as_ref().map(|m| m.len()).unwrap_or(0);
         if size > MAX_FILE_BYTES {
             out.skipped.push(Skipped {
                 path: rel,
@@ -238,6 +263,37 @@ pub fn walk(root: &Path) -> Walked {
             });
             continue;
         }
+        let module = layout.module_for(&rel, language);
+        let crate_alias = (language == Language::Rust && module.starts_with("crate"))
+            .then(|| layout.root_crate.clone())
+            .flatten();
+        let stamp = meta.as_ref().ok().map(Stamp::of);
+        let known = stamps
+            .as_deref()
+            .zip(stamp.as_ref())
+            .and_then(|(s, stamp)| s.known(&rel, stamp));
+        match known {
+            Some(Known::Skipped(reason)) => {
+                out.skipped.push(Skipped {
+                    path: rel,
+                    reason: reason.clone(),
+                });
+                continue;
+            }
+            Some(Known::Code(hash)) => {
+                out.files.push(SourceFile {
+                    path: rel,
+                    language,
+                    module,
+                    crate_alias,
+                    text: None,
+                    hash: hash.clone(),
+                    size,
+                });
+                continue;
+            }
+            None => {}
+        }
         let bytes = match std::fs::read(&abs) {
             Ok(b) => b,
             Err(e) => {
@@ -248,22 +304,50 @@ pub fn walk(root: &Path) -> Walked {
                 continue;
             }
         };
+        // The stamp goes with the bytes read; taken before reading, a write in between
+        // shows as a newer stamp next time.
+        let stamp = stamp.filter(|s| s.size() == bytes.len() as u64);
         if let Some(reason) = skip_reason(&rel, &bytes) {
+            if let (Some(stamps), Some(stamp)) = (stamps.as_deref_mut(), stamp) {
+                stamps.remember(&rel, stamp, Known::Skipped(reason.clone()), read_at);
+            }
             out.skipped.push(Skipped { path: rel, reason });
             continue;
         }
         let text = String::from_utf8(bytes).unwrap_or_default();
-        let module = layout.module_for(&rel, language);
-        let crate_alias = (language == Language::Rust && module.starts_with("crate"))
-            .then(|| layout.root_crate.clone())
-            .flatten();
-        out.files.push(SourceFile {
+        let file = SourceFile {
             path: rel,
             language,
             module,
             crate_alias,
-            text,
+            size: text.len() as u64,
+            text: Some(text),
+            hash: String::new(),
+        };
+        match stamp {
+            Some(stamp) => read.push((file, stamp)),
+            None => out.files.push(file),
+        }
+    }
+    read.par_iter_mut().for_each(|(f, _)| {
+        f.hash = hash(f.text.as_deref().unwrap_or(""));
+    });
+    out.files
+        .par_iter_mut()
+        .filter(|f| f.hash.is_empty())
+        .for_each(|f| {
+            f.hash = hash(f.text.as_deref().unwrap_or(""));
         });
+    for (file, stamp) in read {
+        if let Some(stamps) = stamps.as_deref_mut() {
+            stamps.remember(&file.path, stamp, Known::Code(file.hash.clone()), read_at);
+        }
+        out.files.push(file);
+    }
+    if let Some(stamps) = stamps {
+        let mut present: HashSet<&str> = out.files.iter().map(|f| f.path.as_str()).collect();
+        present.extend(out.skipped.iter().map(|s| s.path.as_str()));
+        stamps.retain(|p| present.contains(p));
     }
     out.skipped
         .extend(std::mem::take(&mut *skipped.lock().expect("skip list")));

@@ -384,7 +384,7 @@ impl<'a> Ctx<'a> {
         let module = self.module_of(scope);
         for len in (2..=segs.len()).rev() {
             let dotted = segs[..len].join(".");
-            if let Some(imp) = self.t.imports_of(module).iter().find(|i| i.alias == dotted) {
+            if let Some(imp) = self.t.imports_of(module).find(|i| i.alias == dotted) {
                 let start = import_target(self.t, imp, module, self.lang, 0)?;
                 return fold_members(self.t, start, &segs[len..], self.lang, 0);
             }
@@ -462,12 +462,12 @@ fn name_in_module(t: &SymbolTable, name: &str, module: &str, lang: Language, dep
         return Some((Target::Sym(s), Grade::Exact));
     }
     let imports = t.imports_of(module);
-    if let Some(imp) = imports.iter().rev().find(|i| i.alias == name)
+    if let Some(imp) = imports.clone().rev().find(|i| i.alias == name)
         && let Some(found) = import_target(t, imp, module, lang, depth + 1)
     {
         return Some(found);
     }
-    for imp in imports.iter().filter(|i| i.alias == "*") {
+    for imp in imports.filter(|i| i.alias == "*") {
         if let Some((Target::Module(m), _)) = import_module(t, imp, module, lang, depth + 1)
             && m != module
             && let Some(found) = member_of(t, &Target::Module(m), name, lang, depth + 1)

@@ -32,7 +32,7 @@ pub fn analyse(root: &Path) -> Analysis {
                     module: f.module.clone(),
                     crate_alias: f.crate_alias.clone(),
                 },
-                &f.text,
+                f.text.as_deref().expect("walk reads every file"),
             )
         })
         .collect();
