@@ -86,6 +86,28 @@ pub struct ProviderConfig {
     pub openai_api_key: Option<Secret>,
     pub openai_base_url: Option<String>,
     pub anthropic_api_key: Option<Secret>,
+    pub gemini_base_url: Option<String>,
+    pub anthropic_base_url: Option<String>,
+}
+
+/// How model calls are made, cached and routed (mira-llm).
+#[derive(Debug, Clone)]
+pub struct LlmConfig {
+    pub timeout: Duration,
+    pub stream_idle: Duration,
+    pub max_retries: u32,
+    pub max_output_tokens: u32,
+    /// LLM_PRICES as written; mira-llm parses it into its price table.
+    pub prices: Option<String>,
+    pub cache_enabled: bool,
+    pub cache_ttl: Duration,
+    pub cache_max_bytes: u64,
+    pub router_enabled: bool,
+    pub model_fast: String,
+    pub model_voice: String,
+    pub model_thinker: String,
+    pub thinker_token_threshold: u64,
+    pub thinker_file_count: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -128,6 +150,7 @@ pub struct Config {
     pub models: ModelConfig,
     pub providers: ProviderConfig,
     pub budget: BudgetConfig,
+    pub llm: LlmConfig,
     pub git: GitConfig,
     pub build: BuildConfig,
     pub watcher: WatcherConfig,
@@ -154,6 +177,10 @@ fn req<T>(
 
 fn int(min: u64, max: u64) -> impl Fn(&Setting, &Value) -> Result<u64, ConfigError> {
     move |s, v| parse::int_in(s, v, min, max)
+}
+
+fn text(_: &Setting, v: &Value) -> Result<String, ConfigError> {
+    Ok(v.text.trim().to_string())
 }
 
 fn secret(_: &Setting, v: &Value) -> Result<Secret, ConfigError> {
@@ -206,6 +233,24 @@ impl Config {
                 openai_api_key: opt(sources, "OPENAI_API_KEY", secret)?,
                 openai_base_url: opt(sources, "OPENAI_BASE_URL", parse::url)?,
                 anthropic_api_key: opt(sources, "ANTHROPIC_API_KEY", secret)?,
+                gemini_base_url: opt(sources, "GEMINI_BASE_URL", parse::url)?,
+                anthropic_base_url: opt(sources, "ANTHROPIC_BASE_URL", parse::url)?,
+            },
+            llm: LlmConfig {
+                timeout: Duration::from_secs(req(sources, "LLM_TIMEOUT_SECS", int(1, 3600))?),
+                stream_idle: Duration::from_secs(req(sources, "LLM_STREAM_IDLE_SECS", int(1, 3600))?),
+                max_retries: req(sources, "LLM_MAX_RETRIES", int(0, 10))? as u32,
+                max_output_tokens: req(sources, "LLM_MAX_OUTPUT_TOKENS", int(16, 1_000_000))? as u32,
+                prices: opt(sources, "LLM_PRICES", parse::prices)?,
+                cache_enabled: req(sources, "LLM_CACHE_ENABLED", parse::bool)?,
+                cache_ttl: Duration::from_secs(req(sources, "LLM_CACHE_TTL_SECS", int(1, 315_360_000))?),
+                cache_max_bytes: req(sources, "LLM_CACHE_MAX_BYTES", int(4096, 64 << 30))?,
+                router_enabled: req(sources, "MODEL_ROUTER_ENABLED", parse::bool)?,
+                model_fast: req(sources, "MODEL_FAST", text)?,
+                model_voice: req(sources, "MODEL_VOICE", text)?,
+                model_thinker: req(sources, "MODEL_THINKER", text)?,
+                thinker_token_threshold: req(sources, "ROUTE_THINKER_TOKEN_THRESHOLD", int(1, 100_000_000))?,
+                thinker_file_count: req(sources, "ROUTE_THINKER_FILE_COUNT", int(1, 100_000))? as usize,
             },
             budget: BudgetConfig {
                 daily_limit_usd: req(sources, "BUDGET_DAILY_LIMIT_USD", parse::usd)?,

@@ -93,3 +93,24 @@ pub fn positive(setting: &Setting, value: &Value) -> Result<f64, ConfigError> {
         _ => Err(invalid(setting, value)),
     }
 }
+
+/// LLM_PRICES: `MODEL=INPUT:OUTPUT[:CACHED]` entries separated by `;`, each price a
+/// non-negative number of US dollars per million tokens. Kept as text (mira-llm reads
+/// it into its table) but checked here, so a typo stops start-up.
+pub fn prices(setting: &Setting, value: &Value) -> Result<String, ConfigError> {
+    let text = value.text.trim();
+    for entry in text.split(';').map(str::trim).filter(|e| !e.is_empty()) {
+        let Some((model, numbers)) = entry.split_once('=') else {
+            return Err(invalid(setting, value));
+        };
+        let parts: Vec<&str> = numbers.split(':').collect();
+        let numbers_ok = (2..=3).contains(&parts.len())
+            && parts
+                .iter()
+                .all(|p| p.trim().parse::<f64>().is_ok_and(|n| n.is_finite() && n >= 0.0));
+        if model.trim().is_empty() || !numbers_ok {
+            return Err(invalid(setting, value));
+        }
+    }
+    Ok(text.to_string())
+}

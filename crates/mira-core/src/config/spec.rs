@@ -166,6 +166,103 @@ pub const SETTINGS: &[Setting] = &[
         "an Anthropic API key",
         "Enables Anthropic models.",
     ),
+    s(
+        "GEMINI_BASE_URL",
+        "",
+        "a URL",
+        "Gemini API base URL. Default: https://generativelanguage.googleapis.com/v1beta.",
+    ),
+    s(
+        "ANTHROPIC_BASE_URL",
+        "",
+        "a URL",
+        "Anthropic API base URL. Default: https://api.anthropic.com/v1.",
+    ),
+    s(
+        "LLM_TIMEOUT_SECS",
+        "120",
+        "a whole number of seconds from 1 to 3600",
+        "How long a model call may take to answer (a whole answer, or the first byte of a stream).",
+    ),
+    s(
+        "LLM_STREAM_IDLE_SECS",
+        "60",
+        "a whole number of seconds from 1 to 3600",
+        "A streaming answer that sends nothing for this long is ended with a timeout error.",
+    ),
+    s(
+        "LLM_MAX_RETRIES",
+        "3",
+        "a whole number from 0 to 10",
+        "Retries of a model call after a rate limit, a server error or a dropped connection (exponential backoff with jitter, honouring retry-after).",
+    ),
+    s(
+        "LLM_MAX_OUTPUT_TOKENS",
+        "4096",
+        "a whole number from 16 to 1000000",
+        "Output tokens a call may produce when it does not say; also what the budget check reserves for the answer.",
+    ),
+    s(
+        "LLM_PRICES",
+        "",
+        "entries MODEL=INPUT:OUTPUT[:CACHED] in US dollars per million tokens, separated by `;`",
+        "Overrides of the built-in price table, for example gpt-5.1=1.25:10:0.125;my-model=0.5:1.",
+    ),
+    s(
+        "LLM_CACHE_ENABLED",
+        "true",
+        "true or false",
+        "Answer repeated model calls from the llm_cache table.",
+    ),
+    s(
+        "LLM_CACHE_TTL_SECS",
+        "604800",
+        "a whole number of seconds from 1 to 315360000",
+        "How long a cached answer stays valid.",
+    ),
+    s(
+        "LLM_CACHE_MAX_BYTES",
+        "268435456",
+        "a whole number of bytes from 4096 to 68719476736",
+        "Largest size of the cache; past it the least recently used answers are evicted.",
+    ),
+    // Model routing
+    s(
+        "MODEL_ROUTER_ENABLED",
+        "true",
+        "true or false",
+        "Route each call to the fast, voice or thinker tier; false sends every call to MODEL_VOICE.",
+    ),
+    s(
+        "MODEL_FAST",
+        "gpt-5.1-mini",
+        "a model name, optionally prefixed by a provider (openai:, gemini:, anthropic:, compat:, local:)",
+        "Model of the fast tier (file operations, search, simple tasks).",
+    ),
+    s(
+        "MODEL_VOICE",
+        "gpt-5.1",
+        "a model name, optionally prefixed by a provider (openai:, gemini:, anthropic:, compat:, local:)",
+        "Model of the voice tier (chat with the user).",
+    ),
+    s(
+        "MODEL_THINKER",
+        "gemini-3-pro-preview",
+        "a model name, optionally prefixed by a provider (openai:, gemini:, anthropic:, compat:, local:)",
+        "Model of the thinker tier (architecture, multi-file changes, complex debugging).",
+    ),
+    s(
+        "ROUTE_THINKER_TOKEN_THRESHOLD",
+        "50000",
+        "a whole number of tokens from 1 to 100000000",
+        "Calls estimated above this many input tokens go to the thinker tier.",
+    ),
+    s(
+        "ROUTE_THINKER_FILE_COUNT",
+        "3",
+        "a whole number from 1 to 100000",
+        "Tasks that involve more files than this go to the thinker tier.",
+    ),
     // Budget
     s(
         "BUDGET_DAILY_LIMIT_USD",
