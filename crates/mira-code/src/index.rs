@@ -336,12 +336,12 @@ async fn index_locked(db: &Db, project: &Project, progress: Progress) -> Result<
         )
         .await?;
         let file_edges = edge_sets.next().unwrap_or_default();
-        store::replace_edges(&mut tx, project.id, file_id, &file_edges).await?;
+        store::replace_edges(&mut tx, project.id, file_id, &file_edges, existing.is_none()).await?;
         written.push((file_id, p.path.clone(), hash.to_string()));
     }
     for (id, _) in &relinked {
         let file_edges = edge_sets.next().unwrap_or_default();
-        store::replace_edges(&mut tx, project.id, *id, &file_edges).await?;
+        store::replace_edges(&mut tx, project.id, *id, &file_edges, false).await?;
     }
     store::write_skipped(&mut tx, project.id, &walked.skipped, now).await?;
     tx.commit().await?;

@@ -282,7 +282,9 @@ pub async fn impact(db: &Db, project_id: i64, qualified_name: &str, depth: u32) 
             for s in chunk {
                 sep.push_bind(s.as_str());
             }
-            q.push(") ORDER BY c.callee, f.path, c.line");
+            // A full order, so which call path reaches a symbol first never depends on
+            // how the rows happen to be stored.
+            q.push(") ORDER BY c.callee, f.path, c.line, c.col, c.caller");
             let rows: Vec<ImpactRow> = q.build_query_as().fetch_all(db.pool()).await?;
             for (callee, caller, file, line, resolution) in rows {
                 if !seen.insert(caller.clone()) {

@@ -56,10 +56,10 @@ impl Stamp {
         self.size
     }
 
-    /// Changed long enough before `read_at` that a later change will move its times.
-    fn settled(&self, read_at: SystemTime) -> bool {
+    /// Changed more than `window` before `read_at`, so a later change will move its times.
+    fn settled(&self, read_at: SystemTime, window: Duration) -> bool {
         let last = self.modified_ns.max(self.changed_ns);
-        last + (RACY.as_nanos() as i128) < ns(read_at)
+        last + (window.as_nanos() as i128) < ns(read_at)
     }
 }
 
@@ -73,12 +73,27 @@ pub enum Known {
 }
 
 /// Path -> the stamp it had and what it held then, for the trusted stamps only.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct Stamps {
     files: HashMap<String, (Stamp, Known)>,
+    window: Duration,
+}
+
+impl Default for Stamps {
+    fn default() -> Self {
+        Self::with_window(RACY)
+    }
 }
 
 impl Stamps {
+    /// Stamps trusted once a file was last changed more than `window` before it was read.
+    pub fn with_window(window: Duration) -> Self {
+        Self {
+            files: HashMap::new(),
+            window,
+        }
+    }
+
     /// What `path` holds, if its stamp is the one remembered.
     pub fn known(&self, path: &str, stamp: &Stamp) -> Option<&Known> {
         self.files.get(path).filter(|(s, _)| s == stamp).map(|(_, k)| k)
@@ -87,7 +102,7 @@ impl Stamps {
     /// Remembers what `path` held when read at `read_at`, unless it changed so recently
     /// that its stamp cannot be trusted.
     pub fn remember(&mut self, path: &str, stamp: Stamp, known: Known, read_at: SystemTime) {
-        if stamp.settled(read_at) {
+        if stamp.settled(read_at, self.window) {
             self.files.insert(path.to_string(), (stamp, known));
         } else {
             self.files.remove(path);

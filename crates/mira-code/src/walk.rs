@@ -387,6 +387,53 @@ mod tests {
     }
 
     #[test]
+    fn with_stamps_only_changed_files_are_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("a.py"), "def a():\n    return 1\n").unwrap();
+        std::fs::write(root.join("b.py"), "def b():\n    return 2\n").unwrap();
+        std::fs::write(root.join("gen.py"), "# @generated\nX = 1\n").unwrap();
+        // No racy window: a file is trusted as soon as it was written before the walk.
+        let mut stamps = Stamps::with_window(std::time::Duration::ZERO);
+        let first = walk_with(root, Some(&mut stamps));
+        assert!(first.files.iter().all(|f| f.text.is_some()));
+        let hash_a = first.files[0].hash.clone();
+        assert_eq!(hash_a, hash("def a():\n    return 1\n"));
+
+        let again = walk_with(root, Some(&mut stamps));
+        assert!(
+            again.files.iter().all(|f| f.text.is_none()),
+            "nothing was changed"
+        );
+        assert_eq!(again.files[0].hash, hash_a);
+        assert_eq!(again.skipped, first.skipped, "skip reasons are remembered too");
+
+        // Same size, modification time put back: the status-change time still moves.
+        let file = root.join("b.py");
+        let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
+        std::fs::write(&file, "def b():\n    return 3\n").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+        let third = walk_with(root, Some(&mut stamps));
+        let b = third.files.iter().find(|f| f.path == "b.py").unwrap();
+        assert_eq!(b.text.as_deref(), Some("def b():\n    return 3\n"));
+        assert_eq!(b.hash, hash("def b():\n    return 3\n"));
+        assert!(
+            third
+                .files
+                .iter()
+                .find(|f| f.path == "a.py")
+                .unwrap()
+                .text
+                .is_none()
+        );
+    }
+
+    #[test]
     fn manifests_name_crates_and_go_modules() {
         assert_eq!(
             crate_name("[package]\nname = \"mira-code\"\n").as_deref(),

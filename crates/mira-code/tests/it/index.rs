@@ -92,6 +92,43 @@ impl Indexed {
             fresh.elements().await,
             "elements differ from a rebuild"
         );
+        assert_eq!(
+            self.snapshot().await,
+            fresh.snapshot().await,
+            "stored rows differ from a rebuild"
+        );
+    }
+
+    /// Every column of the code tables but row ids, one line per row, sorted.
+    pub async fn snapshot(&self) -> Vec<String> {
+        let queries = [
+            "SELECT 'file|' || path || '|' || COALESCE(language, '') || '|' || COALESCE(module, '') || '|' || \
+             content_hash || '|' || size_bytes || '|' || line_count || '|' || error_lines || '|' || has_tests || '|' || \
+             symbols || '|' || edges_exact || '|' || edges_probable || '|' || edges_external || '|' || \
+             edges_unresolved || '|' || COALESCE(skip_reason, '') FROM files WHERE project_id = ?",
+            "SELECT 'element|' || f.path || '|' || e.kind || '|' || e.name || '|' || e.qualified_name || '|' || \
+             COALESCE(p.qualified_name, '') || '|' || e.start_line || ':' || e.start_col || '-' || e.end_line || ':' || \
+             e.end_col || '|' || e.signature || '|' || COALESCE(e.doc, '') || '|' || e.visibility || '|' || e.bases || \
+             '|' || COALESCE(e.type_ref, '') || '|' || e.is_test FROM code_elements e JOIN files f ON f.id = e.file_id \
+             LEFT JOIN code_elements p ON p.id = e.parent_id WHERE e.project_id = ?",
+            "SELECT 'import|' || f.path || '|' || i.module || '|' || COALESCE(i.name, '') || '|' || i.alias || '|' || \
+             i.line || '|' || i.reexport || '|' || i.scope FROM imports i JOIN files f ON f.id = i.file_id \
+             WHERE i.project_id = ?",
+            "SELECT 'edge|' || f.path || '|' || c.caller || '|' || c.callee || '|' || c.callee_name || '|' || \
+             COALESCE(c.callee_kind, '') || '|' || c.resolution || '|' || c.line || ':' || c.col \
+             FROM call_graph c JOIN files f ON f.id = c.file_id WHERE c.project_id = ?",
+        ];
+        let mut rows = Vec::new();
+        for q in queries {
+            let mut found: Vec<String> = sqlx::query_scalar(q)
+                .bind(self.project.id)
+                .fetch_all(self.db.pool())
+                .await
+                .unwrap();
+            rows.append(&mut found);
+        }
+        rows.sort();
+        rows
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod fixture;
 mod go;
+mod incremental;
 mod index;
 mod python;
 mod queries;

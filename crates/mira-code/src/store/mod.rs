@@ -1,6 +1,8 @@
 //! Writing a file's facts and edges to SQLite and reading the symbol-table facts of
 //! unchanged files back. Called inside the index transaction.
 
+mod diff;
+
 use std::collections::HashMap;
 
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
@@ -74,10 +76,6 @@ pub async fn write_file(
         .join(",");
     let file_id = match existing {
         Some(id) => {
-            sqlx::query("DELETE FROM code_elements WHERE file_id = ?")
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
             sqlx::query("DELETE FROM imports WHERE file_id = ?")
                 .bind(id)
                 .execute(&mut *conn)
@@ -118,6 +116,16 @@ pub async fn write_file(
         .fetch_one(&mut *conn)
         .await?,
     };
+    insert_imports(conn, project_id, file_id, file).await?;
+    if existing.is_some() {
+        if diff::update_elements(conn, file_id, file).await? {
+            return Ok(file_id);
+        }
+        sqlx::query("DELETE FROM code_elements WHERE file_id = ?")
+            .bind(file_id)
+            .execute(&mut *conn)
+            .await?;
+    }
     // Ids are given here, inside the write transaction, so parents can be referenced
     // within one multi-row insert.
     let base = *next_element_id;
@@ -149,6 +157,15 @@ pub async fn write_file(
         });
         q.build().execute(&mut *conn).await?;
     }
+    Ok(file_id)
+}
+
+async fn insert_imports(
+    conn: &mut SqliteConnection,
+    project_id: i64,
+    file_id: i64,
+    file: &ParsedFile,
+) -> Result<(), sqlx::Error> {
     for chunk in file.imports.chunks(BATCH) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO imports (project_id, file_id, module, name, alias, line, reexport, scope) ",
@@ -165,7 +182,7 @@ pub async fn write_file(
         });
         q.build().execute(&mut *conn).await?;
     }
-    Ok(file_id)
+    Ok(())
 }
 
 pub async fn write_skipped(
@@ -197,16 +214,14 @@ pub async fn write_skipped(
     Ok(())
 }
 
+/// Sets a file's edges; `fresh` when the file was just inserted (it has none yet).
 pub async fn replace_edges(
     conn: &mut SqliteConnection,
     project_id: i64,
     file_id: i64,
     edges: &[Edge],
+    fresh: bool,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM call_graph WHERE file_id = ?")
-        .bind(file_id)
-        .execute(&mut *conn)
-        .await?;
     let count = |r: Resolution| edges.iter().filter(|e| e.resolution == r).count() as i64;
     sqlx::query(
         "UPDATE files SET edges_exact = ?, edges_probable = ?, edges_external = ?, edges_unresolved = ? WHERE id = ?",
@@ -218,6 +233,19 @@ pub async fn replace_edges(
     .bind(file_id)
     .execute(&mut *conn)
     .await?;
+    if fresh {
+        insert_edges(conn, project_id, file_id, &edges.iter().collect::<Vec<_>>()).await
+    } else {
+        diff::write_edges(conn, project_id, file_id, edges).await
+    }
+}
+
+async fn insert_edges(
+    conn: &mut SqliteConnection,
+    project_id: i64,
+    file_id: i64,
+    edges: &[&Edge],
+) -> Result<(), sqlx::Error> {
     for chunk in edges.chunks(BATCH) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO call_graph (project_id, file_id, caller, callee, callee_name, callee_kind, resolution, line, col) ",
