@@ -27,6 +27,11 @@ npm --prefix "$repo/frontend" run build --silent
 echo "==> Building mira (first build takes several minutes)"
 cargo build --manifest-path "$repo/Cargo.toml" -p mira
 
+echo "==> Preparing the local models (downloaded once; Mira also runs without them)"
+if ! "$CARGO_TARGET_DIR/debug/mira" models pull --all; then
+  echo "run.sh: the local models could not be fetched; chat needs a provider key and search uses keywords until \`mira models pull --all\` succeeds" >&2
+fi
+
 export MIRA_UI_DIR="${MIRA_UI_DIR:-$repo/frontend/dist}"
 echo "==> Starting Mira for $project"
 cd "$project"

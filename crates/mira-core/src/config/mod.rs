@@ -78,6 +78,10 @@ pub struct ModelConfig {
     pub models_dir: PathBuf,
     pub embed_model: Option<PathBuf>,
     pub local_model: Option<PathBuf>,
+    /// In-memory weight format of the local chat model (MIRA_LOCAL_MODEL_FORMAT).
+    pub local_model_format: String,
+    /// Prompt plus answer bound of the local chat model, in tokens.
+    pub local_context: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -227,6 +231,8 @@ impl Config {
                 models_dir,
                 embed_model: opt(sources, "MIRA_EMBED_MODEL", parse::path)?,
                 local_model: opt(sources, "MIRA_LOCAL_MODEL", parse::path)?,
+                local_model_format: req(sources, "MIRA_LOCAL_MODEL_FORMAT", parse::weight_format)?,
+                local_context: req(sources, "MIRA_LOCAL_CONTEXT", int(64, 1 << 20))? as usize,
             },
             providers: ProviderConfig {
                 gemini_api_key: opt(sources, "GEMINI_API_KEY", secret)?,

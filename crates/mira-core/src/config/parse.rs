@@ -114,3 +114,12 @@ pub fn prices(setting: &Setting, value: &Value) -> Result<String, ConfigError> {
     }
     Ok(text.to_string())
 }
+
+/// MIRA_LOCAL_MODEL_FORMAT: one of the in-memory weight formats mira-models knows.
+pub fn weight_format(setting: &Setting, value: &Value) -> Result<String, ConfigError> {
+    let text = value.text.trim().to_ascii_lowercase();
+    match text.as_str() {
+        "auto" | "as-stored" | "f32" | "f16" | "q8_0" | "q4k" | "int8" => Ok(text),
+        _ => Err(invalid(setting, value)),
+    }
+}

@@ -141,6 +141,18 @@ pub const SETTINGS: &[Setting] = &[
         "a .gguf file",
         "Local chat model. Default: SmolLM2-135M-Instruct in the models dir.",
     ),
+    s(
+        "MIRA_LOCAL_MODEL_FORMAT",
+        "auto",
+        "auto, as-stored, f32, f16, q8_0, q4k or int8",
+        "How the local chat model's weights are held in memory; auto picks the fastest measured on CPU.",
+    ),
+    s(
+        "MIRA_LOCAL_CONTEXT",
+        "4096",
+        "a whole number from 64 to 1048576",
+        "Most tokens (prompt plus answer) the local chat model holds; bounded by the model's own context.",
+    ),
     // Providers
     s(
         "GEMINI_API_KEY",

@@ -195,51 +195,106 @@ fn web_ui(config: &Config) -> Check {
 }
 
 fn models(config: &Config) -> Vec<Check> {
-    let embed = config
-        .models
-        .embed_model
-        .clone()
-        .unwrap_or_else(|| config.models.models_dir.join("all-MiniLM-L6-v2"));
-    let chat = config
-        .models
-        .local_model
-        .clone()
-        .unwrap_or_else(|| config.models.models_dir.join("SmolLM2-135M-Instruct.Q4_1.gguf"));
-    let describe = |path: &Path, what: &str| -> (Status, String) {
-        if path.exists() {
-            (
-                Status::Ok,
-                format!(
-                    "{what} present at {} ({})",
-                    path.display(),
-                    human_size(dir_size(path))
-                ),
-            )
-        } else {
-            (
-                Status::Warn,
-                format!(
-                    "no {what} at {}; this build does not run local models yet, so offline chat and semantic search are unavailable",
-                    path.display()
-                ),
-            )
+    let embed = mira_models::default_embed_model_dir(config);
+    let chat = mira_models::default_chat_model_path(config);
+    let missing = |path: &Path, what: &str, id: &str, setting: &str| {
+        format!(
+            "no {what} at {}: run `mira models pull {id}` (or set {setting}); until then {}",
+            path.display(),
+            if what.starts_with("embedding") {
+                "semantic search uses keywords only"
+            } else {
+                "chat needs a provider key"
+            }
+        )
+    };
+    let embed_check = if !embed.exists() {
+        check(
+            "local embedding model",
+            Status::Warn,
+            missing(&embed, "embedding model", "all-MiniLM-L6-v2", "MIRA_EMBED_MODEL"),
+        )
+    } else {
+        match measure_embedder(&embed) {
+            Ok(detail) => check("local embedding model", Status::Ok, detail),
+            Err(e) => check(
+                "local embedding model",
+                Status::Fail,
+                format!("{} does not load: {e}", embed.display()),
+            ),
         }
     };
-    let (s1, d1) = describe(&embed, "embedding model");
-    let (s2, d2) = describe(&chat, "chat model");
-    vec![
-        check("local embedding model", s1, d1),
-        check("local chat model", s2, d2),
-    ]
+    let chat_check = if !chat.exists() {
+        check(
+            "local chat model",
+            Status::Warn,
+            missing(&chat, "chat model", "SmolLM2-135M-Instruct", "MIRA_LOCAL_MODEL"),
+        )
+    } else {
+        match measure_chat(config, &chat) {
+            Ok(detail) => check("local chat model", Status::Ok, detail),
+            Err(e) => check(
+                "local chat model",
+                Status::Fail,
+                format!("{} does not load: {e}", chat.display()),
+            ),
+        }
+    };
+    vec![embed_check, chat_check]
+}
+
+/// Loads the embedder and times one batch, so the report says what speed to expect here.
+fn measure_embedder(dir: &Path) -> Result<String, mira_models::ModelError> {
+    let model = mira_models::Embedder::load(dir)?;
+    let texts: Vec<String> = (0..16)
+        .map(|i| format!("fn handler_{i}(request: Request) -> Response {{ route the request to service {i} and log it }}"))
+        .collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let tokens: usize = refs
+        .iter()
+        .map(|t| model.token_ids(t).map(|ids| ids.len()).unwrap_or(0))
+        .sum();
+    let started = std::time::Instant::now();
+    model.embed(&refs)?;
+    let rate = tokens as f64 / started.elapsed().as_secs_f64();
+    Ok(format!(
+        "{} at {} ({}), {} dimensions, {rate:.0} tokens/s measured now",
+        model.name(),
+        dir.display(),
+        human_size(dir_size(dir)),
+        model.dim()
+    ))
+}
+
+/// Loads the chat model and times a short greedy answer.
+fn measure_chat(config: &Config, path: &Path) -> Result<String, mira_models::ModelError> {
+    let options = mira_models::ChatLoadOptions::from_config(config);
+    let model = mira_models::ChatModel::load_with(path, &options)?;
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let params = mira_models::GenerateParams {
+        max_tokens: 24,
+        ..Default::default()
+    };
+    let question = [mira_models::ChatMessage::new(
+        mira_models::Role::User,
+        "Name three uses of a hash map.",
+    )];
+    let g = model.generate(&question, &params, &never, &mut |_| {})?;
+    Ok(format!(
+        "{} at {} ({}, {} in memory as {}), context {} tokens, {:.1} tokens/s decode, first token in {} ms, measured now",
+        model.name(),
+        path.display(),
+        human_size(dir_size(path)),
+        human_size(model.weight_bytes() as u64),
+        model.format().name(),
+        model.context_length(),
+        g.decode_tokens_per_second(),
+        g.time_to_first_token.as_millis()
+    ))
 }
 
 fn dir_size(path: &Path) -> u64 {
-    if path.is_file() {
-        return path.metadata().map(|m| m.len()).unwrap_or(0);
-    }
-    std::fs::read_dir(path)
-        .map(|entries| entries.flatten().map(|e| dir_size(&e.path())).sum())
-        .unwrap_or(0)
+    mira_models::manage::size_of(path)
 }
 
 fn human_size(bytes: u64) -> String {
@@ -290,6 +345,7 @@ fn providers(config: &Config) -> (Vec<Check>, Vec<&'static str>, Vec<String>) {
     }
     let offline = vec![
         "the server and web UI",
+        "local models (chat and embeddings, once pulled)",
         "projects",
         "the file browser and editor",
         "the SQLite and embedded vector stores",

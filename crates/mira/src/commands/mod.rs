@@ -2,6 +2,7 @@ pub mod build;
 pub mod code;
 pub mod doctor;
 pub mod git;
+pub mod models;
 pub mod projects;
 pub mod serve;
 pub mod target;

@@ -1,0 +1,158 @@
+//! The tokenizer of a GGUF chat model, rebuilt from the file's own metadata
+//! (`tokenizer.ggml.*`) so a model is one self-contained file.
+
+use candle_core::quantized::gguf_file;
+use tokenizers::decoders::byte_level::ByteLevel as ByteLevelDecoder;
+use tokenizers::models::bpe::{BPE, Vocab};
+use tokenizers::pre_tokenizers::PreTokenizerWrapper;
+use tokenizers::pre_tokenizers::byte_level::ByteLevel;
+use tokenizers::pre_tokenizers::digits::Digits;
+use tokenizers::pre_tokenizers::sequence::Sequence;
+use tokenizers::{AddedToken, Tokenizer};
+
+use super::llama::{meta_str, meta_u64};
+
+/// GGUF token type of control tokens such as `<|im_start|>` (llama.cpp's enum).
+const TOKEN_TYPE_CONTROL: i32 = 3;
+const TOKEN_TYPE_USER_DEFINED: i32 = 4;
+
+pub struct GgufTokenizer {
+    inner: Tokenizer,
+    pub bos: Option<u32>,
+    pub eos: Option<u32>,
+    /// Tokens that end a turn: the end-of-sequence token and chat markers such as
+    /// `<|im_end|>` or `<|eot_id|>` when the vocabulary has them.
+    pub end_of_turn: Vec<u32>,
+    tokens: Vec<String>,
+}
+
+impl GgufTokenizer {
+    pub fn from_gguf(content: &gguf_file::Content) -> Result<Self, String> {
+        let model = meta_str(content, "tokenizer.ggml.model")?;
+        if model != "gpt2" {
+            return Err(format!(
+                "tokenizer '{model}' is not supported: byte-level BPE ('gpt2': Llama 3, Qwen2, SmolLM2) is"
+            ));
+        }
+        let tokens = string_array(content, "tokenizer.ggml.tokens")?;
+        let merges = string_array(content, "tokenizer.ggml.merges")?
+            .into_iter()
+            .map(|m| {
+                m.split_once(' ')
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .ok_or_else(|| format!("merge '{m}' is not two tokens separated by a space"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let types = int_array(content, "tokenizer.ggml.token_type").unwrap_or_default();
+        let vocab: Vocab = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i as u32))
+            .collect();
+        let bpe = BPE::builder()
+            .vocab_and_merges(vocab, merges)
+            .build()
+            .map_err(|e| format!("BPE: {e}"))?;
+        let mut inner = Tokenizer::new(bpe);
+        let byte_level = ByteLevel::new(false, true, true);
+        let pre = content
+            .metadata
+            .get("tokenizer.ggml.pre")
+            .and_then(|v| v.to_string().ok())
+            .cloned()
+            .unwrap_or_default();
+        // llama.cpp's pre-tokenizer names: these split digits one by one before the
+        // byte-level regex, the rest use the plain GPT-2 rule.
+        if matches!(
+            pre.as_str(),
+            "smollm" | "qwen2" | "deepseek-llm" | "llama3" | "llama-bpe"
+        ) {
+            let individual = pre != "llama3" && pre != "llama-bpe";
+            inner.with_pre_tokenizer(Some(Sequence::new(vec![
+                PreTokenizerWrapper::Digits(Digits::new(individual)),
+                PreTokenizerWrapper::ByteLevel(byte_level),
+            ])));
+        } else {
+            inner.with_pre_tokenizer(Some(byte_level));
+        }
+        inner.with_decoder(Some(ByteLevelDecoder::default()));
+        let special: Vec<AddedToken> = tokens
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| {
+                matches!(
+                    types.get(*i),
+                    Some(&TOKEN_TYPE_CONTROL) | Some(&TOKEN_TYPE_USER_DEFINED)
+                )
+            })
+            .map(|(_, t)| AddedToken::from(t.clone(), true))
+            .collect();
+        inner.add_special_tokens(&special);
+        let id = |key: &str| meta_u64(content, key).ok().map(|v| v as u32);
+        let bos = id("tokenizer.ggml.bos_token_id");
+        let eos = id("tokenizer.ggml.eos_token_id");
+        let mut end_of_turn: Vec<u32> = eos.into_iter().collect();
+        for marker in ["<|im_end|>", "<|eot_id|>", "<|endoftext|>", "<|end|>"] {
+            if let Some(&i) = tokens.iter().position(|t| t == marker).as_ref() {
+                let i = i as u32;
+                if !end_of_turn.contains(&i) {
+                    end_of_turn.push(i);
+                }
+            }
+        }
+        Ok(GgufTokenizer {
+            inner,
+            bos,
+            eos,
+            end_of_turn,
+            tokens,
+        })
+    }
+
+    /// Token ids of `text`; special markers in it (`<|im_start|>`) become their tokens.
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>, String> {
+        self.inner
+            .encode_fast(text, false)
+            .map(|e| e.get_ids().to_vec())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Text of `ids`, special tokens left out.
+    pub fn decode(&self, ids: &[u32]) -> Result<String, String> {
+        self.inner.decode(ids, true).map_err(|e| e.to_string())
+    }
+
+    pub fn token(&self, id: u32) -> Option<&str> {
+        self.tokens.get(id as usize).map(String::as_str)
+    }
+}
+
+fn string_array(content: &gguf_file::Content, key: &str) -> Result<Vec<String>, String> {
+    let values = content
+        .metadata
+        .get(key)
+        .ok_or_else(|| format!("metadata key {key} is missing"))?
+        .to_vec()
+        .map_err(|e| format!("{key}: {e}"))?;
+    values
+        .iter()
+        .map(|v| v.to_string().cloned().map_err(|e| format!("{key}: {e}")))
+        .collect()
+}
+
+fn int_array(content: &gguf_file::Content, key: &str) -> Result<Vec<i32>, String> {
+    let values = content
+        .metadata
+        .get(key)
+        .ok_or_else(|| format!("metadata key {key} is missing"))?
+        .to_vec()
+        .map_err(|e| format!("{key}: {e}"))?;
+    values
+        .iter()
+        .map(|v| {
+            v.to_i32()
+                .or_else(|_| v.to_u32().map(|x| x as i32))
+                .map_err(|e| format!("{key}: {e}"))
+        })
+        .collect()
+}

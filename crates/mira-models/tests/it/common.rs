@@ -1,0 +1,50 @@
+//! Where the tests find the real models.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use mira_models::{ChatModel, Embedder};
+
+/// `MIRA_TEST_MODELS_DIR`, else the cache dir scripts/test.sh fills.
+pub fn models_dir() -> PathBuf {
+    std::env::var_os("MIRA_TEST_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dirs_home().join(".cache/mira-models"))
+}
+
+fn dirs_home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root"))
+}
+
+fn require(path: PathBuf) -> PathBuf {
+    assert!(
+        path.exists(),
+        "{} is missing: run `MIRA_MODELS_DIR={} mira models pull --all` (scripts/test.sh does)",
+        path.display(),
+        models_dir().display()
+    );
+    path
+}
+
+pub fn embed_dir() -> PathBuf {
+    require(models_dir().join("all-MiniLM-L6-v2"))
+}
+
+pub fn chat_path() -> PathBuf {
+    require(models_dir().join("SmolLM2-135M-Instruct.Q4_1.gguf"))
+}
+
+/// One loaded copy per test binary: loading takes a second and the tests run in parallel.
+pub fn embedder() -> Arc<Embedder> {
+    static E: OnceLock<Arc<Embedder>> = OnceLock::new();
+    E.get_or_init(|| Arc::new(Embedder::load(&embed_dir()).expect("embedder loads")))
+        .clone()
+}
+
+pub fn chat_model() -> Arc<ChatModel> {
+    static C: OnceLock<Arc<ChatModel>> = OnceLock::new();
+    C.get_or_init(|| Arc::new(ChatModel::load(&chat_path()).expect("chat model loads")))
+        .clone()
+}
