@@ -17,6 +17,7 @@
 //! ```
 
 pub mod extract;
+mod impact_graph;
 pub mod index;
 pub mod lang;
 mod memory;

@@ -258,8 +258,26 @@ type ImpactRow = (String, String, String, i64, String);
 
 /// What may break if `qualified_name` changes: its callers, theirs, up to `depth`
 /// levels, each with the shortest call path that reaches it. Unresolved edges are not
-/// followed (their callee is only a name).
+/// followed (their callee is only a name). Level by level, symbols are visited in name
+/// order and their callers in (file, line, column, caller) order; the first path that
+/// reaches a symbol is the one given.
+///
+/// A process that asks more than once answers from the call graph kept in memory (see
+/// `impact_graph`); the answer is the same as [`impact_uncached`] gives.
 pub async fn impact(db: &Db, project_id: i64, qualified_name: &str, depth: u32) -> Result<Impact, CodeError> {
+    if let Some(graph) = crate::impact_graph::graph(db, project_id).await? {
+        return Ok(graph.impact(qualified_name, depth));
+    }
+    impact_uncached(db, project_id, qualified_name, depth).await
+}
+
+/// [`impact`] read from SQLite level by level, without keeping anything in memory.
+pub async fn impact_uncached(
+    db: &Db,
+    project_id: i64,
+    qualified_name: &str,
+    depth: u32,
+) -> Result<Impact, CodeError> {
     let mut seen: HashSet<String> = HashSet::from([qualified_name.to_string()]);
     let mut paths: HashMap<String, Vec<String>> =
         HashMap::from([(qualified_name.to_string(), vec![qualified_name.to_string()])]);
@@ -269,7 +287,10 @@ pub async fn impact(db: &Db, project_id: i64, qualified_name: &str, depth: u32) 
         if frontier.is_empty() {
             break;
         }
-        let current: Vec<String> = frontier.drain(..).collect();
+        let mut current: Vec<String> = frontier.drain(..).collect();
+        // Chunks of a sorted frontier, each answer sorted by callee: the whole level
+        // comes in callee order.
+        current.sort();
         for chunk in current.chunks(400) {
             // Kinds and test flags are looked up once for all reached symbols, below.
             let mut q = QueryBuilder::<Sqlite>::new(
@@ -318,7 +339,8 @@ pub async fn impact(db: &Db, project_id: i64, qualified_name: &str, depth: u32) 
         for n in chunk {
             sep.push_bind(*n);
         }
-        q.push(")");
+        // The kind of the first definition (by id) of a name, as the graph keeps it.
+        q.push(") ORDER BY qualified_name, id");
         let rows: Vec<(String, String, bool)> = q.build_query_as().fetch_all(db.pool()).await?;
         for (name, kind, is_test) in rows {
             let entry = facts.entry(name).or_insert((kind, false));

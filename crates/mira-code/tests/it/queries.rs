@@ -171,3 +171,71 @@ async fn the_whole_graph_has_both_ends_of_every_edge() {
         "callee outside the prefix is a node"
     );
 }
+
+#[tokio::test]
+async fn impact_from_memory_equals_impact_from_sqlite_and_sees_reindexing() {
+    for fixture in ["python", "rust", "ts", "go"] {
+        let (ix, _) = indexed(fixture).await;
+        let callees: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT callee FROM call_graph WHERE resolution IN ('exact', 'probable') ORDER BY 1",
+        )
+        .fetch_all(ix.db.pool())
+        .await
+        .unwrap();
+        assert!(callees.len() > 5, "{fixture}: {callees:?}");
+        let mut reached = 0;
+        for callee in &callees {
+            for depth in 1..=3 {
+                let kept = queries::impact(&ix.db, ix.project.id, callee, depth)
+                    .await
+                    .unwrap();
+                let read = queries::impact_uncached(&ix.db, ix.project.id, callee, depth)
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    kept.impacted, read.impacted,
+                    "{fixture}: {callee} at depth {depth}"
+                );
+                assert_eq!(kept.tests, read.tests);
+                reached += kept.impacted.len();
+            }
+        }
+        assert!(reached > callees.len(), "{fixture}: impact reached too little");
+    }
+
+    // After a re-index the kept graph is not used as it was.
+    let (ix, _) = indexed("python").await;
+    let before = queries::impact(&ix.db, ix.project.id, "shop.models.persist", 2)
+        .await
+        .unwrap();
+    let again = queries::impact(&ix.db, ix.project.id, "shop.models.persist", 2)
+        .await
+        .unwrap();
+    assert_eq!(before.impacted, again.impacted);
+    let path = ix.root().join("shop/storage.py");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace(
+            "class Repository:",
+            "from shop.models import persist\n\n\ndef flush(order):\n    return persist(order)\n\n\nclass Repository:",
+        ),
+    )
+    .unwrap();
+    ix.reindex().await;
+    let after = queries::impact(&ix.db, ix.project.id, "shop.models.persist", 2)
+        .await
+        .unwrap();
+    assert!(
+        after
+            .impacted
+            .iter()
+            .any(|i| i.symbol == "shop.storage.flush" && i.depth == 1),
+        "{:?}",
+        after.impacted
+    );
+    let read = queries::impact_uncached(&ix.db, ix.project.id, "shop.models.persist", 2)
+        .await
+        .unwrap();
+    assert_eq!(after.impacted, read.impacted);
+}
