@@ -105,13 +105,22 @@ impl Budget {
                 ("daily", &day, self.limits.daily_usd, "day"),
                 ("monthly", &month, self.limits.monthly_usd, "month"),
             ] {
-                let spent: f64 = sqlx::query_scalar(&format!(
-                    "SELECT TOTAL(CASE status WHEN 'reserved' THEN reserved_usd ELSE cost_usd END)
-                     FROM budget_tracking WHERE {column} = ?"
+                // Settled spend from the running sum, open reservations through the
+                // (period, status) index: both stay cheap however many calls a day has.
+                let settled: f64 = sqlx::query_scalar(
+                    "SELECT TOTAL(cost_usd) FROM budget_summary WHERE period = ? AND key = ?",
+                )
+                .bind(column)
+                .bind(key)
+                .fetch_one(&mut *tx)
+                .await?;
+                let reserved: f64 = sqlx::query_scalar(&format!(
+                    "SELECT TOTAL(reserved_usd) FROM budget_tracking WHERE {column} = ? AND status = 'reserved'"
                 ))
                 .bind(key)
                 .fetch_one(&mut *tx)
                 .await?;
+                let spent = settled + reserved;
                 if spent + estimate > limit + 1e-12 {
                     tx.rollback().await?;
                     return Err(LlmError::BudgetExceeded {

@@ -1,6 +1,7 @@
 //! `llm_cache`: whole answers stored under the SHA-256 of the normalised request, with a
 //! time to live and a size bound (least recently used answers are evicted first).
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mira_store::Db;
@@ -31,7 +32,13 @@ impl CacheConfig {
 pub struct Cache {
     db: Db,
     pub config: CacheConfig,
+    /// Bytes stored, as this process knows it: read once, then kept up to date by its
+    /// own writes, and read again every `RECOUNT_EVERY` writes (other processes write
+    /// too), so a write never sums the whole table.
+    known_bytes: Arc<Mutex<Option<(i64, u32)>>>,
 }
+
+const RECOUNT_EVERY: u32 = 500;
 
 /// A stored answer and what the original call cost.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,7 +110,11 @@ fn now_ms() -> i64 {
 
 impl Cache {
     pub fn new(db: Db, config: CacheConfig) -> Self {
-        Self { db, config }
+        Self {
+            db,
+            config,
+            known_bytes: Arc::default(),
+        }
     }
 
     /// The answer stored under `key`, unless it expired; a hit refreshes its recency.
@@ -149,6 +160,10 @@ impl Cache {
         }
         let now = now_ms();
         let expires = now.saturating_add(self.config.ttl.as_millis().min(i64::MAX as u128) as i64);
+        let replaced: Option<i64> = sqlx::query_scalar("SELECT bytes FROM llm_cache WHERE key = ?")
+            .bind(key)
+            .fetch_optional(self.db.pool())
+            .await?;
         sqlx::query(
             "INSERT INTO llm_cache (key, provider, model, response, bytes, cost_usd, created_at, expires_at, last_hit_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7)
@@ -166,35 +181,71 @@ impl Cache {
         .bind(expires)
         .execute(self.db.pool())
         .await?;
-        self.evict(now).await
+        let added = text.len() as i64 - replaced.unwrap_or(0);
+        self.evict(now, added).await
     }
 
-    async fn evict(&self, now: i64) -> Result<(), LlmError> {
-        sqlx::query("DELETE FROM llm_cache WHERE expires_at <= ?")
+    /// The stored size after a write that added `added` bytes.
+    async fn track(&self, added: i64) -> Result<i64, LlmError> {
+        let cached = {
+            let mut known = self.known_bytes.lock().expect("cache size lock");
+            match known.as_mut() {
+                Some((bytes, writes)) if *writes < RECOUNT_EVERY => {
+                    *bytes += added;
+                    *writes += 1;
+                    Some(*bytes)
+                }
+                _ => None,
+            }
+        };
+        if let Some(bytes) = cached {
+            return Ok(bytes);
+        }
+        let bytes = self.size().await?.bytes;
+        *self.known_bytes.lock().expect("cache size lock") = Some((bytes, 0));
+        Ok(bytes)
+    }
+
+    async fn evict(&self, now: i64, added: i64) -> Result<(), LlmError> {
+        let expired = sqlx::query("DELETE FROM llm_cache WHERE expires_at <= ?")
             .bind(now)
             .execute(self.db.pool())
-            .await?;
-        let size = self.size().await?;
-        let mut excess = size.bytes - self.config.max_bytes as i64;
+            .await?
+            .rows_affected();
+        if expired > 0 {
+            // Sizes of what expired are unknown here: count again.
+            *self.known_bytes.lock().expect("cache size lock") = None;
+        }
+        let stored = self.track(added).await?;
+        let mut excess = stored - self.config.max_bytes as i64;
         if excess <= 0 {
             return Ok(());
         }
-        let oldest: Vec<(String, i64)> =
-            sqlx::query_as("SELECT key, bytes FROM llm_cache ORDER BY last_hit_at, created_at LIMIT 10000")
-                .fetch_all(self.db.pool())
-                .await?;
+        let dropped_from = excess;
+        // The least recently used go first, a few at a time: at capacity each write
+        // evicts about one answer, so this touches a handful of rows, not the table.
         let mut tx = self.db.pool().begin().await?;
-        for (key, bytes) in oldest {
-            if excess <= 0 {
+        while excess > 0 {
+            let oldest: Vec<(String, i64)> =
+                sqlx::query_as("SELECT key, bytes FROM llm_cache ORDER BY last_hit_at, created_at LIMIT 16")
+                    .fetch_all(&mut *tx)
+                    .await?;
+            if oldest.is_empty() {
                 break;
             }
-            sqlx::query("DELETE FROM llm_cache WHERE key = ?")
-                .bind(&key)
-                .execute(&mut *tx)
-                .await?;
-            excess -= bytes;
+            for (key, bytes) in oldest {
+                if excess <= 0 {
+                    break;
+                }
+                sqlx::query("DELETE FROM llm_cache WHERE key = ?")
+                    .bind(&key)
+                    .execute(&mut *tx)
+                    .await?;
+                excess -= bytes;
+            }
         }
         tx.commit().await?;
+        self.track(-(dropped_from - excess)).await?;
         Ok(())
     }
 

@@ -36,6 +36,7 @@ pub mod provider;
 pub mod providers;
 pub mod retry;
 pub mod router;
+pub mod setup;
 pub mod stream;
 pub mod types;
 

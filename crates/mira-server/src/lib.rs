@@ -20,6 +20,7 @@ pub mod confine;
 pub mod error;
 pub mod events;
 mod health;
+pub mod llm;
 pub mod metrics;
 mod rate_limit;
 mod shutdown;
@@ -63,12 +64,19 @@ impl Server {
         let vectors = vectors::open(&config.vectors, &config.data_dir).await?;
         let auth = Auth::load_or_create(&config.data_dir, config.server.token_ttl)
             .with_context(|| format!("cannot prepare the access token in {}", config.data_dir.display()))?;
+        let metrics: Arc<metrics::Metrics> = Arc::default();
+        let local = llm::local_provider(&config).await;
+        let llm = mira_llm::setup::gateway(&config, &db, local)
+            .await
+            .map_err(anyhow::Error::msg)?
+            .with_observer(metrics.clone());
         let state = AppState {
             config: Arc::new(config),
             db,
             vectors,
             auth,
-            metrics: Arc::default(),
+            metrics,
+            llm,
             events: events::Events::default(),
             shutdown: CancellationToken::new(),
             indexing: Arc::default(),

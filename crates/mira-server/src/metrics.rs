@@ -26,6 +26,10 @@ pub struct Metrics {
     db_pool_size: Gauge<i64, AtomicI64>,
     db_pool_idle: Gauge<i64, AtomicI64>,
     db_pool_max: Gauge<i64, AtomicI64>,
+    llm_routes: Family<Labels, Counter>,
+    llm_failures: Family<Labels, Counter>,
+    llm_tokens: Family<Labels, Counter>,
+    llm_cost_micro_usd: Family<Labels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -78,7 +82,35 @@ impl Default for Metrics {
             "SQLite pool size limit",
             db_pool_max.clone(),
         );
+        let llm_routes = Family::<Labels, Counter>::default();
+        registry.register(
+            "llm_route_decisions",
+            "Model calls by tier, provider, model and whether the cache answered",
+            llm_routes.clone(),
+        );
+        let llm_failures = Family::<Labels, Counter>::default();
+        registry.register(
+            "llm_provider_failures",
+            "Model calls a provider could not serve, by provider and error kind",
+            llm_failures.clone(),
+        );
+        let llm_tokens = Family::<Labels, Counter>::default();
+        registry.register(
+            "llm_tokens",
+            "Tokens of model calls by tier and kind",
+            llm_tokens.clone(),
+        );
+        let llm_cost_micro_usd = Family::<Labels, Counter>::default();
+        registry.register(
+            "llm_cost_micro_usd",
+            "Spend on model calls in millionths of a US dollar, by tier and provider",
+            llm_cost_micro_usd.clone(),
+        );
         Self {
+            llm_routes,
+            llm_failures,
+            llm_tokens,
+            llm_cost_micro_usd,
             registry,
             requests,
             latency,
@@ -109,6 +141,52 @@ impl Metrics {
         let mut out = String::new();
         encode(&mut out, &self.registry).expect("writing to a String cannot fail");
         out
+    }
+}
+
+/// Routing decisions and call outcomes of the LLM gateway.
+impl mira_llm::gateway::Observer for Metrics {
+    fn routed(&self, route: &mira_llm::Route) {
+        let labels: Labels = vec![
+            (
+                "tier",
+                route.tier.map(|t| t.as_str()).unwrap_or("explicit").to_string(),
+            ),
+            ("provider", route.provider.clone()),
+            ("model", route.model.clone()),
+            ("cached", route.cached.to_string()),
+        ];
+        self.llm_routes.get_or_create(&labels).inc();
+    }
+
+    fn finished(&self, report: &mira_llm::CallReport) {
+        let tier = report
+            .route
+            .tier
+            .map(|t| t.as_str())
+            .unwrap_or("explicit")
+            .to_string();
+        for (kind, n) in [
+            ("input", report.usage.input),
+            ("output", report.usage.output),
+            ("cached", report.usage.cached),
+            ("reasoning", report.usage.reasoning),
+        ] {
+            let labels: Labels = vec![("tier", tier.clone()), ("kind", kind.to_string())];
+            self.llm_tokens.get_or_create(&labels).inc_by(n);
+        }
+        let labels: Labels = vec![("tier", tier), ("provider", report.route.provider.clone())];
+        self.llm_cost_micro_usd
+            .get_or_create(&labels)
+            .inc_by((report.cost_usd * 1e6).round() as u64);
+    }
+
+    fn failed(&self, provider: &str, error: &mira_llm::LlmError) {
+        let labels: Labels = vec![
+            ("provider", provider.to_string()),
+            ("kind", error.kind().to_string()),
+        ];
+        self.llm_failures.get_or_create(&labels).inc();
     }
 }
 
@@ -157,5 +235,32 @@ mod tests {
         assert!(text.contains("mira_websockets_open 1"), "{text}");
         assert!(text.contains("mira_db_pool_connections 2"), "{text}");
         assert!(text.trim_end().ends_with("# EOF"), "{text}");
+    }
+
+    #[test]
+    fn routing_decisions_are_counted_per_tier() {
+        use mira_llm::gateway::Observer;
+        let m = Metrics::default();
+        let route = mira_llm::Route {
+            tier: Some(mira_llm::Tier::Fast),
+            provider: "openai".into(),
+            model: "gpt-5.1-mini".into(),
+            reason: "simple tool".into(),
+            cached: false,
+            passed_over: vec![],
+        };
+        m.routed(&route);
+        m.routed(&route);
+        let text = m.render(mira_store::PoolStats {
+            size: 1,
+            idle: 1,
+            max: 8,
+        });
+        assert!(
+            text.contains(
+                r#"mira_llm_route_decisions_total{tier="fast",provider="openai",model="gpt-5.1-mini",cached="false"} 2"#
+            ),
+            "{text}"
+        );
     }
 }

@@ -25,6 +25,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Projects whose git history is being indexed now, so two runs never overlap.
     pub indexing: Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
+    /// Every model call goes through it (routing, cache, budget, accounting).
+    pub llm: mira_llm::Gateway,
     /// Build runs in progress, by run id: cancelling the token stops the run.
     pub builds: Arc<std::sync::Mutex<std::collections::HashMap<i64, CancellationToken>>>,
 }

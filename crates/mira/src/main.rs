@@ -26,6 +26,10 @@ enum Command {
     Token(commands::token::Args),
     /// Check configuration, data dir, stores, UI, models and providers.
     Doctor(commands::doctor::Args),
+    /// Ask a question; the answer streams to the terminal (routed, cached, budgeted, stored).
+    Ask(commands::llm::AskArgs),
+    /// Spend today and this month against the limits, cache hit rate and savings, tiers.
+    Budget(commands::llm::BudgetArgs),
     /// Register, list and remove projects.
     #[command(subcommand)]
     Projects(commands::projects::Command),
@@ -83,6 +87,8 @@ fn main() -> ExitCode {
             Command::Serve(args) => commands::serve::run(config, args).await,
             Command::Token(args) => commands::token::run(config, args),
             Command::Doctor(args) => commands::doctor::run(config, args).await,
+            Command::Ask(args) => commands::llm::ask(config, args).await,
+            Command::Budget(args) => commands::llm::budget(config, args).await,
             Command::Projects(cmd) => commands::projects::run(config, cmd).await,
             Command::Index(args) => commands::git::index(config, args).await,
             Command::Log(args) => commands::git::log(config, args).await,

@@ -4,6 +4,7 @@ pub mod build;
 pub mod code;
 pub mod files;
 pub mod git;
+pub mod llm;
 pub mod projects;
 
 use axum::Router;
@@ -13,6 +14,13 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/budget", get(llm::budget))
+        .route("/llm/routes", get(llm::routes))
+        .route("/conversations", get(llm::conversations))
+        .route(
+            "/conversations/{id}",
+            get(llm::conversation).delete(llm::delete_conversation),
+        )
         .route("/projects", get(projects::list).post(projects::add))
         .route("/projects/{id}", get(projects::get).delete(projects::remove))
         .route("/projects/{id}/tree", get(files::tree))

@@ -47,6 +47,12 @@ pub enum ServerFrame {
         message: String,
     },
     Event(EventFrame),
+    /// An event of a streaming chat answer; `id` is the `chat.send` request's id.
+    Chat {
+        id: Option<Value>,
+        #[serde(flatten)]
+        event: mira_llm::chat::ChatEvent,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -148,6 +154,19 @@ mod tests {
         assert!(
             err.to_json().contains(r#""id":"x""#),
             "the id is echoed when known"
+        );
+    }
+
+    #[test]
+    fn chat_frames_carry_the_request_id_and_the_event() {
+        let frame = ServerFrame::Chat {
+            id: Some(json!("c1")),
+            event: mira_llm::chat::ChatEvent::Delta { text: "Hi".into() },
+        };
+        let v: Value = serde_json::from_str(&frame.to_json()).unwrap();
+        assert_eq!(
+            v,
+            json!({"type": "chat", "id": "c1", "event": "delta", "text": "Hi"})
         );
     }
 

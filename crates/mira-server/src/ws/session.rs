@@ -54,6 +54,9 @@ async fn run(state: AppState, socket: WebSocket) {
     }
     tracing::debug!(%session, "websocket open");
     let mut events = state.events.subscribe();
+    // Chat answers stream from their own tasks into this session only.
+    let (chat_tx, mut chat_rx) = tokio::sync::mpsc::channel::<ServerFrame>(256);
+    let chats = super::chat::SessionChats::new(chat_tx);
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
     loop {
         let outgoing = tokio::select! {
@@ -64,6 +67,7 @@ async fn run(state: AppState, socket: WebSocket) {
                 break;
             }
             _ = ticker.tick() => ServerFrame::Heartbeat { ts: now() },
+            Some(frame) = chat_rx.recv() => frame,
             event = events.recv() => match event {
                 Ok(event) => ServerFrame::Event(EventFrame { event }),
                 Err(RecvError::Lagged(skipped)) => ServerFrame::error(
@@ -82,13 +86,14 @@ async fn run(state: AppState, socket: WebSocket) {
                     ErrorCode::BadFrame,
                     "binary frames are not part of the protocol; send JSON text frames",
                 ),
-                Some(Ok(Message::Text(body))) => answer(&state, body.as_str()).await,
+                Some(Ok(Message::Text(body))) => answer(&state, &chats, body.as_str()).await,
             },
         };
         if sink.send(text(&outgoing)).await.is_err() {
             break;
         }
     }
+    chats.stop_all();
     tracing::debug!(%session, "websocket closed");
 }
 
@@ -100,7 +105,7 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-async fn answer(state: &AppState, body: &str) -> ServerFrame {
+async fn answer(state: &AppState, chats: &super::chat::SessionChats, body: &str) -> ServerFrame {
     let limit = state.config.server.ws_max_frame_bytes;
     if body.len() > limit {
         return ServerFrame::error(
@@ -117,7 +122,12 @@ async fn answer(state: &AppState, body: &str) -> ServerFrame {
         Err(error) => return *error,
     };
     let id = frame.id.clone();
-    match dispatch(state, frame).await {
+    let outcome = match frame.kind.as_str() {
+        "chat.send" => super::chat::send(state, chats, &frame).map(Some),
+        "chat.stop" => super::chat::stop(chats, &frame).map(Some),
+        _ => dispatch(state, frame).await,
+    };
+    match outcome {
         Ok(Some(data)) => ServerFrame::Result { id, data },
         Ok(None) => ServerFrame::Pong { id },
         Err(e) => ServerFrame::error(id, e.code, e.message),

@@ -2,6 +2,7 @@ pub mod build;
 pub mod code;
 pub mod doctor;
 pub mod git;
+pub mod llm;
 pub mod models;
 pub mod projects;
 pub mod serve;

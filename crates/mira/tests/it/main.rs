@@ -4,6 +4,7 @@
 
 mod auth;
 mod build;
+mod chat;
 mod cli;
 mod code;
 mod files;

@@ -1,0 +1,224 @@
+//! `mira ask "..."` streams an answer to the terminal through the gateway (routing,
+//! cache, budget, stored conversation); `mira budget` shows spend against the limits.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use futures_util::StreamExt;
+use mira_core::Config;
+use mira_llm::chat::{ChatEvent, TurnRequest, start_turn};
+use mira_llm::{Gateway, Tier};
+use mira_store::Db;
+use tokio_util::sync::CancellationToken;
+
+#[derive(clap::Args)]
+pub struct AskArgs {
+    /// The question (several words are joined).
+    #[arg(required = true)]
+    question: Vec<String>,
+    /// Force a tier: fast, voice or thinker (default: the router decides).
+    #[arg(long, value_parser = parse_tier)]
+    tier: Option<Tier>,
+    /// Force a model, e.g. gpt-5.1, gemini-3-pro-preview, compat:llama3.2, local.
+    #[arg(long)]
+    model: Option<String>,
+    /// Continue this conversation (its id, from `--json` or the web UI).
+    #[arg(long)]
+    conversation: Option<i64>,
+    /// Neither read nor write the answer cache.
+    #[arg(long)]
+    no_cache: bool,
+    #[arg(long)]
+    max_tokens: Option<u32>,
+    /// Print one JSON object at the end instead of streaming text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct BudgetArgs {
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_tier(text: &str) -> Result<Tier, String> {
+    Tier::parse(text).ok_or_else(|| format!("unknown tier `{text}`: use fast, voice or thinker"))
+}
+
+async fn open(config: &Config) -> anyhow::Result<(Db, Gateway)> {
+    let db = Db::open(&mira_server::db_path(config)).await?;
+    let local = mira_server::llm::local_provider(config).await;
+    let gateway = mira_llm::setup::gateway(config, &db, local)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    Ok((db, gateway))
+}
+
+pub async fn ask(config: Config, args: AskArgs) -> anyhow::Result<ExitCode> {
+    let (db, gateway) = open(&config).await?;
+    let turn = TurnRequest {
+        conversation_id: args.conversation,
+        message: args.question.join(" "),
+        project_id: None,
+        tier: args.tier,
+        model: args.model,
+        bypass_cache: args.no_cache,
+        max_tokens: args.max_tokens,
+    };
+    let cancel = CancellationToken::new();
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_signal.cancel();
+        }
+    });
+    let mut events = start_turn(&gateway, &db, turn, cancel).await?;
+    let mut out = std::io::stdout().lock();
+    let mut text = String::new();
+    let mut code = ExitCode::SUCCESS;
+    let mut summary = serde_json::json!({});
+    while let Some(event) = events.next().await {
+        match event {
+            ChatEvent::Started { conversation_id, .. } => summary["conversation_id"] = conversation_id.into(),
+            ChatEvent::Routed { route } => summary["route"] = serde_json::to_value(&route)?,
+            ChatEvent::Delta { text: t } => {
+                if !args.json {
+                    out.write_all(t.as_bytes())?;
+                    out.flush()?;
+                }
+                text.push_str(&t);
+            }
+            ChatEvent::ToolCall { call } => {
+                if !args.json {
+                    writeln!(out, "\n[tool call {} {}]", call.name, call.arguments)?;
+                }
+            }
+            ChatEvent::Done {
+                message_id,
+                status,
+                report,
+            } => {
+                summary["message_id"] = message_id.into();
+                summary["status"] = status.clone().into();
+                summary["report"] = serde_json::to_value(&report)?;
+                if !args.json {
+                    if !text.ends_with('\n') {
+                        writeln!(out)?;
+                    }
+                    eprintln!("{}", footer(&report, &status));
+                }
+            }
+            ChatEvent::Failed { error, kind, .. } => {
+                summary["status"] = "failed".into();
+                summary["error"] = serde_json::json!({"kind": kind, "message": error});
+                if !args.json {
+                    writeln!(out)?;
+                    eprintln!("mira: {error}");
+                }
+                code = ExitCode::FAILURE;
+            }
+        }
+    }
+    if args.json {
+        summary["text"] = text.into();
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    }
+    Ok(code)
+}
+
+fn footer(report: &mira_llm::CallReport, status: &str) -> String {
+    let r = &report.route;
+    let tier = r.tier.map(|t| t.as_str()).unwrap_or("explicit");
+    let mut parts = vec![
+        tier.to_string(),
+        format!("{} {}", r.provider, r.model),
+        format!("{} in / {} out tokens", report.usage.input, report.usage.output),
+    ];
+    if r.cached {
+        parts.push(format!("cached, saved ${:.4}", report.saved_usd));
+    } else {
+        parts.push(format!("${:.4}", report.cost_usd));
+    }
+    if status != "complete" {
+        parts.push(status.to_string());
+    }
+    format!("[{}]", parts.join(" | "))
+}
+
+pub async fn budget(config: Config, args: BudgetArgs) -> anyhow::Result<ExitCode> {
+    let (_db, gateway) = open(&config).await?;
+    let report = mira_llm::setup::budget_report(&gateway)
+        .await
+        .context("cannot read the budget")?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let status = gateway.budget.status().await?;
+    let bar = |spent: f64, limit: f64| {
+        let width = 30usize;
+        let fill = if limit > 0.0 {
+            ((spent / limit).min(1.0) * width as f64).round() as usize
+        } else {
+            width
+        };
+        format!("[{}{}]", "#".repeat(fill), "-".repeat(width - fill))
+    };
+    for (label, p) in [("Today", &status.day), ("This month", &status.month)] {
+        println!(
+            "{label:<11} {} ${:.4} of ${:.2} ({} calls, ${:.4} reserved by calls under way)",
+            bar(p.spent_usd + p.reserved_usd, p.limit_usd),
+            p.spent_usd,
+            p.limit_usd,
+            p.calls,
+            p.reserved_usd
+        );
+    }
+    match status.cache_hit_rate {
+        Some(rate) => println!(
+            "Cache       {:.0}% hit rate this month ({} hits, {} misses), saved ${:.4}; ${:.4} without the cache",
+            rate * 100.0,
+            status.month.cache_hits,
+            status.month.cache_misses,
+            status.month.saved_usd,
+            status.month_without_cache_usd
+        ),
+        None => println!("Cache       no cacheable calls yet this month"),
+    }
+    println!(
+        "Projection  ${:.2} for the whole month at this rate",
+        status.month_projection_usd
+    );
+    let mut by_model: std::collections::BTreeMap<(String, String), (i64, f64)> = Default::default();
+    for row in &status.by_day {
+        let tier = row.tier.clone().unwrap_or_else(|| "explicit".into());
+        let e = by_model
+            .entry((format!("{}:{}", row.provider, row.model), tier))
+            .or_default();
+        e.0 += row.calls;
+        e.1 += row.cost_usd;
+    }
+    if !by_model.is_empty() {
+        println!("\nLast 31 days by model and tier:");
+        for ((model, tier), (calls, cost)) in by_model {
+            println!("  {model:<40} {tier:<9} {calls:>6} calls  ${cost:.4}");
+        }
+    }
+    let routes = mira_llm::setup::routing_summary(&gateway);
+    println!(
+        "\nTiers{}:",
+        if routes.router_enabled {
+            ""
+        } else {
+            " (router disabled: every call uses voice)"
+        }
+    );
+    for t in &routes.tiers {
+        match (&t.provider, &t.model) {
+            (Some(p), Some(m)) => println!("  {:<8} {p}:{m} (configured {})", t.tier, t.configured),
+            _ => println!("  {:<8} no usable model (configured {})", t.tier, t.configured),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
