@@ -142,11 +142,11 @@ async fn index_locked(db: &Db, project: &Project, progress: Progress) -> Result<
     let present: HashSet<&str> = walked.files.iter().map(|f| f.path.as_str()).collect();
     let removed: Vec<&StoredFile> = stored
         .values()
-        .filter(|s| !s.skipped && !present.contains(s.path.as_str()))
+        .filter(|s| !s.skipped() && !present.contains(s.path.as_str()))
         .collect();
     let changed: Vec<usize> = (0..walked.files.len())
         .filter(|&i| match stored.get(&walked.files[i].path) {
-            Some(s) => s.skipped || s.hash != walked.files[i].hash,
+            Some(s) => s.skipped() || s.hash != walked.files[i].hash,
             None => true,
         })
         .collect();
@@ -155,13 +155,13 @@ async fn index_locked(db: &Db, project: &Project, progress: Progress) -> Result<
         .filter_map(|&i| {
             stored
                 .get(&walked.files[i].path)
-                .filter(|s| !s.skipped)
+                .filter(|s| !s.skipped())
                 .map(|s| s.id)
         })
         .collect();
     let removed_ids: HashSet<i64> = removed.iter().map(|s| s.id).collect();
     let removed_paths: Vec<String> = removed.iter().map(|s| s.path.clone()).collect();
-    let skipped_changed = skipped_differ(&mut conn, project.id, &walked.skipped).await?;
+    let skipped_changed = skipped_differ(&stored, &walked.skipped);
 
     if changed.is_empty() && removed.is_empty() && !skipped_changed {
         drop(conn);
@@ -391,22 +391,18 @@ fn simple_name_of(entry: &str) -> String {
     first.rsplit(['.', ':', '/']).next().unwrap_or(first).to_string()
 }
 
-async fn skipped_differ(
-    conn: &mut sqlx::SqliteConnection,
-    project_id: i64,
-    skipped: &[Skipped],
-) -> Result<bool, sqlx::Error> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT path, skip_reason FROM files WHERE project_id = ? AND skip_reason IS NOT NULL ORDER BY path",
-    )
-    .bind(project_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let now: Vec<(String, String)> = skipped
-        .iter()
-        .map(|s| (s.path.clone(), s.reason.clone()))
+/// Whether the skipped files or their reasons changed since they were stored.
+fn skipped_differ(stored: &HashMap<String, StoredFile>, skipped: &[Skipped]) -> bool {
+    let mut before: Vec<(&str, &str)> = stored
+        .values()
+        .filter_map(|s| s.skip_reason.as_deref().map(|r| (s.path.as_str(), r)))
         .collect();
-    Ok(rows != now)
+    before.sort();
+    let now: Vec<(&str, &str)> = skipped
+        .iter()
+        .map(|s| (s.path.as_str(), s.reason.as_str()))
+        .collect();
+    before != now
 }
 
 /// Files of `unchanged` with a call to one of `names`, or importing one.

@@ -27,7 +27,7 @@ impl Table {
     /// Built from exactly the indexed files of `stored` (path -> row)?
     pub fn matches(&self, stored: &HashMap<String, StoredFile>) -> bool {
         let mut code = 0;
-        for s in stored.values().filter(|s| !s.skipped) {
+        for s in stored.values().filter(|s| !s.skipped()) {
             code += 1;
             match self.files.get(&s.id) {
                 Some((path, hash)) if *path == s.path && *hash == s.hash => {}

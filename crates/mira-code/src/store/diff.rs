@@ -121,6 +121,51 @@ fn key(e: &Edge) -> EdgeKey<'_> {
     )
 }
 
+/// A file's stored edges in (line, column, id) order.
+async fn old_edges(conn: &mut SqliteConnection, file_id: i64) -> Result<Vec<OldEdge>, sqlx::Error> {
+    let sql = format!(
+        "SELECT group_concat({}, char(30) ORDER BY line, col, id) FROM call_graph WHERE file_id = ?",
+        super::packed::record(&[
+            "id",
+            "caller",
+            "callee",
+            "callee_name",
+            "callee_kind",
+            "resolution",
+            "line",
+            "col"
+        ])
+    );
+    if let Some(records) = super::packed::fetch(conn, &sql, file_id, 8).await? {
+        let edges: Option<Vec<OldEdge>> = records
+            .into_iter()
+            .map(|mut r| {
+                let take = |r: &mut Vec<String>, i: usize| std::mem::take(&mut r[i]);
+                Some((
+                    r[0].parse().ok()?,
+                    take(&mut r, 1),
+                    take(&mut r, 2),
+                    take(&mut r, 3),
+                    Some(take(&mut r, 4)).filter(|k| !k.is_empty()),
+                    take(&mut r, 5),
+                    r[6].parse().ok()?,
+                    r[7].parse().ok()?,
+                ))
+            })
+            .collect();
+        if let Some(edges) = edges {
+            return Ok(edges);
+        }
+    }
+    sqlx::query_as(
+        "SELECT id, caller, callee, callee_name, callee_kind, resolution, line, col FROM call_graph \
+         WHERE file_id = ? ORDER BY line, col, id",
+    )
+    .bind(file_id)
+    .fetch_all(&mut *conn)
+    .await
+}
+
 fn old_key(o: &OldEdge) -> EdgeKey<'_> {
     (&o.1, &o.2, &o.3, o.4.as_deref(), &o.5)
 }
@@ -133,13 +178,7 @@ pub async fn write_edges(
     file_id: i64,
     edges: &[Edge],
 ) -> Result<(), sqlx::Error> {
-    let old: Vec<OldEdge> = sqlx::query_as(
-        "SELECT id, caller, callee, callee_name, callee_kind, resolution, line, col FROM call_graph \
-         WHERE file_id = ? ORDER BY line, col, id",
-    )
-    .bind(file_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let old = old_edges(conn, file_id).await?;
     // Exactly stored already (same position too).
     let mut at_place: HashMap<(EdgeKey<'_>, i64, i64), VecDeque<usize>> = HashMap::new();
     for (i, o) in old.iter().enumerate() {

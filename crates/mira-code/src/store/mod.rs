@@ -2,6 +2,7 @@
 //! unchanged files back. Called inside the index transaction.
 
 mod diff;
+mod packed;
 
 use std::collections::HashMap;
 
@@ -20,13 +21,45 @@ pub struct StoredFile {
     pub id: i64,
     pub path: String,
     pub hash: String,
-    pub skipped: bool,
+    pub skip_reason: Option<String>,
+}
+
+impl StoredFile {
+    pub fn skipped(&self) -> bool {
+        self.skip_reason.is_some()
+    }
 }
 
 pub async fn stored_files(
     conn: &mut SqliteConnection,
     project_id: i64,
 ) -> Result<Vec<StoredFile>, sqlx::Error> {
+    let sql = format!(
+        "SELECT group_concat({}, char(30)) FROM files WHERE project_id = ?",
+        packed::record(&[
+            "id",
+            "path",
+            "content_hash",
+            "skip_reason IS NOT NULL",
+            "skip_reason"
+        ])
+    );
+    if let Some(records) = packed::fetch(conn, &sql, project_id, 5).await? {
+        let files: Option<Vec<StoredFile>> = records
+            .into_iter()
+            .map(|mut r| {
+                Some(StoredFile {
+                    id: r[0].parse().ok()?,
+                    skip_reason: (r[3] == "1").then(|| std::mem::take(&mut r[4])),
+                    hash: std::mem::take(&mut r[2]),
+                    path: std::mem::take(&mut r[1]),
+                })
+            })
+            .collect();
+        if let Some(files) = files {
+            return Ok(files);
+        }
+    }
     let rows: Vec<(i64, String, String, Option<String>)> =
         sqlx::query_as("SELECT id, path, content_hash, skip_reason FROM files WHERE project_id = ?")
             .bind(project_id)
@@ -34,11 +67,11 @@ pub async fn stored_files(
             .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, path, hash, skip)| StoredFile {
+        .map(|(id, path, hash, skip_reason)| StoredFile {
             id,
             path,
             hash,
-            skipped: skip.is_some(),
+            skip_reason,
         })
         .collect())
 }
