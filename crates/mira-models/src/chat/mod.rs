@@ -6,6 +6,7 @@ mod llama;
 mod sampler;
 mod template;
 mod tokenizer;
+mod vnni;
 mod weights;
 
 use std::fs::File;

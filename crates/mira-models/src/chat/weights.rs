@@ -8,6 +8,7 @@ use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{DType, Device, Module, Tensor};
 
 use super::int8::Int8Matrix;
+use super::vnni::{self, ChannelInt8};
 
 /// The in-memory format of the matrices (`MIRA_LOCAL_MODEL_FORMAT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +65,7 @@ pub enum Matrix {
     Dense(Tensor),
     Quantized(QMatMul),
     Int8(Int8Matrix),
+    Channel(ChannelInt8),
 }
 
 impl Matrix {
@@ -74,6 +76,10 @@ impl Matrix {
         if format == WeightFormat::Int8 {
             let dense = stored.dequantize(device)?;
             let (rows, cols) = dense.dims2()?;
+            if vnni::available() && cols % vnni::ALIGN == 0 {
+                let data = dense.flatten_all()?.to_vec1::<f32>()?;
+                return Ok(Matrix::Channel(ChannelInt8::quantize(&data, rows, cols)));
+            }
             if cols % super::int8::BLOCK == 0 {
                 let data = dense.flatten_all()?.to_vec1::<f32>()?;
                 return Ok(Matrix::Int8(Int8Matrix::quantize(&data, rows, cols)));
@@ -156,6 +162,17 @@ impl Matrix {
                     x.reshape((rows, cols))?.matmul(&w.t()?)?.reshape(out_dims)
                 }
             }
+            Matrix::Channel(m) => {
+                let dims = x.dims().to_vec();
+                let cols = *dims.last().unwrap_or(&0);
+                let rows = x.elem_count() / cols.max(1);
+                let mut out_dims = dims;
+                *out_dims.last_mut().expect("rank >= 1") = m.rows();
+                let input = x.flatten_all()?.to_vec1::<f32>()?;
+                let mut out = vec![0f32; rows * m.rows()];
+                m.matmul(&input, rows, &mut out);
+                Tensor::from_vec(out, out_dims, x.device())
+            }
         }
     }
 
@@ -167,6 +184,7 @@ impl Matrix {
                 t.elem_count() * t.dtype().size_in_bytes()
             }
             Matrix::Int8(m) => m.size_in_bytes(),
+            Matrix::Channel(m) => m.size_in_bytes(),
         }
     }
 }
