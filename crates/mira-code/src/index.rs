@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mira_store::Db;
 use mira_store::projects::Project;
@@ -16,6 +16,7 @@ use sqlx::{QueryBuilder, Sqlite};
 
 use crate::CodeError;
 use crate::extract::{self, FileInfo};
+use crate::lease::Lease;
 use crate::memory::{self, Memory, Table};
 use crate::model::ParsedFile;
 use crate::resolve::{self, Edge, SymbolTable};
@@ -97,11 +98,27 @@ fn parse_source(root: &Path, f: &SourceFile) -> ParsedFile {
     )
 }
 
-/// Indexes (or brings up to date) the code of a project.
+/// How long a run waits for another process indexing the same project before it gives
+/// up with [`CodeError::Busy`]: a cold index of a large project takes about this long.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(20);
+
+/// Indexes (or brings up to date) the code of a project, waiting up to [`DEFAULT_WAIT`]
+/// for another process's run on the same project.
 pub async fn index_project(
     db: &Db,
     project: &Project,
     progress: Progress,
+) -> Result<IndexSummary, CodeError> {
+    index_project_waiting(db, project, progress, DEFAULT_WAIT).await
+}
+
+/// [`index_project`], waiting up to `wait` for a run of another process to finish. A run
+/// that waited then indexes only what that run left to do (usually nothing).
+pub async fn index_project_waiting(
+    db: &Db,
+    project: &Project,
+    progress: Progress,
+    wait: Duration,
 ) -> Result<IndexSummary, CodeError> {
     // One run at a time per project in this process (the watcher, the API and a test may
     // all ask): a second run waits and then finds little or nothing left to do.
@@ -112,13 +129,23 @@ pub async fn index_project(
         Arc::clone(gates.entry((db.path().to_path_buf(), project.id)).or_default())
     };
     let _running = gate.lock().await;
-    index_locked(db, project, progress).await
+    // Across processes: the lease is taken before the stored files are read, so what this
+    // run compares against is what it will write over.
+    let lease = Lease::take(db, project.id, wait).await?;
+    let result = index_locked(db, project, progress, &lease).await;
+    lease.release().await;
+    result
 }
 
 static RUNS: LazyLock<Mutex<HashMap<memory::Key, Arc<tokio::sync::Mutex<()>>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
-async fn index_locked(db: &Db, project: &Project, progress: Progress) -> Result<IndexSummary, CodeError> {
+async fn index_locked(
+    db: &Db,
+    project: &Project,
+    progress: Progress,
+    lease: &Lease,
+) -> Result<IndexSummary, CodeError> {
     let started = Instant::now();
     let key: memory::Key = (db.path().to_path_buf(), project.id);
     // Taken out for the run and put back only when it succeeds.
@@ -313,7 +340,10 @@ async fn index_locked(db: &Db, project: &Project, progress: Progress) -> Result<
 
     // One transaction: a crash leaves the previous index, never half of this one.
     let now = chrono_now();
-    let mut tx = db.pool().begin().await?;
+    // IMMEDIATE: the write lock is taken first, so the lease check below holds until the
+    // commit and no read in this transaction can go stale.
+    let mut tx = db.pool().begin_with("BEGIN IMMEDIATE").await?;
+    lease.confirm(&mut tx).await?;
     store::delete_files(&mut tx, &removed_ids.iter().copied().collect::<Vec<_>>()).await?;
     let mut next_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM code_elements")
         .fetch_one(&mut *tx)

@@ -20,6 +20,7 @@ pub mod extract;
 mod impact_graph;
 pub mod index;
 pub mod lang;
+mod lease;
 mod memory;
 pub mod model;
 pub mod resolve;
@@ -36,6 +37,9 @@ pub enum CodeError {
     NotFound(String),
     #[error("{0}")]
     Task(String),
+    /// Another process is indexing the same project (its lease is in the database).
+    #[error("project {project_id} is being indexed by pid {pid}; try again when it finishes")]
+    Busy { project_id: i64, pid: i64 },
 }
 pub mod queries;
 pub mod watch;

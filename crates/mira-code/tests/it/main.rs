@@ -5,6 +5,7 @@ mod fixture;
 mod go;
 mod incremental;
 mod index;
+mod lease;
 mod python;
 mod queries;
 mod rust;
