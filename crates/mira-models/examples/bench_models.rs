@@ -103,18 +103,21 @@ fn embed(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let batch: Vec<Vec<u32>> = (0..32).map(|_| row.clone()).collect();
     model.embed_ids(&batch)?;
     let mut rates = Vec::new();
+    let cpu_before = cpu_ms();
     for _ in 0..5 {
         let t = Instant::now();
         model.embed_ids(&batch)?;
         rates.push((32 * 128) as f64 / t.elapsed().as_secs_f64());
     }
+    let per_cpu_second = (5 * 32 * 128) as f64 / ((cpu_ms() - cpu_before).max(1) as f64 / 1000.0);
     rates.sort_by(f64::total_cmp);
     println!(
-        "embed {} batch 32x128: median {:.0} tokens/s (runs {:.0}-{:.0})  peak RSS {} MB",
+        "embed {} batch 32x128: median {:.0} tokens/s (runs {:.0}-{:.0}), {:.0} tokens per CPU-second  peak RSS {} MB",
         model.name(),
         rates[2],
         rates[0],
         rates[4],
+        per_cpu_second,
         peak_rss_mb()
     );
     Ok(())
