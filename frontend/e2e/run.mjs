@@ -3,8 +3,9 @@
 // and saves a screenshot. Prints "N passed, N failed" as its last line.
 
 import { execFileSync, spawn } from "node:child_process";
+import { createServer } from "node:http";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -52,6 +53,42 @@ function fixture(root) {
   return project;
 }
 
+/**
+ * A stand-in for an OpenAI-compatible model server (what Ollama or llama.cpp serve at
+ * OPENAI_BASE_URL), speaking the Chat Completions streaming format on 127.0.0.1. It
+ * answers with Markdown and a Rust code block; a question with "slow" in it streams
+ * for about ten seconds, so the Stop button can stop it.
+ */
+async function startModelServer() {
+  const server = createServer(async (req, res) => {
+    let body = "";
+    for await (const chunk of req) body += chunk;
+    if (req.method !== "POST" || req.url !== "/v1/chat/completions") {
+      res.writeHead(404, { "content-type": "application/json" }).end('{"error":{"message":"not found"}}');
+      return;
+    }
+    const request = JSON.parse(body);
+    const question = request.messages.at(-1)?.content ?? "";
+    const slow = question.includes("slow");
+    const pieces = slow
+      ? Array.from({ length: 300 }, (_, i) => `word${i} `)
+      : ["Here is **hello world** in Rust:\n\n", "```rust\n", "fn main() {\n", '    println!("hello, world");\n', "}\n", "```\n", "Run it with `cargo run`."];
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    for (const piece of pieces) {
+      if (res.destroyed) return;
+      res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: piece } }] })}\n\n`);
+      await new Promise((r) => setTimeout(r, slow ? 30 : 15));
+    }
+    res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] })}\n\n`);
+    res.write(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 42, completion_tokens: pieces.length } })}\n\n`);
+    res.end("data: [DONE]\n\n");
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { server, url: `http://127.0.0.1:${server.address().port}/v1` };
+}
+
+let modelUrl = "";
+
 /** Starts `mira serve`; port 0 lets it pick a free one, and it prints the URL either way. */
 function startServer(project, data, port = 0) {
   const child = spawn(bin, ["serve", "--project", project], {
@@ -64,6 +101,14 @@ function startServer(project, data, port = 0) {
       MIRA_HOST: "127.0.0.1",
       MIRA_UI_DIR: join(frontend, "dist"),
       MIRA_LOG: "warn",
+      // Chat (the voice tier) is answered by the local model that test.sh pulled; the
+      // thinker tier by the stand-in above, whose answers are known in advance.
+      MIRA_MODELS_DIR: process.env.MIRA_TEST_MODELS_DIR ?? join(homedir(), ".cache/mira-models"),
+      MODEL_VOICE: "local",
+      OPENAI_BASE_URL: modelUrl,
+      MODEL_FAST: "compat:e2e-model",
+      MODEL_THINKER: "compat:e2e-model",
+      LLM_PRICES: "e2e-model=2:8",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -105,6 +150,8 @@ async function stop(child) {
 async function main() {
   const root = mkdtempSync(join(tmpdir(), "mira-e2e-"));
   const project = fixture(root);
+  const model = await startModelServer();
+  modelUrl = model.url;
   const server = startServer(project, root);
   let restarted;
   let browser;
@@ -195,6 +242,50 @@ async function main() {
     await page.screenshot({ path: join(outDir, "ui-symbols.png") });
     await page.locator('[data-testid="insights-tab-git"]').click();
 
+    // Chat: the local model streams an answer (no key, no network), and the answer says
+    // which model gave it and its tier.
+    await page.locator('[data-testid="talk-tab-chat"]').click();
+    await page.locator('[data-testid="chat-input"]').fill("What is a Rust crate? Answer in one sentence.");
+    await page.locator('[data-testid="chat-send"]').click();
+    await page.locator('[data-testid="chat-answer"][data-status="streaming"]').waitFor({ timeout: 30_000 });
+    const local = page.locator('[data-testid="chat-answer"][data-status="complete"]').first();
+    await local.waitFor({ timeout: 180_000 });
+    const localText = (await local.locator(".md").textContent())?.trim() ?? "";
+    if (localText.length < 2) throw new Error(`the local model answered ${JSON.stringify(localText)}`);
+    const localMeta = await local.locator('[data-testid="chat-meta"]').textContent();
+    if (!localMeta?.includes("voice") || !localMeta.includes("local SmolLM2")) throw new Error(`local answer meta: ${localMeta}`);
+
+    // The thinker tier (the stand-in server) answers in Markdown with a code block,
+    // highlighted, and the answer shows its cost.
+    await page.locator('[data-testid="chat-tier"]').selectOption("thinker");
+    await page.locator('[data-testid="chat-input"]').fill("Show me hello world in Rust");
+    await page.locator('[data-testid="chat-send"]').click();
+    const answer = page.locator('[data-testid="chat-answer"][data-status="complete"]').nth(1);
+    await answer.waitFor({ timeout: 30_000 });
+    await answer.locator('[data-testid="chat-code"][data-language="rust"] span[class^="mtk"]').first().waitFor({ timeout: 10_000 });
+    // Monaco writes spaces as no-break spaces.
+    const code = (await answer.locator('[data-testid="chat-code"]').textContent())?.replaceAll("\u00a0", " ");
+    if (!code?.includes('println!("hello, world");')) throw new Error(`code block shows: ${code}`);
+    const meta = await answer.locator('[data-testid="chat-meta"]').textContent();
+    if (!meta?.includes("thinker") || !meta.includes("compat e2e-model") || !meta.includes("$")) throw new Error(`answer meta: ${meta}`);
+    await page.screenshot({ path: join(outDir, "ui-chat.png") });
+
+    // Stop: a long answer is stopped midway and marked so.
+    await page.locator('[data-testid="chat-input"]').fill("a slow one please");
+    await page.locator('[data-testid="chat-send"]').click();
+    await page.locator('[data-testid="chat-answer"][data-status="streaming"]').filter({ hasText: "word3" }).waitFor({ timeout: 15_000 });
+    await page.locator('[data-testid="chat-stop"]').click();
+    await page.locator('[data-testid="chat-answer"][data-status="cancelled"]').waitFor({ timeout: 15_000 });
+
+    // Budget: the limits with what was spent, the spend chart and the cache hit rate.
+    await page.locator('[data-testid="talk-tab-budget"]').click();
+    await page.locator('[data-testid="budget-day"]').filter({ hasText: "3 calls" }).waitFor({ timeout: 10_000 });
+    await page.locator('[data-testid="budget-chart"] rect').first().waitFor({ timeout: 10_000 });
+    const cache = await page.locator('[data-testid="budget-cache"]').textContent();
+    if (!cache?.includes("Cache hit rate")) throw new Error(`budget cache line: ${cache}`);
+    await page.screenshot({ path: join(outDir, "ui-budget.png") });
+    await page.locator('[data-testid="talk-tab-chat"]').click();
+
     const fragment = new URL(page.url()).hash;
     if (fragment.includes("token")) throw new Error(`the token is still in the address bar: ${fragment}`);
     if (!page.url().startsWith(origin)) throw new Error(`left the origin: ${page.url()}`);
@@ -251,6 +342,7 @@ async function main() {
       "ok - token URL opens the UI, tree shows, file opens in Monaco, git insights and blame show, " +
         "a build runs with live output and its error opens at its line with a marker, " +
         "code index tags files and shows an outline with callers, " +
+        "chat streams an answer from the local model, and a Markdown answer with highlighted code, model and cost, Stop stops one, the budget panel shows spend, " +
         "reload keeps the token, activity arrives, missing and refused tokens explained, reconnects after a restart",
     );
     console.log("1 passed, 0 failed");
@@ -269,6 +361,7 @@ async function main() {
     await browser?.close();
     await stop(server.child);
     if (restarted) await stop(restarted.child);
+    model.server.close();
     rmSync(root, { recursive: true, force: true });
   }
 }

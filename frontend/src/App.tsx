@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from "react";
 import { Group, Panel, Separator } from "react-resizable-panels";
 
 import { ActivityPanel } from "./components/ActivityPanel";
+import { BudgetPanel } from "./components/BudgetPanel";
 import { BuildPanel } from "./components/BuildPanel";
 import { ChatPanel } from "./components/ChatPanel";
 import { Editor } from "./components/Editor";
@@ -15,7 +16,9 @@ import { checkToken } from "./lib/tokenCheck";
 import { WsClient, wsUrlFor } from "./lib/wsClient";
 import { useActivityStore } from "./stores/useActivityStore";
 import { useAuthStore } from "./stores/useAuthStore";
+import { useBudgetStore } from "./stores/useBudgetStore";
 import { useBuildStore } from "./stores/useBuildStore";
+import { useChatStore } from "./stores/useChatStore";
 import { useCodeStore } from "./stores/useCodeStore";
 import { useConnectionStore } from "./stores/useConnectionStore";
 import { useGitStore } from "./stores/useGitStore";
@@ -57,15 +60,24 @@ function Workspace({ token }: { token: string }) {
   }, [api, selectedId, openPath]);
 
   const [insights, setInsights] = useState<"git" | "symbols">("git");
+  const [talk, setTalk] = useState<"chat" | "budget">("chat");
+
+  useEffect(() => {
+    useChatStore.setState({ onSettled: () => void useBudgetStore.getState().load(api) });
+  }, [api]);
 
   useEffect(() => {
     const client = new WsClient(wsUrlFor(window.location), token, {
       onState: (state, detail) => {
         useConnectionStore.getState().set(state, detail);
+        // Chat requests go out only on an open socket.
+        useChatStore.getState().attach(state === "open" ? (type, params) => client.request(type, params) : null);
         if (state === "reconnecting") void checkToken(api, handleError);
       },
       onFrame: (frame) => {
-        if (frame.type === "event" && frame.event === "activity") {
+        if (frame.type === "chat") {
+          useChatStore.getState().onFrame(frame.id, frame);
+        } else if (frame.type === "event" && frame.event === "activity") {
           useActivityStore.getState().activity(frame.data);
           if (frame.data.kind.startsWith("project.")) useProjectStore.getState().load(api).catch(handleError);
           const { selectedId: id, openFile } = useProjectStore.getState();
@@ -145,14 +157,28 @@ function Workspace({ token }: { token: string }) {
         <Separator className="separator" />
         <Panel defaultSize="28" minSize="12">
           <Group orientation="vertical">
-            <Panel defaultSize="25" minSize="10">
+            <Panel defaultSize="45" minSize="10">
               <section className="panel">
-                <h2>Chat</h2>
-                <ChatPanel />
+                <div className="tabs panel-tabs" role="tablist">
+                  {(["chat", "budget"] as const).map((t) => (
+                    <button
+                      key={t}
+                      type="button"
+                      role="tab"
+                      aria-selected={talk === t}
+                      className={talk === t ? "tab on" : "tab"}
+                      data-testid={`talk-tab-${t}`}
+                      onClick={() => setTalk(t)}
+                    >
+                      {t === "chat" ? "Chat" : "Budget"}
+                    </button>
+                  ))}
+                </div>
+                {talk === "chat" ? <ChatPanel /> : <BudgetPanel api={api} />}
               </section>
             </Panel>
             <Separator className="separator separator-h" />
-            <Panel defaultSize="50" minSize="15">
+            <Panel defaultSize="35" minSize="15">
               <section className="panel">
                 <div className="tabs panel-tabs" role="tablist">
                   {(["git", "symbols"] as const).map((t) => (
@@ -173,7 +199,7 @@ function Workspace({ token }: { token: string }) {
               </section>
             </Panel>
             <Separator className="separator separator-h" />
-            <Panel defaultSize="25" minSize="10">
+            <Panel defaultSize="20" minSize="10">
               <section className="panel">
                 <h2>Activity</h2>
                 <ActivityPanel />

@@ -197,6 +197,39 @@ export interface ImpactResult {
   impacted: Impacted[];
 }
 
+export interface BudgetPeriod {
+  key: string;
+  limit_usd: number;
+  spent_usd: number;
+  reserved_usd: number;
+  remaining_usd: number;
+  calls: number;
+  cache_hits: number;
+  cache_misses: number;
+  saved_usd: number;
+}
+
+export interface SpendRow {
+  day: string;
+  provider: string;
+  model: string;
+  tier: string | null;
+  calls: number;
+  cost_usd: number;
+  input_tokens: number;
+  output_tokens: number;
+}
+
+export interface BudgetReport {
+  day: BudgetPeriod;
+  month: BudgetPeriod;
+  cache_hit_rate: number | null;
+  month_without_cache_usd: number;
+  month_projection_usd: number;
+  by_day: SpendRow[];
+  cache: { enabled: boolean; entries: number; bytes: number; max_bytes: number };
+}
+
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
@@ -234,6 +267,10 @@ export class Api {
   constructor(token: string, fetchFn: Fetch = (input, init) => fetch(input, init)) {
     this.token = token;
     this.fetchFn = fetchFn;
+  }
+
+  budget(): Promise<BudgetReport> {
+    return this.get<BudgetReport>("/api/budget");
   }
 
   private async get<T>(path: string, method = "GET", body?: unknown): Promise<T> {

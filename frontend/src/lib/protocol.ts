@@ -44,6 +44,40 @@ export interface BuildFinishedData {
   error: string | null;
 }
 
+/** Where a chat call went (docs/protocol.md, Chat). */
+export interface ChatRoute {
+  tier: "fast" | "voice" | "thinker" | null;
+  provider: string;
+  model: string;
+  reason: string;
+  cached: boolean;
+  passed_over: string[];
+}
+
+export interface ChatUsage {
+  input: number;
+  output: number;
+  cached: number;
+  reasoning: number;
+}
+
+export interface ChatReport {
+  route: ChatRoute;
+  usage: ChatUsage;
+  usage_reported: boolean;
+  cost_usd: number;
+  saved_usd: number;
+  latency_ms: number;
+}
+
+export type ChatEvent =
+  | { event: "started"; conversation_id: number; user_message_id: number }
+  | { event: "routed"; route: ChatRoute }
+  | { event: "delta"; text: string }
+  | { event: "tool_call"; name: string; arguments: unknown }
+  | { event: "done"; message_id: number; status: "complete" | "cancelled"; report: ChatReport }
+  | { event: "failed"; message_id: number | null; error: string; kind: string };
+
 export type ServerFrame =
   | { type: "hello"; protocol: number; server: string; session: string; heartbeat_ms: number; max_frame_bytes: number }
   | { type: "heartbeat"; ts: string }
@@ -54,7 +88,8 @@ export type ServerFrame =
   | { type: "event"; event: "progress"; data: ProgressData }
   | { type: "event"; event: "build_started"; data: BuildStartedData }
   | { type: "event"; event: "build_output"; data: BuildOutputData }
-  | { type: "event"; event: "build_finished"; data: BuildFinishedData };
+  | { type: "event"; event: "build_finished"; data: BuildFinishedData }
+  | ({ type: "chat"; id: RequestId } & ChatEvent);
 
 export class FrameError extends Error {}
 
@@ -145,7 +180,75 @@ export function parseServerFrame(text: string): ServerFrame {
       }
       throw new FrameError(`unknown event ${String(f.event)}`);
     }
+    case "chat":
+      need(isId(f.id), "bad chat id");
+      return { type: "chat", id: (f.id ?? null) as RequestId, ...parseChatEvent(f) };
     default:
       throw new FrameError(`unknown frame type ${String(f.type)}`);
+  }
+}
+
+function parseRoute(v: unknown): ChatRoute {
+  need(isObject(v), "chat route is not an object");
+  const r = v as Json;
+  need(isString(r.provider) && isString(r.model), "bad chat route");
+  const tier = r.tier === "fast" || r.tier === "voice" || r.tier === "thinker" ? r.tier : null;
+  return {
+    tier,
+    provider: r.provider as string,
+    model: r.model as string,
+    reason: isString(r.reason) ? r.reason : "",
+    cached: r.cached === true,
+    passed_over: Array.isArray(r.passed_over) ? r.passed_over.filter(isString) : [],
+  };
+}
+
+function parseChatEvent(f: Json): ChatEvent {
+  switch (f.event) {
+    case "started":
+      need(isNumber(f.conversation_id) && isNumber(f.user_message_id), "bad chat started");
+      return { event: "started", conversation_id: f.conversation_id as number, user_message_id: f.user_message_id as number };
+    case "routed":
+      return { event: "routed", route: parseRoute(f.route) };
+    case "delta":
+      need(isString(f.text), "bad chat delta");
+      return { event: "delta", text: f.text as string };
+    case "tool_call": {
+      need(isObject(f.call), "bad chat tool_call");
+      const c = f.call as Json;
+      need(isString(c.name), "bad chat tool_call name");
+      return { event: "tool_call", name: c.name as string, arguments: c.arguments };
+    }
+    case "done": {
+      need(isNumber(f.message_id) && (f.status === "complete" || f.status === "cancelled"), "bad chat done");
+      need(isObject(f.report), "chat done without report");
+      const r = f.report as Json;
+      need(isObject(r.usage) && isNumber(r.cost_usd), "bad chat report");
+      const u = r.usage as Json;
+      const n = (x: unknown) => (isNumber(x) ? x : 0);
+      return {
+        event: "done",
+        message_id: f.message_id as number,
+        status: f.status as "complete" | "cancelled",
+        report: {
+          route: parseRoute(r.route),
+          usage: { input: n(u.input), output: n(u.output), cached: n(u.cached), reasoning: n(u.reasoning) },
+          usage_reported: r.usage_reported === true,
+          cost_usd: r.cost_usd as number,
+          saved_usd: n(r.saved_usd),
+          latency_ms: n(r.latency_ms),
+        },
+      };
+    }
+    case "failed":
+      need(isString(f.error) && isString(f.kind), "bad chat failed");
+      return {
+        event: "failed",
+        message_id: isNumber(f.message_id) ? f.message_id : null,
+        error: f.error as string,
+        kind: f.kind as string,
+      };
+    default:
+      throw new FrameError(`unknown chat event ${String(f.event)}`);
   }
 }

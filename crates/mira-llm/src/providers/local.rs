@@ -135,10 +135,11 @@ impl Provider for Local {
             .map_err(|why| LlmError::unavailable("local", why.clone()))?
             .clone();
         let params = LocalParams {
-            max_tokens: request
-                .max_tokens
-                .map(|m| m as usize)
-                .unwrap_or(self.default_max_tokens),
+            // The gateway asks for LLM_MAX_OUTPUT_TOKENS; a small local model rambles, so
+            // it answers at most `default_max_tokens` unless asked for fewer.
+            max_tokens: request.max_tokens.map_or(self.default_max_tokens, |m| {
+                (m as usize).min(self.default_max_tokens)
+            }),
             temperature: request.temperature.unwrap_or(0.7),
             seed: request.seed.unwrap_or(299_792_458),
             stop: request.stop.clone(),
