@@ -18,7 +18,7 @@ use crate::CodeError;
 use crate::extract::{self, FileInfo};
 use crate::lease::Lease;
 use crate::memory::{self, Memory, Table};
-use crate::model::ParsedFile;
+use crate::model::{ElementKind, ParsedFile};
 use crate::resolve::{self, Edge, SymbolTable};
 use crate::store::{self, StoredFile};
 use crate::walk::{self, Skipped, SourceFile};
@@ -261,6 +261,10 @@ async fn index_locked(
     // What other files may resolve differently now: the names whose definitions or
     // imports the change added, removed or altered.
     let mut affected: HashSet<String> = HashSet::new();
+    // Types whose members callers elsewhere may now reach differently: a call such as
+    // `self.repo.save()` names neither the field nor the class whose bases changed, so
+    // the names of those types' members are affected too.
+    let mut types: HashSet<String> = HashSet::new();
     for p in &parsed {
         let new_sig = store::resolution_signature(p);
         match table.table.signature(&p.path) {
@@ -270,16 +274,47 @@ async fn index_locked(
                     let new_set: HashSet<&String> = new_sig.iter().collect();
                     for entry in old_set.symmetric_difference(&new_set) {
                         affected.insert(simple_name_of(entry));
+                        type_words_of(entry, &mut types);
                     }
                 }
             }
-            None => affected.extend(new_sig.iter().map(|e| simple_name_of(e))),
+            None => {
+                for entry in &new_sig {
+                    affected.insert(simple_name_of(entry));
+                    type_words_of(entry, &mut types);
+                }
+            }
         }
     }
     for path in &removed_paths {
         if let Some(old_sig) = table.table.signature(path) {
-            affected.extend(old_sig.iter().map(|e| simple_name_of(e)));
+            for entry in &old_sig {
+                affected.insert(simple_name_of(entry));
+                type_words_of(entry, &mut types);
+            }
         }
+    }
+    if !types.is_empty() {
+        // The table is the one before this run: the changed files' new definitions are
+        // added from their parsed facts (bases first, so their members are found too).
+        let new_bases: Vec<String> = parsed
+            .iter()
+            .flat_map(|p| p.elements.iter())
+            .filter(|e| types.contains(&e.name))
+            .flat_map(|e| e.bases.iter().flat_map(|b| resolve::type_words(b)))
+            .map(str::to_string)
+            .collect();
+        types.extend(new_bases);
+        let mut members = table.table.member_names_of(&mut types);
+        for p in &parsed {
+            for e in &p.elements {
+                if e.parent.is_some_and(|i| types.contains(&p.elements[i].name)) {
+                    members.insert(e.name.clone());
+                }
+            }
+        }
+        affected.extend(types);
+        affected.extend(members);
     }
     let unchanged: HashSet<i64> = table
         .files
@@ -419,6 +454,49 @@ fn simple_name_of(entry: &str) -> String {
         return alias.to_string();
     }
     first.rsplit(['.', ':', '/']).next().unwrap_or(first).to_string()
+}
+
+/// Adds the type names a changed entry of a resolution signature is about, when it is
+/// a type-level fact: a type, impl or field, or anything with bases or a declared type.
+/// Those are the owner (for a member), the definition itself, and the types its bases
+/// and declared type name.
+fn type_words_of(entry: &str, types: &mut HashSet<String>) {
+    let mut parts = entry.split('\u{1}');
+    if parts.next() != Some("e") {
+        return;
+    }
+    let (Some(qualified), Some(kind), Some(bases), Some(type_ref)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return;
+    };
+    let kind = ElementKind::parse(kind);
+    let type_level = matches!(
+        kind,
+        Some(
+            ElementKind::Class
+                | ElementKind::Struct
+                | ElementKind::Enum
+                | ElementKind::Trait
+                | ElementKind::Interface
+                | ElementKind::Impl
+                | ElementKind::Field
+                | ElementKind::TypeAlias
+        )
+    );
+    if !type_level && bases.is_empty() && type_ref.is_empty() {
+        return;
+    }
+    types.insert(resolve::simple_name(qualified).to_string());
+    if matches!(kind, Some(ElementKind::Field | ElementKind::Method)) {
+        let owner = &qualified[..qualified.len() - resolve::simple_name(qualified).len()];
+        let owner = owner.trim_end_matches(['.', ':', '/']);
+        if !owner.is_empty() {
+            types.insert(resolve::simple_name(owner).to_string());
+        }
+    }
+    types.extend(resolve::type_words(bases).map(str::to_string));
+    types.extend(resolve::type_words(type_ref).map(str::to_string));
 }
 
 /// Whether the skipped files or their reasons changed since they were stored.

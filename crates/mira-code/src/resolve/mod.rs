@@ -20,6 +20,7 @@ use crate::lang::{Language, owner_of};
 use crate::model::{Callee, ElementKind, ParsedFile, Receiver, TypeHint};
 use table::MAX_DEPTH;
 pub use table::{Sym, SymbolTable, Target};
+pub(crate) use table::{simple_name, type_words};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -8,7 +8,7 @@
 //! where several definitions compete, they are ordered by (file path, position in the
 //! file), which is also the order a cold index adds them in.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::lang::{Language, owner_of};
@@ -371,6 +371,42 @@ impl SymbolTable {
         &self.syms[id as usize]
     }
 
+    /// The simple names of the members of every type named (by simple name) in `types`,
+    /// and of their bases, transitively; `types` grows by the bases found. Matching by
+    /// simple name, across modules, over-approximates: the index uses it to choose which
+    /// files to re-link, where one too many costs a re-parse and one too few a wrong edge.
+    pub fn member_names_of(&self, types: &mut HashSet<String>) -> HashSet<String> {
+        // Bases by the simple name of what declares them: classes, and impl blocks (which
+        // have no entry by name) naming the trait they implement.
+        let mut bases: HashMap<&str, Vec<&str>> = HashMap::new();
+        for ids in self.by_qname.values() {
+            for &id in ids {
+                let sym = self.sym(id);
+                for b in &sym.bases {
+                    bases
+                        .entry(simple_name(&sym.qualified_name))
+                        .or_default()
+                        .extend(type_words(b));
+                }
+            }
+        }
+        let mut members = HashSet::new();
+        let mut pending: Vec<String> = types.iter().cloned().collect();
+        while let Some(t) = pending.pop() {
+            for word in bases.get(t.as_str()).into_iter().flatten() {
+                if types.insert(word.to_string()) {
+                    pending.push(word.to_string());
+                }
+            }
+        }
+        for (owner, name) in self.members.keys() {
+            if types.contains(simple_name(owner)) {
+                members.insert(name.clone());
+            }
+        }
+        members
+    }
+
     /// Definitions in the table.
     pub fn len(&self) -> usize {
         self.syms.len() - self.free.len()
@@ -470,4 +506,17 @@ impl SymbolTable {
             None
         }
     }
+}
+
+/// The last segment of a qualified name in any of the languages' notations.
+pub(crate) fn simple_name(qualified: &str) -> &str {
+    qualified.rsplit(['.', ':', '/']).next().unwrap_or(qualified)
+}
+
+/// The identifiers in a type or base as written (`Box<dyn store::Store>` gives `Box`,
+/// `dyn`, `store`, `Store`): each may name a type.
+pub(crate) fn type_words(written: &str) -> impl Iterator<Item = &str> {
+    written
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+        .filter(|w| w.chars().next().is_some_and(|c| !c.is_ascii_digit()))
 }

@@ -181,3 +181,84 @@ fn a_patched_symbol_table_resolves_as_a_fresh_one() {
         "{edges:#?}"
     );
 }
+
+/// A project where a caller reaches a method only through a type fact of another file:
+/// `worker.py` calls `make_service().save()` and `make_service().repo.save()`, naming
+/// neither `Service` nor its bases nor its field; `service.py` then changes the base
+/// class and the field's type, and the incremental index must re-link `worker.py`.
+#[tokio::test]
+async fn changed_bases_and_field_types_re_link_callers_that_reach_members_through_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    std::fs::create_dir_all(&root).unwrap();
+    let write = |path: &str, text: &str| std::fs::write(root.join(path), text).unwrap();
+    write(
+        "models.py",
+        "class Disk:\n    def save(self, item):\n        return item\n\n\n\
+         class Cloud:\n    def save(self, item):\n        return [item]\n",
+    );
+    write(
+        "service.py",
+        "from models import Disk, Cloud\n\n\n\
+         class Service(Disk):\n    def __init__(self):\n        self.repo = Disk()\n",
+    );
+    write(
+        "factory.py",
+        "from service import Service\n\n\ndef make_service() -> Service:\n    return Service()\n",
+    );
+    write(
+        "worker.py",
+        "from factory import make_service\n\n\n\
+         def store_directly(item):\n    svc = make_service()\n    return svc.save(item)\n\n\n\
+         def store_through_repo(item):\n    svc = make_service()\n    return svc.repo.save(item)\n",
+    );
+    let db = mira_store::Db::open(&dir.path().join("data/mira.db"))
+        .await
+        .unwrap();
+    let project = mira_store::projects::add(&db, &root, None).await.unwrap();
+    let ix = crate::index::Indexed {
+        _dir: dir,
+        db,
+        project,
+    };
+    ix.reindex().await;
+    let save_callee = |caller: &'static str| {
+        let ix = &ix;
+        async move {
+            let found: Vec<String> =
+                sqlx::query_scalar("SELECT callee FROM call_graph WHERE caller = ? AND callee_name = 'save'")
+                    .bind(caller)
+                    .fetch_all(ix.db.pool())
+                    .await
+                    .unwrap();
+            found
+        }
+    };
+    assert_eq!(save_callee("worker.store_directly").await, ["models.Disk.save"]);
+    assert_eq!(
+        save_callee("worker.store_through_repo").await,
+        ["models.Disk.save"]
+    );
+
+    // The base class changes: `svc.save` now reaches Cloud.save.
+    edit(
+        &root,
+        "service.py",
+        "class Service(Disk):",
+        "class Service(Cloud):",
+    );
+    let s = ix.reindex().await;
+    assert_eq!(s.parsed, 1, "{s:?}");
+    assert_eq!(save_callee("worker.store_directly").await, ["models.Cloud.save"]);
+    ix.assert_equals_rebuild().await;
+
+    // The field's type changes: `svc.repo.save` now reaches Cloud.save.
+    edit(&root, "service.py", "self.repo = Disk()", "self.repo = Cloud()");
+    let s = ix.reindex().await;
+    assert_eq!(s.parsed, 1, "{s:?}");
+    assert_eq!(
+        save_callee("worker.store_through_repo").await,
+        ["models.Cloud.save"]
+    );
+    ix.assert_equals_rebuild().await;
+}
