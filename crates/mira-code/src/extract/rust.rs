@@ -126,7 +126,18 @@ fn visit(b: &mut Builder<'_>, node: Node<'_>, container: usize, scope: usize) {
             }
         }
         "let_declaration" => {
-            if let Some(pattern) = node.child_by_field_name("pattern") {
+            if let Some(pattern) = node.child_by_field_name("pattern")
+                && pattern.kind() == "tuple_pattern"
+            {
+                bind_tuple(
+                    b,
+                    scope,
+                    pattern,
+                    node.child_by_field_name("type"),
+                    node.child_by_field_name("value"),
+                    node,
+                );
+            } else if let Some(pattern) = node.child_by_field_name("pattern") {
                 let name = binding_name(b, pattern);
                 let hint = node
                     .child_by_field_name("type")
@@ -444,6 +455,43 @@ fn binding_name(b: &Builder<'_>, pattern: Node<'_>) -> Option<String> {
             .last()
             .and_then(|n| binding_name(b, n)),
         _ => None,
+    }
+}
+
+/// `let (a, b) = (Repo::open(), Cache::new());` or `let (a, b): (Repo, Cache) = ..;`:
+/// each name of the pattern takes the type of its position in the annotation, else in
+/// the tuple value (nested tuples likewise); a name nothing types is still bound, so it
+/// shadows outer names.
+fn bind_tuple(
+    b: &mut Builder<'_>,
+    scope: usize,
+    pattern: Node<'_>,
+    ty: Option<Node<'_>>,
+    value: Option<Node<'_>>,
+    node: Node<'_>,
+) {
+    let types: Vec<Node<'_>> = ty
+        .filter(|t| t.kind() == "tuple_type")
+        .map(named_children)
+        .unwrap_or_default();
+    let values: Vec<Node<'_>> = value
+        .filter(|v| v.kind() == "tuple_expression")
+        .map(named_children)
+        .unwrap_or_default();
+    for (i, part) in named_children(pattern).into_iter().enumerate() {
+        let (ty, value) = (types.get(i).copied(), values.get(i).copied());
+        if part.kind() == "tuple_pattern" {
+            bind_tuple(b, scope, part, ty, value, node);
+            continue;
+        }
+        let Some(name) = binding_name(b, part) else {
+            continue;
+        };
+        let hint = ty
+            .and_then(|t| simple_type(b.text(t)))
+            .map(TypeHint::Type)
+            .or_else(|| value.and_then(|v| value_hint(b, v)));
+        b.bind(scope, &name, hint.unwrap_or(TypeHint::Unknown), node);
     }
 }
 

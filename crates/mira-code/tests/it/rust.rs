@@ -173,3 +173,76 @@ fn integration_tests_name_the_crate_by_its_package_name() {
             .any(|e| e.name == "opens_and_runs" && e.is_test)
     );
 }
+
+/// `let (a, b) = (A::new(), B::new())`, an annotated tuple and a nested one: each name
+/// takes the type of its position, so two `save` methods are told apart.
+#[test]
+fn tuple_patterns_type_each_name_by_position() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("src/lib.rs"),
+        r#"pub struct Disk;
+pub struct Cloud;
+
+impl Disk {
+    pub fn new() -> Disk {
+        Disk
+    }
+    pub fn save(&self) {}
+}
+
+impl Cloud {
+    pub fn new() -> Cloud {
+        Cloud
+    }
+    pub fn save(&self) {}
+}
+
+fn both() -> (Cloud, Disk) {
+    (Cloud::new(), Disk::new())
+}
+
+pub fn constructed() {
+    let (disk, cloud) = (Disk::new(), Cloud::new());
+    disk.save();
+    cloud.save();
+}
+
+pub fn annotated() {
+    let (first, second): (Cloud, Disk) = both();
+    first.save();
+    second.save();
+}
+
+pub fn nested() {
+    let ((inner, _), mut outer) = ((Cloud::new(), 1), Disk::new());
+    inner.save();
+    outer.save();
+}
+"#,
+    )
+    .unwrap();
+    let a = analyse(dir.path());
+    let saves = |caller: &str| -> Vec<String> {
+        let mut found: Vec<(u32, String)> = a
+            .calls_named(caller, "save")
+            .iter()
+            .map(|e| (e.line, e.callee.clone()))
+            .collect();
+        found.sort();
+        found.into_iter().map(|(_, c)| c).collect()
+    };
+    assert_eq!(
+        saves("crate::constructed"),
+        ["crate::Disk::save", "crate::Cloud::save"]
+    );
+    assert_eq!(
+        saves("crate::annotated"),
+        ["crate::Cloud::save", "crate::Disk::save"]
+    );
+    assert_eq!(
+        saves("crate::nested"),
+        ["crate::Cloud::save", "crate::Disk::save"]
+    );
+}
