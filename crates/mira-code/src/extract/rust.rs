@@ -155,6 +155,7 @@ fn visit(b: &mut Builder<'_>, node: Node<'_>, container: usize, scope: usize) {
                 visit(b, alt, container, scope);
             }
         }
+        "closure_expression" => closure(b, node, container, scope),
         "attribute_item" | "inner_attribute_item" | "line_comment" | "block_comment" => {}
         _ => visit_children(b, node, container, scope),
     }
@@ -455,6 +456,41 @@ fn binding_name(b: &Builder<'_>, pattern: Node<'_>) -> Option<String> {
             .last()
             .and_then(|n| binding_name(b, n)),
         _ => None,
+    }
+}
+
+/// `|repo: &Repo| repo.save()`: annotated parameters are typed locals of the enclosing
+/// function while the closure lasts (a closure is no element of its own). A local of the
+/// same name bound before is bound again on the line after the closure, so the closure's
+/// parameter does not shadow it for the rest of the function.
+fn closure(b: &mut Builder<'_>, node: Node<'_>, container: usize, scope: usize) {
+    let mut restore = Vec::new();
+    if let Some(params) = node.child_by_field_name("parameters") {
+        for p in named_children(params) {
+            if p.kind() != "parameter" {
+                continue;
+            }
+            let name = p.child_by_field_name("pattern").and_then(|n| binding_name(b, n));
+            let ty = p.child_by_field_name("type").and_then(|t| simple_type(b.text(t)));
+            if let (Some(name), Some(ty)) = (name, ty) {
+                let earlier = b
+                    .out
+                    .bindings
+                    .iter()
+                    .rev()
+                    .find(|x| x.scope == scope && x.name == name)
+                    .cloned();
+                restore.extend(earlier);
+                let ty = self_to_owner(b, &ty, container);
+                b.bind(scope, &name, TypeHint::Type(ty), p);
+            }
+        }
+    }
+    visit_children(b, node, container, scope);
+    let after = node.end_position().row as u32 + 2;
+    for mut earlier in restore {
+        earlier.line = after;
+        b.out.bindings.push(earlier);
     }
 }
 

@@ -246,3 +246,51 @@ pub fn nested() {
         ["crate::Cloud::save", "crate::Disk::save"]
     );
 }
+
+/// Annotated closure parameters type their uses inside the closure, and a local of the
+/// same name bound before the closure keeps its own type after it.
+#[test]
+fn annotated_closure_parameters_are_typed_while_the_closure_lasts() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("src/lib.rs"),
+        r#"pub struct Disk;
+pub struct Cloud;
+
+impl Disk {
+    pub fn new() -> Disk {
+        Disk
+    }
+    pub fn save(&self) {}
+}
+
+impl Cloud {
+    pub fn save(&self) {}
+}
+
+pub fn closures(clouds: Vec<Cloud>) {
+    clouds.iter().for_each(|c: &Cloud| c.save());
+    let store = Disk::new();
+    let keep = |store: Cloud| {
+        store.save();
+    };
+    store.save();
+    keep(Cloud);
+}
+"#,
+    )
+    .unwrap();
+    let a = analyse(dir.path());
+    let mut found: Vec<(u32, String)> = a
+        .calls_named("crate::closures", "save")
+        .iter()
+        .map(|e| (e.line, e.callee.clone()))
+        .collect();
+    found.sort();
+    let callees: Vec<&str> = found.iter().map(|(_, c)| c.as_str()).collect();
+    assert_eq!(
+        callees,
+        ["crate::Cloud::save", "crate::Cloud::save", "crate::Disk::save"]
+    );
+}
