@@ -127,27 +127,25 @@ impl GgufTokenizer {
     }
 }
 
-fn string_array(content: &gguf_file::Content, key: &str) -> Result<Vec<String>, String> {
-    let values = content
+/// The array stored under `key`, or a message naming the key.
+fn array<'a>(content: &'a gguf_file::Content, key: &str) -> Result<&'a Vec<gguf_file::Value>, String> {
+    content
         .metadata
         .get(key)
         .ok_or_else(|| format!("metadata key {key} is missing"))?
         .to_vec()
-        .map_err(|e| format!("{key}: {e}"))?;
-    values
+        .map_err(|e| format!("{key}: {e}"))
+}
+
+fn string_array(content: &gguf_file::Content, key: &str) -> Result<Vec<String>, String> {
+    array(content, key)?
         .iter()
         .map(|v| v.to_string().cloned().map_err(|e| format!("{key}: {e}")))
         .collect()
 }
 
 fn int_array(content: &gguf_file::Content, key: &str) -> Result<Vec<i32>, String> {
-    let values = content
-        .metadata
-        .get(key)
-        .ok_or_else(|| format!("metadata key {key} is missing"))?
-        .to_vec()
-        .map_err(|e| format!("{key}: {e}"))?;
-    values
+    array(content, key)?
         .iter()
         .map(|v| {
             v.to_i32()
