@@ -1,14 +1,17 @@
 //! Spend tracking and limits. Every call gets a `budget_tracking` row; a paid call first
-//! reserves its estimated cost in a `BEGIN IMMEDIATE` transaction that also checks the
-//! daily and monthly limits against settled spend plus open reservations, so concurrent
-//! calls (even from several processes) cannot together pass a limit. Settling replaces
-//! the estimate with the real cost and adds it to `budget_summary`.
+//! reserves its estimated cost in one write statement that also checks the daily and
+//! monthly limits against settled spend plus open reservations, so concurrent calls
+//! (even from several processes) cannot together pass a limit. Settling replaces the
+//! estimate with the real cost and adds it to `budget_summary`; settlements and cache
+//! hits are queued to the [`Writer`] and written in batches after the call has
+//! returned, and [`Budget::status`] writes what is queued before it reads.
 
 use mira_store::Db;
 use serde::Serialize;
 
 use crate::error::LlmError;
 use crate::types::Usage;
+use crate::writer::{Op, Writer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Limits {
@@ -20,6 +23,7 @@ pub struct Limits {
 pub struct Budget {
     db: Db,
     pub limits: Limits,
+    writer: Writer,
 }
 
 /// What a call is, for its row.
@@ -88,139 +92,173 @@ fn periods(now: chrono::DateTime<chrono::Utc>) -> (String, String) {
     )
 }
 
+/// A reservation to settle: its row and what it holds against which periods.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reservation {
+    pub id: i64,
+    day: String,
+    month: String,
+    estimate: f64,
+}
+
+/// Inserts the reservation only when settled spend, open reservations, the cost of
+/// queued settlements above their estimates (?10, ?11) and this estimate stay within
+/// both limits: one statement, so it runs under SQLite's write lock from its first
+/// read to its insert and no other writer (of any process) can come in between.
+const RESERVE: &str = "INSERT INTO budget_tracking (ts, day, month, provider, model, tier, operation, status, reserved_usd, cacheable)
+     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'reserved', ?8, ?9
+     WHERE ?8 <= 0 OR (
+         (SELECT TOTAL(cost_usd) FROM budget_summary WHERE period = 'day' AND key = ?2)
+           + (SELECT TOTAL(reserved_usd) FROM budget_tracking WHERE day = ?2 AND status = 'reserved')
+           + ?10 + ?8 <= ?12 + 1e-12
+         AND (SELECT TOTAL(cost_usd) FROM budget_summary WHERE period = 'month' AND key = ?3)
+           + (SELECT TOTAL(reserved_usd) FROM budget_tracking WHERE month = ?3 AND status = 'reserved')
+           + ?11 + ?8 <= ?13 + 1e-12)
+     RETURNING id";
+
 impl Budget {
     pub fn new(db: Db, limits: Limits) -> Self {
-        Self { db, limits }
+        Self {
+            writer: Writer::new(db.clone()),
+            db,
+            limits,
+        }
+    }
+
+    pub(crate) fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
+    /// Returns once every queued settlement and hit is written.
+    pub async fn flush(&self) {
+        self.writer.flush().await;
     }
 
     /// Reserves `estimate` for a call, or refuses it when settled spend plus open
     /// reservations plus the estimate would pass a limit. Free calls are recorded
-    /// without a check. Returns the row id to settle.
-    pub async fn reserve(&self, meta: &CallMeta, estimate: f64) -> Result<i64, LlmError> {
+    /// without a check.
+    pub async fn reserve(&self, meta: &CallMeta, estimate: f64) -> Result<Reservation, LlmError> {
         let now = chrono::Utc::now();
         let (day, month) = periods(now);
-        let mut tx = self.db.pool().begin_with("BEGIN IMMEDIATE").await?;
-        if estimate > 0.0 {
-            for (period, key, limit, column) in [
-                ("daily", &day, self.limits.daily_usd, "day"),
-                ("monthly", &month, self.limits.monthly_usd, "month"),
-            ] {
-                // Settled spend from the running sum, open reservations through the
-                // (period, status) index: both stay cheap however many calls a day has.
-                let settled: f64 = sqlx::query_scalar(
-                    "SELECT TOTAL(cost_usd) FROM budget_summary WHERE period = ? AND key = ?",
-                )
-                .bind(column)
-                .bind(key)
-                .fetch_one(&mut *tx)
-                .await?;
-                let reserved: f64 = sqlx::query_scalar(&format!(
-                    "SELECT TOTAL(reserved_usd) FROM budget_tracking WHERE {column} = ? AND status = 'reserved'"
-                ))
-                .bind(key)
-                .fetch_one(&mut *tx)
-                .await?;
-                let spent = settled + reserved;
-                if spent + estimate > limit + 1e-12 {
-                    tx.rollback().await?;
-                    return Err(LlmError::BudgetExceeded {
-                        period: period.to_string(),
-                        limit,
-                        spent,
-                        estimate,
-                    });
+        let mut flushed = false;
+        loop {
+            let id: Option<i64> = {
+                // In this process, wait for the writer here rather than in SQLite.
+                let mut gate = self.writer.gate().await?;
+                let (over_day, over_month) = {
+                    let pending = self.writer.pending();
+                    (pending.excess(&day), pending.excess(&month))
+                };
+                let found: Result<Option<i64>, sqlx::Error> = sqlx::query_scalar(RESERVE)
+                    .bind(now.timestamp_millis())
+                    .bind(&day)
+                    .bind(&month)
+                    .bind(&meta.provider)
+                    .bind(&meta.model)
+                    .bind(&meta.tier)
+                    .bind(&meta.operation)
+                    .bind(estimate)
+                    .bind(meta.cacheable)
+                    .bind(over_day)
+                    .bind(over_month)
+                    .bind(self.limits.daily_usd)
+                    .bind(self.limits.monthly_usd)
+                    .fetch_optional(gate.conn())
+                    .await;
+                match found {
+                    Ok(id) => id,
+                    Err(e) => {
+                        gate.discard();
+                        return Err(e.into());
+                    }
                 }
+            };
+            if let Some(id) = id {
+                return Ok(Reservation {
+                    id,
+                    day,
+                    month,
+                    estimate,
+                });
             }
+            if flushed {
+                return Err(self.refusal(&day, &month, estimate).await?);
+            }
+            // Queued settlements still count at their estimates, usually above what the
+            // calls cost: write them, then ask again.
+            self.writer.flush().await;
+            flushed = true;
         }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO budget_tracking (ts, day, month, provider, model, tier, operation, status, reserved_usd, cacheable)
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'reserved', ?, ?) RETURNING id",
-        )
-        .bind(now.timestamp_millis())
-        .bind(&day)
-        .bind(&month)
-        .bind(&meta.provider)
-        .bind(&meta.model)
-        .bind(&meta.tier)
-        .bind(&meta.operation)
-        .bind(estimate)
-        .bind(meta.cacheable)
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(id)
+    }
+
+    /// The error for a refused reservation, with the figures of the period it passes.
+    async fn refusal(&self, day: &str, month: &str, estimate: f64) -> Result<LlmError, LlmError> {
+        let mut first = None;
+        for (period, key, limit, column) in [
+            ("daily", day, self.limits.daily_usd, "day"),
+            ("monthly", month, self.limits.monthly_usd, "month"),
+        ] {
+            let settled: f64 =
+                sqlx::query_scalar("SELECT TOTAL(cost_usd) FROM budget_summary WHERE period = ? AND key = ?")
+                    .bind(column)
+                    .bind(key)
+                    .fetch_one(self.db.pool())
+                    .await?;
+            let reserved: f64 = sqlx::query_scalar(&format!(
+                "SELECT TOTAL(reserved_usd) FROM budget_tracking WHERE {column} = ? AND status = 'reserved'"
+            ))
+            .bind(key)
+            .fetch_one(self.db.pool())
+            .await?;
+            let spent = settled + reserved + self.writer.pending().excess(key);
+            let error = LlmError::BudgetExceeded {
+                period: period.to_string(),
+                limit,
+                spent,
+                estimate,
+            };
+            if spent + estimate > limit + 1e-12 {
+                return Ok(error);
+            }
+            // Both fit now (another call settled meanwhile): still refused, with the
+            // daily figures, rather than retried without end.
+            first.get_or_insert(error);
+        }
+        Ok(first.expect("two periods"))
     }
 
     /// Replaces a reservation with what the call cost (a failed call costs what the
-    /// provider billed for it, usually nothing).
-    pub async fn settle(&self, id: i64, s: &Settlement) -> Result<(), LlmError> {
-        let mut tx = self.db.pool().begin_with("BEGIN IMMEDIATE").await?;
-        let row: Option<(String, String, i64)> = sqlx::query_as(
-            "UPDATE budget_tracking SET status = ?2, cost_usd = ?3, input_tokens = ?4, output_tokens = ?5,
-                 cached_tokens = ?6, reasoning_tokens = ?7, latency_ms = ?8, error = ?9
-             WHERE id = ?1 AND status = 'reserved' RETURNING day, month, cacheable",
-        )
-        .bind(id)
-        .bind(if s.error.is_some() { "failed" } else { "settled" })
-        .bind(s.cost_usd)
-        .bind(s.usage.input as i64)
-        .bind(s.usage.output as i64)
-        .bind(s.usage.cached as i64)
-        .bind(s.usage.reasoning as i64)
-        .bind(s.latency_ms as i64)
-        .bind(&s.error)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some((day, month, cacheable)) = row {
-            let miss = i64::from(cacheable == 1 && s.error.is_none());
-            add_to_summary(&mut tx, &day, &month, s, 0, miss, 0.0).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+    /// provider billed for it, usually nothing). Queued: written with the writer's next
+    /// batch; until then the reservation keeps counting against the limits, and any cost
+    /// above its estimate is counted in memory.
+    pub fn settle(&self, reservation: Reservation, s: Settlement) {
+        self.writer.send(Op::Settle {
+            id: reservation.id,
+            excess: (s.cost_usd - reservation.estimate).max(0.0),
+            day: reservation.day,
+            month: reservation.month,
+            settlement: s,
+        });
     }
 
-    /// A call answered from the cache: free, and `saved_usd` not spent.
-    pub async fn record_hit(
-        &self,
-        meta: &CallMeta,
-        usage: Usage,
-        saved_usd: f64,
-        latency_ms: u64,
-    ) -> Result<(), LlmError> {
+    /// A call answered from the cache: free, and `saved_usd` not spent. Queued.
+    pub fn record_hit(&self, meta: &CallMeta, usage: Usage, saved_usd: f64, latency_ms: u64) {
         let now = chrono::Utc::now();
         let (day, month) = periods(now);
-        let mut tx = self.db.pool().begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query(
-            "INSERT INTO budget_tracking (ts, day, month, provider, model, tier, operation, status, cache_hit,
-                 saved_usd, input_tokens, output_tokens, cached_tokens, reasoning_tokens, latency_ms)
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'settled', 1, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(now.timestamp_millis())
-        .bind(&day)
-        .bind(&month)
-        .bind(&meta.provider)
-        .bind(&meta.model)
-        .bind(&meta.tier)
-        .bind(&meta.operation)
-        .bind(saved_usd)
-        .bind(usage.input as i64)
-        .bind(usage.output as i64)
-        .bind(usage.cached as i64)
-        .bind(usage.reasoning as i64)
-        .bind(latency_ms as i64)
-        .execute(&mut *tx)
-        .await?;
-        let free = Settlement {
+        self.writer.send(Op::Hit {
+            meta: meta.clone(),
+            ts: now.timestamp_millis(),
+            day,
+            month,
             usage,
-            ..Settlement::default()
-        };
-        add_to_summary(&mut tx, &day, &month, &free, 1, 0, saved_usd).await?;
-        tx.commit().await?;
-        Ok(())
+            saved_usd,
+            latency_ms,
+        });
     }
 
     /// Spend against the limits now, cache figures, and spend by day.
     pub async fn status(&self) -> Result<BudgetStatus, LlmError> {
+        self.writer.flush().await;
         let now = chrono::Utc::now();
         let (day, month) = periods(now);
         let day_status = self.period("day", &day, self.limits.daily_usd).await?;
@@ -280,6 +318,7 @@ impl Budget {
     /// Reservations left by a process that died mid-call are released (they would
     /// otherwise hold budget forever). Called at start.
     pub async fn release_stale(&self, older_than: std::time::Duration) -> Result<u64, LlmError> {
+        self.writer.flush().await;
         let before = chrono::Utc::now().timestamp_millis() - older_than.as_millis() as i64;
         Ok(sqlx::query(
             "UPDATE budget_tracking SET status = 'failed', error = 'interrupted' WHERE status = 'reserved' AND ts < ?",
@@ -304,35 +343,4 @@ fn days_in_month(now: chrono::DateTime<chrono::Utc>) -> f64 {
         (Some(a), Some(b)) => (b - a).num_days() as f64,
         _ => 30.0,
     }
-}
-
-async fn add_to_summary(
-    tx: &mut sqlx::SqliteConnection,
-    day: &str,
-    month: &str,
-    s: &Settlement,
-    hit: i64,
-    miss: i64,
-    saved: f64,
-) -> Result<(), LlmError> {
-    for (period, key) in [("day", day), ("month", month)] {
-        sqlx::query(
-            "INSERT INTO budget_summary (period, key, calls, cache_hits, cache_misses, cost_usd, saved_usd, input_tokens, output_tokens)
-             VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT (period, key) DO UPDATE SET calls = calls + 1, cache_hits = cache_hits + ?3,
-                 cache_misses = cache_misses + ?4, cost_usd = cost_usd + ?5, saved_usd = saved_usd + ?6,
-                 input_tokens = input_tokens + ?7, output_tokens = output_tokens + ?8",
-        )
-        .bind(period)
-        .bind(key)
-        .bind(hit)
-        .bind(miss)
-        .bind(s.cost_usd)
-        .bind(saved)
-        .bind(s.usage.input as i64)
-        .bind(s.usage.output as i64)
-        .execute(&mut *tx)
-        .await?;
-    }
-    Ok(())
 }

@@ -10,7 +10,7 @@ use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::budget::{Budget, CallMeta, Settlement};
+use crate::budget::{Budget, CallMeta, Reservation, Settlement};
 use crate::cache::{self, Cache};
 use crate::error::LlmError;
 use crate::pricing::Pricing;
@@ -132,6 +132,9 @@ impl Gateway {
         pricing: Pricing,
         max_output_tokens: u32,
     ) -> Self {
+        // One writer for both, so a call's settlement and its answer share a batch.
+        let mut cache = cache;
+        cache.use_writer(budget.writer());
         Self {
             router: Arc::new(router),
             cache,
@@ -139,6 +142,16 @@ impl Gateway {
             pricing: Arc::new(pricing),
             max_output_tokens,
             observer: Arc::new(Silent),
+        }
+    }
+
+    /// Writes every queued settlement, hit and cached answer. Call it before the
+    /// process exits (what is still queued then is lost) and before reading the LLM
+    /// tables directly; [`Budget::status`] and [`Cache::size`] do it themselves.
+    pub async fn flush(&self) {
+        self.budget.flush().await;
+        if !self.cache.writer().same(self.budget.writer()) {
+            self.cache.writer().flush().await;
         }
     }
 
@@ -220,9 +233,7 @@ impl Gateway {
             if cacheable && let Some(hit) = self.cache.get(&key).await? {
                 let usage = hit.response.usage.unwrap_or_default();
                 let latency_ms = started.elapsed().as_millis() as u64;
-                self.budget
-                    .record_hit(&meta, usage, hit.cost_usd, latency_ms)
-                    .await?;
+                self.budget.record_hit(&meta, usage, hit.cost_usd, latency_ms);
                 let route = Route {
                     cached: true,
                     ..route
@@ -290,7 +301,7 @@ impl Gateway {
                         error: Some(e.to_string()),
                         ..Settlement::default()
                     };
-                    self.budget.settle(reservation, &failed).await?;
+                    self.budget.settle(reservation, failed);
                     if !e.try_elsewhere() {
                         return Err(e);
                     }
@@ -322,7 +333,7 @@ impl Gateway {
 /// Everything needed to settle a call once its stream ends or is dropped.
 struct SettleCtx {
     gateway: Gateway,
-    reservation: i64,
+    reservation: Reservation,
     key: Option<String>,
     candidate: Candidate,
     route: Route,
@@ -366,9 +377,7 @@ impl SettleCtx {
             latency_ms,
             error: seen.error.as_ref().map(ToString::to_string),
         };
-        if let Err(e) = self.gateway.budget.settle(self.reservation, &settlement).await {
-            tracing::error!(error = %e, "cannot record the cost of a model call");
-        }
+        self.gateway.budget.settle(self.reservation, settlement);
         let complete = seen.error.is_none()
             && matches!(
                 finish,
@@ -383,20 +392,13 @@ impl SettleCtx {
                 usage: usage_reported.then_some(usage),
                 finish: finish.clone(),
             };
-            if let Err(e) = self
-                .gateway
-                .cache
-                .put(
-                    key,
-                    self.candidate.provider.id(),
-                    &self.candidate.model,
-                    &response,
-                    cost_usd,
-                )
-                .await
-            {
-                tracing::warn!(error = %e, "cannot store a model answer in the cache");
-            }
+            self.gateway.cache.queue_put(
+                key,
+                self.candidate.provider.id(),
+                &self.candidate.model,
+                response,
+                cost_usd,
+            );
         }
         let report = CallReport {
             route: self.route,

@@ -39,6 +39,7 @@ pub mod router;
 pub mod setup;
 pub mod stream;
 pub mod types;
+mod writer;
 
 pub use error::LlmError;
 pub use gateway::{CallOptions, CallReport, Gateway, GatewayEvent, GatewayStream, Route};

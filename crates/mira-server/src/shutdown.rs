@@ -35,6 +35,8 @@ pub async fn flush_stores(state: &AppState) {
     if let Err(e) = state.vectors.flush().await {
         tracing::error!("flushing the vector store failed: {e}");
     }
+    // Settlements and cached answers still queued by the gateway.
+    state.llm.flush().await;
     state.db.close().await;
     tracing::info!("stores flushed; bye");
 }

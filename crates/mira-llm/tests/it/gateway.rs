@@ -257,6 +257,46 @@ async fn concurrent_calls_never_overspend_a_nearly_spent_budget() {
 }
 
 #[tokio::test]
+async fn a_queued_settlement_above_its_estimate_counts_against_the_limit() {
+    let s = setup(Options::default()).await;
+    let budget = mira_llm::budget::Budget::new(
+        s.db.clone(),
+        Limits {
+            daily_usd: 3.5,
+            monthly_usd: 100.0,
+        },
+    );
+    let meta = mira_llm::budget::CallMeta {
+        provider: "openai".into(),
+        model: "m".into(),
+        tier: None,
+        operation: "test".into(),
+        cacheable: false,
+    };
+    let first = budget.reserve(&meta, 1.0).await.unwrap();
+    // It cost $3, not the $1 reserved; the settlement may still be queued when the
+    // next call asks, and must count at $3 whether it is written or not.
+    budget.settle(
+        first,
+        mira_llm::budget::Settlement {
+            cost_usd: 3.0,
+            ..Default::default()
+        },
+    );
+    let err = budget.reserve(&meta, 1.0).await.unwrap_err();
+    assert_eq!(err.kind(), "budget_exceeded", "{err}");
+    let status = budget.status().await.unwrap();
+    assert!(
+        (status.day.spent_usd - 3.0).abs() < 1e-9,
+        "{}",
+        status.day.spent_usd
+    );
+    assert_eq!(status.day.reserved_usd, 0.0);
+    // Within what is left, a call is let through.
+    budget.reserve(&meta, 0.5).await.unwrap();
+}
+
+#[tokio::test]
 async fn a_failing_tier_falls_back_to_the_next_and_is_counted() {
     let openai = Scripted::start(vec![Reply::Json(401, json!({"error": {"message": "bad key"}}))]).await;
     let gemini = Scripted::start(vec![Reply::Sse(gemini_answer("from gemini"))]).await;
@@ -290,6 +330,8 @@ async fn a_failing_tier_falls_back_to_the_next_and_is_counted() {
         report.route.passed_over
     );
     assert!(s.observer.failed.load(Ordering::SeqCst) >= 1);
+    // Settlements are written after the call returns.
+    s.gateway.flush().await;
     let rows: Vec<(String, String)> =
         sqlx::query_as("SELECT provider, status FROM budget_tracking ORDER BY id")
             .fetch_all(s.db.pool())
@@ -382,6 +424,7 @@ async fn a_stopped_stream_is_still_settled() {
     assert_eq!(report.finish, mira_llm::FinishReason::Cancelled);
     assert!(!report.usage_reported);
     assert!(report.cost_usd > 0.0, "what was received is paid for");
+    s.gateway.flush().await;
     let (status, cost): (String, f64) = sqlx::query_as("SELECT status, cost_usd FROM budget_tracking")
         .fetch_one(s.db.pool())
         .await

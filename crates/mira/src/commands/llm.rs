@@ -120,6 +120,8 @@ pub async fn ask(config: Config, args: AskArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    // The call's cost and cached answer are written after it returns: before exiting.
+    gateway.flush().await;
     if args.json {
         summary["text"] = text.into();
         println!("{}", serde_json::to_string_pretty(&summary)?);
