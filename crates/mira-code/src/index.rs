@@ -15,7 +15,7 @@ use serde::Serialize;
 use sqlx::{QueryBuilder, Sqlite};
 
 use crate::CodeError;
-use crate::extract::{self, FileInfo};
+use crate::extract::{self, FileInfo, KeptTree};
 use crate::lease::Lease;
 use crate::memory::{self, Memory, Table};
 use crate::model::{ElementKind, ParsedFile};
@@ -23,9 +23,15 @@ use crate::resolve::{self, Edge, SymbolTable};
 use crate::store::{self, StoredFile};
 use crate::walk::{self, Skipped, SourceFile};
 
-/// Changed files, re-parsed dependents by file id, the edges of both in that order, and
-/// the patched symbol table.
-type Linked = (Vec<ParsedFile>, Vec<(i64, ParsedFile)>, Vec<Vec<Edge>>, Table);
+/// Changed files, re-parsed dependents by file id, the edges of both in that order, the
+/// patched symbol table, and the dependents' trees to keep again.
+type Linked = (
+    Vec<ParsedFile>,
+    Vec<(i64, ParsedFile)>,
+    Vec<Vec<Edge>>,
+    Table,
+    Vec<Option<KeptTree>>,
+);
 
 /// Called with (files parsed, files to parse), from a blocking thread.
 pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
@@ -77,8 +83,9 @@ fn pool() -> Result<&'static rayon::ThreadPool, CodeError> {
 }
 
 /// Parses a walked file, reading it first when the walk did not (its stamp said it was
-/// unchanged, but it has to be parsed again: a re-link, or a stored hash that differs).
-fn parse_source(root: &Path, f: &SourceFile) -> ParsedFile {
+/// unchanged, but it has to be parsed again: a re-link, or a stored hash that differs),
+/// from the tree of its previous version when one was kept.
+fn parse_source(root: &Path, f: &SourceFile, previous: Option<KeptTree>) -> (ParsedFile, Option<KeptTree>) {
     let read;
     let text = match &f.text {
         Some(t) => t.as_str(),
@@ -87,7 +94,7 @@ fn parse_source(root: &Path, f: &SourceFile) -> ParsedFile {
             read.as_str()
         }
     };
-    extract::parse(
+    extract::parse_reusing(
         &FileInfo {
             path: &f.path,
             language: f.language,
@@ -95,6 +102,7 @@ fn parse_source(root: &Path, f: &SourceFile) -> ParsedFile {
             crate_alias: f.crate_alias.clone(),
         },
         text,
+        previous,
     )
 }
 
@@ -206,34 +214,48 @@ async fn index_locked(
         .await;
     }
 
-    // Parse what changed, off the async runtime.
+    // Parse what changed, off the async runtime, from the trees kept of earlier versions.
+    // Only a run of a few files (an edit, not a first index or a branch switch) keeps the
+    // new trees: they are for the files the user is editing.
+    let keep_trees = changed.len() <= memory::MAX_TREES;
+    let to_parse: Vec<(usize, Option<KeptTree>)> = changed
+        .iter()
+        .map(|&i| (i, memory.trees.take(&walked.files[i].path)))
+        .collect();
+    for path in &removed_paths {
+        memory.trees.take(path);
+    }
     let walked = Arc::new(walked);
-    let to_parse = changed.clone();
     let parse_walked = Arc::clone(&walked);
     let parse_progress = Arc::clone(&progress);
     let parse_root = project.root.clone();
-    let parsed: Vec<ParsedFile> =
-        tokio::task::spawn_blocking(move || -> Result<Vec<ParsedFile>, CodeError> {
+    let (parsed, kept): (Vec<ParsedFile>, Vec<Option<KeptTree>>) =
+        tokio::task::spawn_blocking(move || -> Result<_, CodeError> {
             let total = to_parse.len() as u64;
             let done = std::sync::atomic::AtomicU64::new(0);
             parse_progress(0, total);
             let pool = pool()?;
             Ok(pool.install(|| {
                 to_parse
-                    .par_iter()
-                    .map(|&i| {
-                        let p = parse_source(&parse_root, &parse_walked.files[i]);
+                    .into_par_iter()
+                    .map(|(i, previous)| {
+                        let (p, tree) = parse_source(&parse_root, &parse_walked.files[i], previous);
                         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                         if n.is_multiple_of(64) || n == total {
                             parse_progress(n, total);
                         }
-                        p
+                        (p, tree.filter(|_| keep_trees))
                     })
-                    .collect()
+                    .unzip()
             }))
         })
         .await
         .map_err(|e| CodeError::Task(format!("parsing failed: {e}")))??;
+    for (p, tree) in parsed.iter().zip(kept) {
+        if let Some(tree) = tree {
+            memory.trees.put(p.path.clone(), tree);
+        }
+    }
     let parsed_at = started.elapsed();
 
     // The symbol table as of the last run: remembered, or built from the database.
@@ -342,17 +364,27 @@ async fn index_locked(
         })
         .collect();
 
+    // A dependent's tree is used when one is kept (a file edited earlier), and kept
+    // again; dependents do not get new ones, which are for the files being edited.
+    let relink: Vec<(i64, usize, Option<KeptTree>)> = relink
+        .into_iter()
+        .map(|(id, i)| (id, i, memory.trees.take(&walked.files[i].path)))
+        .collect();
     let resolve_walked = Arc::clone(&walked);
     let resolve_root = project.root.clone();
-    let (parsed, relinked, edges, mut table) =
+    let (parsed, relinked, edges, mut table, relink_trees) =
         tokio::task::spawn_blocking(move || -> Result<Linked, CodeError> {
             let mut table = table;
             let pool = pool()?;
-            let relinked: Vec<(i64, ParsedFile)> = pool.install(|| {
+            let (relinked, trees): (Vec<(i64, ParsedFile)>, Vec<Option<KeptTree>>) = pool.install(|| {
                 relink
-                    .par_iter()
-                    .map(|&(id, i)| (id, parse_source(&resolve_root, &resolve_walked.files[i])))
-                    .collect()
+                    .into_par_iter()
+                    .map(|(id, i, previous)| {
+                        let had_tree = previous.is_some();
+                        let (p, tree) = parse_source(&resolve_root, &resolve_walked.files[i], previous);
+                        ((id, p), tree.filter(|_| had_tree))
+                    })
+                    .unzip()
             });
             for path in &removed_paths {
                 table.table.remove_file(path);
@@ -367,10 +399,15 @@ async fn index_locked(
                     .map(|f| resolve::resolve_file(f, &table.table))
                     .collect()
             });
-            Ok((parsed, relinked, edges, table))
+            Ok((parsed, relinked, edges, table, trees))
         })
         .await
         .map_err(|e| CodeError::Task(format!("resolving calls failed: {e}")))??;
+    for ((_, p), tree) in relinked.iter().zip(relink_trees) {
+        if let Some(tree) = tree {
+            memory.trees.put(p.path.clone(), tree);
+        }
+    }
     let resolved_at = started.elapsed();
 
     // One transaction: a crash leaves the previous index, never half of this one.
@@ -408,7 +445,10 @@ async fn index_locked(
         let file_edges = edge_sets.next().unwrap_or_default();
         store::replace_edges(&mut tx, project.id, *id, &file_edges, false).await?;
     }
-    store::write_skipped(&mut tx, project.id, &walked.skipped, now).await?;
+    // Rewriting the skipped files' rows every run would cost more than the edit itself.
+    if skipped_changed {
+        store::write_skipped(&mut tx, project.id, &walked.skipped, now).await?;
+    }
     tx.commit().await?;
 
     for id in changed_ids.iter().chain(removed_ids.iter()) {

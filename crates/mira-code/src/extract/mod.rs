@@ -7,7 +7,7 @@ mod python;
 mod rust;
 mod types;
 
-use tree_sitter::{Node, Parser};
+use tree_sitter::{InputEdit, Node, Parser, Point, Tree};
 
 use crate::lang::Language;
 use crate::model::{
@@ -30,7 +30,114 @@ pub struct FileInfo<'a> {
 /// Parses `source` and extracts its facts. A syntax error does not stop extraction:
 /// tree-sitter recovers, the lines are reported, and what parsed is kept.
 pub fn parse(info: &FileInfo<'_>, source: &str) -> ParsedFile {
+    let tree = syntax(info.language, source, None);
+    facts(info, source, tree.as_ref())
+}
+
+/// A file's syntax tree kept with the text it was parsed from, so that the next parse
+/// of the same file after an edit ([`parse_reusing`]) re-parses only what the edit
+/// touched instead of the whole file.
+pub struct KeptTree {
+    language: Language,
+    text: String,
+    tree: Tree,
+}
+
+impl KeptTree {
+    /// The size of the text the tree was parsed from (its nodes take a multiple of it).
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+}
+
+/// [`parse`], starting from the tree of an earlier version of the file when there is
+/// one, and returning the new tree to keep for the next version. The facts are those
+/// [`parse`] gives for `source`: an incremental re-parse whose tree has a syntax error
+/// is not trusted (error recovery may take another path than in a fresh parse, and
+/// scanners with state are where incremental parsers are known to disagree with fresh
+/// ones), so such a file is parsed again from scratch.
+pub fn parse_reusing(
+    info: &FileInfo<'_>,
+    source: &str,
+    previous: Option<KeptTree>,
+) -> (ParsedFile, Option<KeptTree>) {
+    let previous = previous.filter(|p| p.language == info.language);
+    let tree = match previous {
+        Some(p) if p.text == source => Some(p.tree),
+        // Most likely broken again: a fresh parse is needed anyway.
+        Some(p) if p.tree.root_node().has_error() => syntax(info.language, source, None),
+        Some(mut p) => {
+            p.tree.edit(&edit_between(&p.text, source));
+            syntax(info.language, source, Some(&p.tree))
+                .filter(|t| !t.root_node().has_error())
+                .or_else(|| syntax(info.language, source, None))
+        }
+        None => syntax(info.language, source, None),
+    };
+    let file = facts(info, source, tree.as_ref());
+    let kept = tree.map(|tree| KeptTree {
+        language: info.language,
+        text: source.to_string(),
+        tree,
+    });
+    (file, kept)
+}
+
+/// The one edit that turns `old` into `new`: everything between their common prefix and
+/// their common suffix is replaced. Offsets are kept on character boundaries.
+fn edit_between(old: &str, new: &str) -> InputEdit {
+    let (a, b) = (old.as_bytes(), new.as_bytes());
+    let mut prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    while !(old.is_char_boundary(prefix) && new.is_char_boundary(prefix)) {
+        prefix -= 1;
+    }
+    let room = a.len().min(b.len()) - prefix;
+    let mut suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take(room)
+        .take_while(|(x, y)| x == y)
+        .count();
+    while !(old.is_char_boundary(a.len() - suffix) && new.is_char_boundary(b.len() - suffix)) {
+        suffix -= 1;
+    }
+    let start_position = point_at(a, prefix, Point { row: 0, column: 0 }, 0);
+    InputEdit {
+        start_byte: prefix,
+        old_end_byte: a.len() - suffix,
+        new_end_byte: b.len() - suffix,
+        start_position,
+        old_end_position: point_at(a, a.len() - suffix, start_position, prefix),
+        new_end_position: point_at(b, b.len() - suffix, start_position, prefix),
+    }
+}
+
+/// The (row, byte column) of `offset` in `text`, counting on from `from` at byte `at`.
+fn point_at(text: &[u8], offset: usize, from: Point, at: usize) -> Point {
+    let span = &text[at..offset];
+    match span.iter().rposition(|&c| c == b'\n') {
+        Some(last) => Point {
+            row: from.row + span.iter().filter(|&&c| c == b'\n').count(),
+            column: span.len() - last - 1,
+        },
+        None => Point {
+            row: from.row,
+            column: from.column + span.len(),
+        },
+    }
+}
+
+/// The syntax tree of `source`, re-using `old` (already edited) where it still holds.
+fn syntax(language: Language, source: &str, old: Option<&Tree>) -> Option<Tree> {
     let mut parser = Parser::new();
+    parser.set_language(&language.grammar()).ok()?;
+    parser.parse(source, old)
+}
+
+/// The facts of a parsed file; without a tree (the grammar failed to load or the parser
+/// gave up), only the module element and an error on line 1.
+fn facts(info: &FileInfo<'_>, source: &str, tree: Option<&Tree>) -> ParsedFile {
     let mut out = ParsedFile {
         path: info.path.to_string(),
         language: info.language,
@@ -66,11 +173,7 @@ pub fn parse(info: &FileInfo<'_>, source: &str) -> ParsedFile {
         type_ref: None,
         is_test: is_test_path(info.path),
     });
-    if parser.set_language(&info.language.grammar()).is_err() {
-        out.error_lines.push(1);
-        return out;
-    }
-    let Some(tree) = parser.parse(source, None) else {
+    let Some(tree) = tree else {
         out.error_lines.push(1);
         return out;
     };

@@ -8,6 +8,7 @@ mod index;
 mod lease;
 mod python;
 mod queries;
+mod reparse;
 mod rust;
 mod typescript;
 mod watch;
