@@ -1,6 +1,7 @@
 // Browser test: the real `mira serve` on a fixture project, driven by Debian's Chromium
 // through playwright-core. Opens the token URL, sees the tree, opens a file in Monaco,
-// and saves a screenshot. Prints "N passed, N failed" as its last line.
+// goes through the panels (git, build, symbols, search, chat, budget) and saves
+// screenshots. Prints "N passed, N failed" as its last line.
 
 import { execFileSync, spawn } from "node:child_process";
 import { createServer } from "node:http";
@@ -240,6 +241,32 @@ async function main() {
     await marker.click();
     await page.locator('[data-testid="callers"] li[data-symbol$="main"]').waitFor({ timeout: 10_000 });
     await page.screenshot({ path: join(outDir, "ui-symbols.png") });
+
+    // Semantic search: the code index brings the search index up to date; results come
+    // as you type, and a result opens its file in the editor at its line. README.md is
+    // opened first, so that the click visibly changes the editor.
+    await page.locator('[data-testid="tree-entry"][data-path="README.md"]').click();
+    await page.locator('[data-testid="editor-path"]').filter({ hasText: "README.md" }).waitFor({ timeout: 10_000 });
+    await page.locator('[data-testid="insights-tab-search"]').click();
+    await page.getByRole("searchbox", { name: "Search code" }).fill("fixture_marker");
+    // The panel searches again when the index reports new chunks, so this waits for both.
+    const found = page.locator('[data-testid="search-result"][data-path="src/main.rs"][data-symbol$="fixture_marker"]');
+    await found.waitFor({ timeout: 60_000 });
+    const place = await found.locator(".search-place").textContent();
+    if (!/^src\/main\.rs:\d+(-\d+)?$/.test(place ?? "")) throw new Error(`search result place: ${place}`);
+    const symbol = await found.locator(".search-symbol").textContent();
+    if (!symbol?.endsWith("fixture_marker")) throw new Error(`search result symbol: ${symbol}`);
+    await found.locator(".snip-line[data-matched]").filter({ hasText: "fixture_marker" }).first().waitFor({ timeout: 5_000 });
+    await page.locator('[data-testid="search-coverage"]').filter({ hasText: "chunks embedded" }).waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(outDir, "ui-search.png") });
+    await found.getByRole("button").click();
+    await page.locator('[data-testid="editor-path"]').filter({ hasText: "src/main.rs" }).waitFor({ timeout: 10_000 });
+    await page.locator('[data-testid="editor"] .view-lines').filter({ hasText: "fixture_marker" }).waitFor({ timeout: 10_000 });
+    // Ctrl+Shift+F from another tab, with the editor focused, comes back to the search box.
+    await page.locator('[data-testid="insights-tab-git"]').click();
+    await page.locator('[data-testid="editor"] .view-lines').click();
+    await page.keyboard.press("Control+Shift+F");
+    await page.waitForFunction(() => document.activeElement?.getAttribute("data-testid") === "search-input", null, { timeout: 5_000 });
     await page.locator('[data-testid="insights-tab-git"]').click();
 
     // Chat: the local model streams an answer (no key, no network), and the answer says
@@ -342,6 +369,7 @@ async function main() {
       "ok - token URL opens the UI, tree shows, file opens in Monaco, git insights and blame show, " +
         "a build runs with live output and its error opens at its line with a marker, " +
         "code index tags files and shows an outline with callers, " +
+        "search finds a function as you type and opens it in the editor, Ctrl+Shift+F focuses the search box, " +
         "chat streams an answer from the local model, and a Markdown answer with highlighted code, model and cost, Stop stops one, the budget panel shows spend, " +
         "reload keeps the token, activity arrives, missing and refused tokens explained, reconnects after a restart",
     );

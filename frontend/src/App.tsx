@@ -9,6 +9,7 @@ import { Editor } from "./components/Editor";
 import { FileBrowser } from "./components/FileBrowser";
 import { GitPanel } from "./components/GitPanel";
 import { NoToken } from "./components/NoToken";
+import { SearchPanel } from "./components/SearchPanel";
 import { StatusBar } from "./components/StatusBar";
 import { SymbolPanel } from "./components/SymbolPanel";
 import { Api, ApiError } from "./lib/api";
@@ -23,6 +24,7 @@ import { useCodeStore } from "./stores/useCodeStore";
 import { useConnectionStore } from "./stores/useConnectionStore";
 import { useGitStore } from "./stores/useGitStore";
 import { useProjectStore } from "./stores/useProjectStore";
+import { useSearchStore } from "./stores/useSearchStore";
 
 function handleError(e: unknown) {
   if (e instanceof ApiError && e.status === 401) {
@@ -59,8 +61,28 @@ function Workspace({ token }: { token: string }) {
     if (selectedId !== null) useCodeStore.getState().loadOutline(api, selectedId, openPath).catch(handleError);
   }, [api, selectedId, openPath]);
 
-  const [insights, setInsights] = useState<"git" | "symbols">("git");
+  useEffect(() => {
+    // Each project has its own index: its search starts afresh.
+    useSearchStore.getState().reset();
+    if (selectedId !== null) useSearchStore.getState().loadStatus(api, selectedId).catch(handleError);
+  }, [api, selectedId]);
+
+  const [insights, setInsights] = useState<"git" | "symbols" | "search">("git");
   const [talk, setTalk] = useState<"chat" | "budget">("chat");
+  const [searchFocus, setSearchFocus] = useState(0);
+
+  useEffect(() => {
+    // Ctrl+Shift+F: the search tab, its box focused. Capturing, so Monaco does not take it.
+    const onKey = (e: KeyboardEvent) => {
+      if (!e.ctrlKey || !e.shiftKey || e.altKey || e.metaKey || e.key.toLowerCase() !== "f") return;
+      e.preventDefault();
+      e.stopPropagation();
+      setInsights("search");
+      setSearchFocus((n) => n + 1);
+    };
+    window.addEventListener("keydown", onKey, true);
+    return () => window.removeEventListener("keydown", onKey, true);
+  }, []);
 
   useEffect(() => {
     useChatStore.setState({ onSettled: () => void useBudgetStore.getState().load(api) });
@@ -87,6 +109,9 @@ function Workspace({ token }: { token: string }) {
           if ((frame.data.kind === "code.indexed" || frame.data.kind === "code.updated") && id !== null) {
             useCodeStore.getState().loadFiles(api, id).catch(handleError);
             useCodeStore.getState().loadOutline(api, id, openFile?.path ?? null).catch(handleError);
+          }
+          if (frame.data.kind.startsWith("search.") && id !== null) {
+            useSearchStore.getState().refresh(api, id).catch(handleError);
           }
         } else if (frame.type === "event" && frame.event === "progress") {
           useActivityStore.getState().progress(frame.data);
@@ -181,7 +206,7 @@ function Workspace({ token }: { token: string }) {
             <Panel defaultSize="35" minSize="15">
               <section className="panel">
                 <div className="tabs panel-tabs" role="tablist">
-                  {(["git", "symbols"] as const).map((t) => (
+                  {(["git", "symbols", "search"] as const).map((t) => (
                     <button
                       key={t}
                       type="button"
@@ -191,11 +216,13 @@ function Workspace({ token }: { token: string }) {
                       data-testid={`insights-tab-${t}`}
                       onClick={() => setInsights(t)}
                     >
-                      {t === "git" ? "Git" : "Symbols"}
+                      {{ git: "Git", symbols: "Symbols", search: "Search" }[t]}
                     </button>
                   ))}
                 </div>
-                {insights === "git" ? <GitPanel api={api} onError={handleError} /> : <SymbolPanel api={api} onError={handleError} />}
+                {insights === "git" && <GitPanel api={api} onError={handleError} />}
+                {insights === "symbols" && <SymbolPanel api={api} onError={handleError} />}
+                {insights === "search" && <SearchPanel api={api} onError={handleError} focusTick={searchFocus} />}
               </section>
             </Panel>
             <Separator className="separator separator-h" />

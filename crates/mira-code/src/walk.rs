@@ -17,7 +17,7 @@ use crate::stamps::{Known, Stamp, Stamps};
 pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024;
 
 /// Directories that hold other people's code.
-const VENDORED_DIRS: &[&str] = &[
+pub const VENDORED_DIRS: &[&str] = &[
     "node_modules",
     "vendor",
     "third_party",

@@ -75,3 +75,47 @@ pub async fn remove_project(config: &Config, id: i64) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Sends `method` (`GET` or `POST`) to `path` (under the server's base URL) with the query
+/// pairs, and returns the JSON answer; an error answer becomes an error with its message.
+pub async fn request_json(
+    config: &Config,
+    method: &str,
+    path: &str,
+    query: &[(&str, String)],
+) -> anyhow::Result<serde_json::Value> {
+    let Some(info) = read_runtime_info(&config.data_dir) else {
+        bail!(
+            "another Mira process holds {} but announced no address; stop it and run this again",
+            config.data_dir.display()
+        );
+    };
+    let token = Auth::load_or_create(&config.data_dir, config.server.token_ttl)?.current_token()?;
+    let client = reqwest::Client::new();
+    let url = format!("{}{path}", info.url);
+    let request = match method {
+        "POST" => client.post(&url),
+        _ => client.get(&url),
+    };
+    let response = request
+        .query(query)
+        .bearer_auth(token)
+        .send()
+        .await
+        .with_context(|| {
+            format!(
+                "cannot reach the running Mira server (pid {}) at {}",
+                info.pid, info.url
+            )
+        })?;
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    if !status.is_success() {
+        let message = body["error"]["message"]
+            .as_str()
+            .unwrap_or("no details")
+            .to_string();
+        bail!("the running server answered {status}: {message}");
+    }
+    Ok(body)
+}

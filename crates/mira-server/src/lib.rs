@@ -23,6 +23,7 @@ mod health;
 pub mod llm;
 pub mod metrics;
 mod rate_limit;
+pub mod search;
 mod shutdown;
 pub mod state;
 mod ui;
@@ -70,10 +71,13 @@ impl Server {
             .await
             .map_err(anyhow::Error::msg)?
             .with_observer(metrics.clone());
+        let config = Arc::new(config);
+        let search = mira_search::service::SearchService::new(config.clone(), db.clone(), vectors.clone());
         let state = AppState {
-            config: Arc::new(config),
+            config,
             db,
             vectors,
+            search,
             auth,
             metrics,
             llm,
@@ -128,6 +132,8 @@ impl Server {
         // Watching starts before the URL is announced, so no edit made after is missed;
         // the watchers stop when `_watchers` is dropped, when serving ends.
         let _watchers = watchers::start(&self.state).await;
+        // Brings every project's search index up to date (keyword first, then vectors).
+        search::refresh_all(&self.state).await;
         on_ready(&access_url(bound, &token));
         tracing::info!(%bound, "listening");
         let shutdown = self.state.shutdown.clone();

@@ -27,6 +27,8 @@ pub struct AppState {
     pub indexing: Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
     /// Every model call goes through it (routing, cache, budget, accounting).
     pub llm: mira_llm::Gateway,
+    /// Semantic search: the index, its embedder and the concept rules.
+    pub search: mira_search::service::SearchService,
     /// Build runs in progress, by run id: cancelling the token stops the run.
     pub builds: Arc<std::sync::Mutex<std::collections::HashMap<i64, CancellationToken>>>,
 }

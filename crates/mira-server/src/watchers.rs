@@ -32,18 +32,23 @@ pub async fn start(state: &AppState) -> Vec<ProjectWatcher> {
     for project in list {
         let events = state.events.clone();
         let name = project.name.clone();
+        let (search_state, search_project) = (state.clone(), project.clone());
         let on_batch = Arc::new(
             move |result: Result<mira_code::watch::WatchBatch, mira_code::CodeError>| match result {
-                Ok(b) if b.summary.parsed + b.summary.removed > 0 => events.activity(
-                    "code.updated",
-                    format!(
-                        "{name}: {} changed file(s) re-indexed, {} removed, {} re-linked{}",
-                        b.summary.parsed,
-                        b.summary.removed,
-                        b.summary.relinked,
-                        if b.after_git { " after a git operation" } else { "" }
-                    ),
-                ),
+                Ok(b) if b.summary.parsed + b.summary.removed > 0 => {
+                    events.activity(
+                        "code.updated",
+                        format!(
+                            "{name}: {} changed file(s) re-indexed, {} removed, {} re-linked{}",
+                            b.summary.parsed,
+                            b.summary.removed,
+                            b.summary.relinked,
+                            if b.after_git { " after a git operation" } else { "" }
+                        ),
+                    );
+                    // The search index follows the code index it is made from.
+                    crate::search::refresh(&search_state, search_project.clone());
+                }
                 Ok(_) => {}
                 Err(e) => events.activity("code.index_failed", format!("Re-indexing {name} failed: {e}")),
             },

@@ -33,7 +33,7 @@ enum Command {
     /// Register, list and remove projects.
     #[command(subcommand)]
     Projects(commands::projects::Command),
-    /// Index a project's code and git history (registers the directory if needed).
+    /// Index a project's code, git history and search index (registers the directory if needed).
     Index(commands::git::IndexArgs),
     /// Commits of the project, or of one file following renames.
     Log(commands::git::LogArgs),
@@ -45,6 +45,11 @@ enum Command {
     Experts(commands::git::ExpertsArgs),
     /// Past commits that fixed errors like this one, with the diff that fixed it.
     Fixes(commands::git::FixesArgs),
+    /// Search code, docs, commits or chats by words and by meaning (hybrid BM25 + dense).
+    Search(commands::search::SearchArgs),
+    /// The concept index: concepts found, symbols tagged with one, rules to add.
+    #[command(subcommand)]
+    Concepts(commands::search::ConceptsCommand),
     /// Symbols of the project, of one file (its outline), or matching a name.
     Symbols(commands::code::SymbolsArgs),
     /// Who calls SYMBOL (a qualified name, or a name to look up), with the call sites.
@@ -96,6 +101,8 @@ fn main() -> ExitCode {
             Command::Blame(args) => commands::git::blame(config, args).await,
             Command::Experts(args) => commands::git::experts(config, args).await,
             Command::Fixes(args) => commands::git::fixes(config, args).await,
+            Command::Search(args) => commands::search::search(config, args).await,
+            Command::Concepts(cmd) => commands::search::concepts(config, cmd).await,
             Command::Symbols(args) => commands::code::symbols(config, args).await,
             Command::Callers(args) => commands::code::callers(config, args).await,
             Command::Callees(args) => commands::code::callees(config, args).await,

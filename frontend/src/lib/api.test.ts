@@ -32,4 +32,19 @@ describe("Api", () => {
     expect(error.code).toBe("http_error");
     expect(error.message).toBe("502 Bad Gateway");
   });
+
+  it("leaves empty search filters out and reports a bad query with the server's message", async () => {
+    const urls: string[] = [];
+    const api = new Api("tok", async (url) => {
+      urls.push(url);
+      if (url.endsWith("/search/status")) return json(200, { running: true, collections: [], embedder: null, embedder_problem: "no model" });
+      return json(400, { error: { code: "bad_request", message: "empty query" } });
+    });
+    const error = await api.search(2, { q: "open db", lang: "", path: "src/a b", mode: "keyword" }).catch((e: unknown) => e);
+    expect(urls[0]).toBe("/api/projects/2/search?q=open+db&path=src%2Fa+b&mode=keyword");
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).code).toBe("bad_request");
+    expect((error as ApiError).message).toBe("empty query");
+    expect((await api.searchStatus(2)).embedder_problem).toBe("no model");
+  });
 });

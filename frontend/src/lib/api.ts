@@ -230,6 +230,69 @@ export interface BudgetReport {
   cache: { enabled: boolean; entries: number; bytes: number; max_bytes: number };
 }
 
+export type SearchMode = "hybrid" | "keyword" | "dense";
+export type SearchCollection = "code" | "git" | "conversation";
+
+/** The filters of a search; an empty string means no filter. */
+export interface SearchParams {
+  q: string;
+  lang?: string;
+  path?: string;
+  kind?: string;
+  limit?: number;
+  mode?: SearchMode;
+  collection?: SearchCollection;
+}
+
+/**
+ * One search result: a symbol (or section, commit, message) with its best chunks merged.
+ * For `git` the path is the commit sha, the symbol its author and the lines [0, 0].
+ */
+export interface SearchHit {
+  path: string;
+  symbol: string | null;
+  kind: string;
+  language: string | null;
+  /** First and last line, 1-based and inclusive. */
+  lines: [number, number];
+  score: number;
+  snippet: string;
+  /** The line number of the snippet's first line. */
+  snippet_line: number;
+  /** Lines with a query term. */
+  matched_lines: number[];
+  concepts: string[];
+}
+
+export interface SearchResponse {
+  query: string;
+  collection: SearchCollection;
+  /** What ran: `hybrid` only when a dense list took part. */
+  mode: SearchMode;
+  results: SearchHit[];
+  /** Concepts the query named. */
+  concepts: string[];
+  embedder: string | null;
+  dense_ready: number;
+  chunks: number;
+  /** Why a part of the query did not run. */
+  notice: string | null;
+  took_ms: number;
+}
+
+export interface SearchCollectionStatus {
+  collection: string;
+  chunks: number;
+  dense: number;
+}
+
+export interface SearchStatus {
+  running: boolean;
+  collections: SearchCollectionStatus[];
+  embedder: string | null;
+  embedder_problem: string | null;
+}
+
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
@@ -363,6 +426,19 @@ export class Api {
 
   async blame(projectId: number, path: string): Promise<BlameLine[]> {
     return (await this.get<{ lines: BlameLine[] }>(this.gitPath(projectId, "blame", path))).lines;
+  }
+
+  /** Hybrid search; empty filters are left out of the query string. */
+  search(projectId: number, params: SearchParams): Promise<SearchResponse> {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(params)) {
+      if (value !== undefined && value !== null && String(value).trim() !== "") query.set(key, String(value));
+    }
+    return this.get<SearchResponse>(`/api/projects/${projectId}/search?${query.toString()}`);
+  }
+
+  searchStatus(projectId: number): Promise<SearchStatus> {
+    return this.get<SearchStatus>(`/api/projects/${projectId}/search/status`);
   }
 
   async projects(): Promise<Project[]> {

@@ -71,6 +71,10 @@ pub struct VectorConfig {
     pub qdrant_url: Option<String>,
     pub qdrant_api_key: Option<Secret>,
     pub embed_dim: usize,
+    /// Who makes dense vectors: `local`, `gemini`, `openai` or `compat` (MIRA_EMBEDDER).
+    pub embedder: String,
+    /// The remote embedder's model; `None`: the provider's default.
+    pub embedder_model: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -226,6 +230,8 @@ impl Config {
                 qdrant_url: opt(sources, "QDRANT_URL", parse::url)?,
                 qdrant_api_key: opt(sources, "QDRANT_API_KEY", secret)?,
                 embed_dim: req(sources, "MIRA_EMBED_DIM", int(8, 8192))? as usize,
+                embedder: req(sources, "MIRA_EMBEDDER", parse::embedder)?,
+                embedder_model: opt(sources, "MIRA_EMBEDDER_MODEL", text)?,
             },
             models: ModelConfig {
                 models_dir,

@@ -116,6 +116,14 @@ pub fn prices(setting: &Setting, value: &Value) -> Result<String, ConfigError> {
 }
 
 /// MIRA_LOCAL_MODEL_FORMAT: one of the in-memory weight formats mira-models knows.
+pub fn embedder(setting: &Setting, value: &Value) -> Result<String, ConfigError> {
+    let text = value.text.trim().to_ascii_lowercase();
+    match text.as_str() {
+        "local" | "gemini" | "openai" | "compat" => Ok(text),
+        _ => Err(invalid(setting, value)),
+    }
+}
+
 pub fn weight_format(setting: &Setting, value: &Value) -> Result<String, ConfigError> {
     let text = value.text.trim().to_ascii_lowercase();
     match text.as_str() {

@@ -122,6 +122,18 @@ pub const SETTINGS: &[Setting] = &[
         "a whole number from 8 to 8192",
         "Dimension of dense vectors in the code, conversation and git collections (384 for all-MiniLM-L6-v2).",
     ),
+    s(
+        "MIRA_EMBEDDER",
+        "local",
+        "local, gemini, openai or compat",
+        "Which embedder makes the dense vectors of semantic search: the local model, or a provider's embedding API (its key must be set).",
+    ),
+    s(
+        "MIRA_EMBEDDER_MODEL",
+        "",
+        "a model name",
+        "Embedding model of a remote embedder. Default: gemini-embedding-001 (gemini), text-embedding-3-small (openai).",
+    ),
     // Local models
     s(
         "MIRA_MODELS_DIR",

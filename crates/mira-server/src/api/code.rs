@@ -94,6 +94,9 @@ pub async fn index(
     tokio::spawn(async move {
         let result = mira_code::index::index_project(&background.db, &project, progress).await;
         INDEXING.lock().expect("not poisoned").remove(&project.id);
+        if result.is_ok() {
+            crate::search::refresh(&background, project.clone());
+        }
         match result {
             Ok(s) => background.events.activity(
                 "code.indexed",

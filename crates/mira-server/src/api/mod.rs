@@ -6,6 +6,7 @@ pub mod files;
 pub mod git;
 pub mod llm;
 pub mod projects;
+pub mod search;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -39,6 +40,12 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}/code/impact", get(code::impact))
         .route("/projects/{id}/code/definition", get(code::definition))
         .route("/projects/{id}/code/callgraph", get(code::callgraph))
+        .route("/projects/{id}/search", get(search::search))
+        .route("/projects/{id}/search/index", post(search::index))
+        .route("/projects/{id}/search/status", get(search::status))
+        .route("/projects/{id}/concepts", get(search::concepts))
+        .route("/projects/{id}/concepts/{concept}", get(search::concept))
+        .route("/concepts/rules", post(search::add_rule))
         .route("/projects/{id}/build/runs", get(build::runs).post(build::run))
         .route("/projects/{id}/build/runs/{run}", get(build::run_detail))
         .route("/projects/{id}/build/runs/{run}/log", get(build::run_log))

@@ -171,6 +171,19 @@ async fn dispatch(state: &AppState, frame: ClientFrame) -> Result<Option<Value>,
             let cancelling = crate::api::build::cancel_run(state, run_id);
             Ok(Some(json!({ "run_id": run_id, "cancelling": cancelling })))
         }
+        "search.query" => {
+            let id = frame
+                .params
+                .get("project_id")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| ApiError::bad_request("`search.query` needs a numeric `project_id`"))?;
+            let params: crate::api::search::SearchParams =
+                serde_json::from_value(Value::Object(frame.params.clone()))
+                    .map_err(|e| ApiError::bad_request(format!("`search.query`: {e}")))?;
+            mira_store::projects::get(&state.db, id).await?;
+            let request = crate::api::search::request_of(id, params)?;
+            Ok(Some(to_value(state.search.search(&request).await?)))
+        }
         other => Err(ApiError::new(
             ErrorCode::UnknownType,
             format!("unknown request type `{other}`; docs/protocol.md lists the types"),

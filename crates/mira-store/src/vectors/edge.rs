@@ -10,15 +10,18 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use qdrant_edge::{
     Condition, CountRequest, CreateIndex, Distance, EdgeConfig, EdgeShard, EdgeSparseVectorParamsBuilder,
-    EdgeVectorParamsBuilder, FieldCondition, FieldIndexOperations, Filter, JsonPath, Match, Modifier,
-    NamedQuery, Payload, PayloadFieldSchema, PayloadSchemaType, PointId, PointInsertOperations,
-    PointOperations, PointStructPersisted, QueryEnum, QueryRequest, ScoringQuery, UpdateOperation,
-    ValueVariants, VectorInternal, VectorStructInternal, WalOptions, WithPayloadInterface, WithVector,
+    EdgeVectorParamsBuilder, FieldCondition, FieldIndexOperations, Filter, Fusion, JsonPath, Match, Modifier,
+    NamedQuery, Payload, PayloadFieldSchema, PayloadOps, PayloadSchemaType, PointId, PointInsertOperations,
+    PointOperations, PointStructPersisted, PointVectorsPersisted, Prefetch as EdgePrefetch, QueryEnum,
+    QueryRequest, ScoringQuery, SetPayloadOp, UpdateOperation, UpdateVectorsOp, ValueVariants,
+    VectorInternal, VectorOperations, VectorPersisted, VectorStructInternal, VectorStructPersisted,
+    WalOptions, WithPayloadInterface, WithVector,
 };
 use serde_json::{Map, Value};
 
 use super::{
-    Collection, DENSE, Hit, PROJECT_FIELD, Query, SPARSE, StoredPoint, VectorPoint, VectorStore, vector_error,
+    Collection, DENSE, Hit, HybridQuery, KEYWORD_FIELDS, KeywordFilter, PROJECT_FIELD, Query, SPARSE,
+    StoredPoint, VectorPoint, VectorStore, vector_error,
 };
 use crate::StoreError;
 
@@ -84,17 +87,87 @@ fn open_shard(path: &Path, name: &str, dimension: usize) -> Result<EdgeShard, St
             path.display()
         )));
     }
-    if !shard.info().payload_schema.contains_key(&project_path()) {
+    let indexed = shard.info().payload_schema;
+    let wanted = std::iter::once((project_path(), PayloadSchemaType::Integer)).chain(
+        KEYWORD_FIELDS
+            .iter()
+            .map(|f| (field_path(f), PayloadSchemaType::Keyword)),
+    );
+    for (field, schema) in wanted {
+        if indexed.contains_key(&field) {
+            continue;
+        }
         shard
             .update(UpdateOperation::FieldIndexOperation(
                 FieldIndexOperations::CreateIndex(CreateIndex {
-                    field_name: project_path(),
-                    field_schema: Some(PayloadFieldSchema::FieldType(PayloadSchemaType::Integer)),
+                    field_name: field,
+                    field_schema: Some(PayloadFieldSchema::FieldType(schema)),
                 }),
             ))
             .map_err(vector_error)?;
     }
     Ok(shard)
+}
+
+fn field_path(field: &str) -> JsonPath {
+    JsonPath::try_from(field).expect("payload field names are valid JSON paths")
+}
+
+fn keyword_condition(filter: &KeywordFilter) -> Condition {
+    Condition::Field(FieldCondition::new_match(
+        field_path(&filter.field),
+        Match::from(filter.any.clone()),
+    ))
+}
+
+/// All of `conditions` (and the project, when given); `None` when there is nothing to
+/// check.
+fn all_of(project_id: Option<i64>, conditions: &[&KeywordFilter]) -> Option<Filter> {
+    let mut must: Vec<Condition> = conditions.iter().map(|f| keyword_condition(f)).collect();
+    if let Some(id) = project_id {
+        must.push(Condition::Field(FieldCondition::new_match(
+            project_path(),
+            Match::new_value(ValueVariants::Integer(id)),
+        )));
+    }
+    if must.is_empty() {
+        return None;
+    }
+    Some(Filter {
+        should: None,
+        min_should: None,
+        must: Some(must),
+        must_not: None,
+    })
+}
+
+fn edge_query(query: Query) -> Result<ScoringQuery, StoreError> {
+    let (vector, using) = match query {
+        Query::Dense(v) => (VectorInternal::Dense(v), DENSE),
+        Query::Sparse(s) => (
+            VectorInternal::Sparse(
+                qdrant_edge::SparseVector::new(s.indices, s.values).map_err(vector_error)?,
+            ),
+            SPARSE,
+        ),
+    };
+    Ok(ScoringQuery::Vector(QueryEnum::Nearest(NamedQuery {
+        query: vector,
+        using: Some(using.to_string()),
+    })))
+}
+
+fn hits(points: Vec<qdrant_edge::ScoredPoint>) -> Vec<Hit> {
+    points
+        .into_iter()
+        .filter_map(|p| {
+            Some(Hit {
+                id: numeric_id(&p.id)?,
+                score: p.score,
+                payload: payload_map(p.payload),
+            })
+        })
+        .collect()
 }
 
 fn project_path() -> JsonPath {
@@ -243,21 +316,9 @@ impl VectorStore for EdgeStore {
         project_id: Option<i64>,
         limit: usize,
     ) -> Result<Vec<Hit>, StoreError> {
-        let (vector, using) = match query {
-            Query::Dense(v) => (VectorInternal::Dense(v), DENSE),
-            Query::Sparse(s) => (
-                VectorInternal::Sparse(
-                    qdrant_edge::SparseVector::new(s.indices, s.values).map_err(vector_error)?,
-                ),
-                SPARSE,
-            ),
-        };
         let request = QueryRequest {
             prefetches: vec![],
-            query: Some(ScoringQuery::Vector(QueryEnum::Nearest(NamedQuery {
-                query: vector,
-                using: Some(using.to_string()),
-            }))),
+            query: Some(edge_query(query)?),
             filter: project_id.map(project_filter),
             score_threshold: None,
             limit,
@@ -267,18 +328,144 @@ impl VectorStore for EdgeStore {
             with_payload: WithPayloadInterface::Bool(true),
         };
         self.with_shard(collection, move |shard| {
-            let points = shard.edge.query(request).map_err(vector_error)?;
-            Ok(points
-                .into_iter()
-                .filter_map(|p| {
-                    Some(Hit {
-                        id: numeric_id(&p.id)?,
-                        score: p.score,
-                        payload: payload_map(p.payload),
-                    })
-                })
-                .collect())
+            Ok(hits(shard.edge.query(request).map_err(vector_error)?))
         })
+        .await
+    }
+
+    async fn hybrid(&self, collection: Collection, query: HybridQuery) -> Result<Vec<Hit>, StoreError> {
+        let common: Vec<&KeywordFilter> = query.filters.iter().collect();
+        let mut prefetches = Vec::with_capacity(query.prefetches.len());
+        for p in query.prefetches {
+            // The root filter is repeated in each prefetch: a prefetch ranks before the
+            // fusion, so a point it lets through would take a rank a filtered one deserves.
+            let conditions: Vec<&KeywordFilter> = common.iter().copied().chain(p.only.iter()).collect();
+            prefetches.push(EdgePrefetch {
+                prefetches: vec![],
+                query: Some(edge_query(p.query)?),
+                limit: p.limit,
+                params: None,
+                filter: all_of(query.project_id, &conditions),
+                score_threshold: None,
+            });
+        }
+        let single = prefetches.len() == 1;
+        let request = if single {
+            let p = prefetches.pop().expect("one prefetch");
+            QueryRequest {
+                prefetches: vec![],
+                query: p.query,
+                filter: p.filter,
+                score_threshold: None,
+                limit: query.limit,
+                offset: 0,
+                params: None,
+                with_vector: WithVector::Bool(false),
+                with_payload: WithPayloadInterface::Bool(true),
+            }
+        } else {
+            QueryRequest {
+                prefetches,
+                query: Some(ScoringQuery::Fusion(Fusion::Rrf {
+                    k: query.rrf_k.max(1),
+                    weights: None,
+                })),
+                filter: all_of(query.project_id, &common),
+                score_threshold: None,
+                limit: query.limit,
+                offset: 0,
+                params: None,
+                with_vector: WithVector::Bool(false),
+                with_payload: WithPayloadInterface::Bool(true),
+            }
+        };
+        if request.prefetches.is_empty() && request.query.is_none() {
+            return Ok(Vec::new());
+        }
+        self.with_shard(collection, move |shard| {
+            Ok(hits(shard.edge.query(request).map_err(vector_error)?))
+        })
+        .await
+    }
+
+    async fn set_dense(
+        &self,
+        collection: Collection,
+        vectors: Vec<(u64, Vec<f32>)>,
+    ) -> Result<(), StoreError> {
+        if vectors.is_empty() {
+            return Ok(());
+        }
+        if let Some((id, v)) = vectors.iter().find(|(_, v)| v.len() != self.dimension) {
+            return Err(StoreError::Vector(format!(
+                "point {id} has a {}-dimension vector; the collection `{}` takes {}",
+                v.len(),
+                collection.name(),
+                self.dimension
+            )));
+        }
+        let ids: Vec<PointId> = vectors.iter().map(|(id, _)| PointId::NumId(*id)).collect();
+        self.with_shard(collection, move |shard| {
+            let _guard = shard.write.lock().unwrap_or_else(|p| p.into_inner());
+            // Updating a point that is gone fails the whole batch; a re-index may have
+            // removed some since they were read, so only those still there are updated.
+            let present: std::collections::HashSet<u64> = shard
+                .edge
+                .retrieve(
+                    &ids,
+                    Some(WithPayloadInterface::Bool(false)),
+                    Some(WithVector::Bool(false)),
+                )
+                .map_err(vector_error)?
+                .iter()
+                .filter_map(|r| numeric_id(&r.id))
+                .collect();
+            let points: Vec<PointVectorsPersisted> = vectors
+                .into_iter()
+                .filter(|(id, _)| present.contains(id))
+                .map(|(id, v)| PointVectorsPersisted {
+                    id: PointId::NumId(id),
+                    vector: VectorStructPersisted::Named(HashMap::from([(
+                        DENSE.to_string(),
+                        VectorPersisted::Dense(v),
+                    )])),
+                })
+                .collect();
+            if points.is_empty() {
+                return Ok(());
+            }
+            shard
+                .edge
+                .update(UpdateOperation::VectorOperation(VectorOperations::UpdateVectors(
+                    UpdateVectorsOp {
+                        points,
+                        update_filter: None,
+                    },
+                )))
+                .map_err(vector_error)
+        })
+        .await
+    }
+
+    async fn set_payload(
+        &self,
+        collection: Collection,
+        ids: &[u64],
+        payload: Map<String, Value>,
+    ) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let points = ids.iter().map(|&id| PointId::NumId(id)).collect();
+        self.write(
+            collection,
+            UpdateOperation::PayloadOperation(PayloadOps::SetPayload(SetPayloadOp {
+                payload: Payload(payload),
+                points: Some(points),
+                filter: None,
+                key: None,
+            })),
+        )
         .await
     }
 

@@ -1,8 +1,12 @@
 //! The vector store behind semantic search: three collections (`code`, `conversation`,
 //! `git`), each with a dense vector named [`DENSE`] and a sparse BM25 vector named
-//! [`SPARSE`], and a `project_id` payload field indexed for filtering.
+//! [`SPARSE`], and a `project_id` payload field indexed for filtering, plus the keyword
+//! fields of [`KEYWORD_FIELDS`] for search filters. [`HybridQuery`] fuses several
+//! ranked lists (BM25, dense, a concept-filtered list) with reciprocal rank fusion in one
+//! query.
 
 mod edge;
+mod hybrid;
 mod server;
 
 use std::sync::Arc;
@@ -12,6 +16,7 @@ use mira_core::config::VectorConfig;
 use serde_json::{Map, Value};
 
 pub use edge::EdgeStore;
+pub use hybrid::{HybridQuery, KEYWORD_FIELDS, KeywordFilter, Prefetch};
 pub use server::ServerStore;
 
 use crate::StoreError;
@@ -101,6 +106,23 @@ pub trait VectorStore: Send + Sync + std::fmt::Debug {
         limit: usize,
     ) -> Result<Vec<Hit>, StoreError>;
     /// Points by id, in the order asked, skipping ids that do not exist.
+    /// Several prefetches fused with reciprocal rank fusion, in one query; best first.
+    /// With one prefetch, its own ranking.
+    async fn hybrid(&self, collection: Collection, query: HybridQuery) -> Result<Vec<Hit>, StoreError>;
+    /// Sets the dense vector of existing points, leaving their sparse vector and payload
+    /// as they are. A point that no longer exists is skipped.
+    async fn set_dense(
+        &self,
+        collection: Collection,
+        vectors: Vec<(u64, Vec<f32>)>,
+    ) -> Result<(), StoreError>;
+    /// Sets (adds or replaces) payload fields of existing points.
+    async fn set_payload(
+        &self,
+        collection: Collection,
+        ids: &[u64],
+        payload: Map<String, Value>,
+    ) -> Result<(), StoreError>;
     async fn get(&self, collection: Collection, ids: &[u64]) -> Result<Vec<StoredPoint>, StoreError>;
     async fn delete(&self, collection: Collection, ids: &[u64]) -> Result<(), StoreError>;
     /// Removes every point of a project from every collection.

@@ -9,13 +9,16 @@ use qdrant_client::qdrant::point_id::PointIdOptions;
 use qdrant_client::qdrant::{
     Condition, CountPointsBuilder, CreateCollectionBuilder, CreateFieldIndexCollectionBuilder,
     DeletePointsBuilder, Distance, FieldType, Filter, GetPointsBuilder, Modifier, NamedVectors, PointId,
-    PointStruct, PointsIdsList, QueryPointsBuilder, SparseVectorParamsBuilder, SparseVectorsConfigBuilder,
-    UpsertPointsBuilder, Vector, VectorInput, VectorParamsBuilder, VectorsConfigBuilder,
+    PointStruct, PointVectors, PointsIdsList, PrefetchQueryBuilder, QueryPointsBuilder, Rrf,
+    SetPayloadPointsBuilder, SparseVectorParamsBuilder, SparseVectorsConfigBuilder,
+    UpdatePointVectorsBuilder, UpsertPointsBuilder, Vector, VectorInput, VectorParamsBuilder,
+    VectorsConfigBuilder,
 };
 use serde_json::{Map, Value};
 
 use super::{
-    Collection, DENSE, Hit, PROJECT_FIELD, Query, SPARSE, StoredPoint, VectorPoint, VectorStore, vector_error,
+    Collection, DENSE, Hit, HybridQuery, KEYWORD_FIELDS, KeywordFilter, PROJECT_FIELD, Query, SPARSE,
+    StoredPoint, VectorPoint, VectorStore, vector_error,
 };
 use crate::StoreError;
 
@@ -33,6 +36,25 @@ impl std::fmt::Debug for ServerStore {
 
 fn project_filter(project_id: i64) -> Filter {
     Filter::must([Condition::matches(PROJECT_FIELD, project_id)])
+}
+
+/// All of `conditions`, and the project when given.
+fn all_of(project_id: Option<i64>, conditions: &[&KeywordFilter]) -> Option<Filter> {
+    let mut must: Vec<Condition> = conditions
+        .iter()
+        .map(|f| Condition::matches(f.field.clone(), f.any.clone()))
+        .collect();
+    if let Some(id) = project_id {
+        must.push(Condition::matches(PROJECT_FIELD, id));
+    }
+    (!must.is_empty()).then(|| Filter::must(must))
+}
+
+fn query_input(query: Query) -> (VectorInput, &'static str) {
+    match query {
+        Query::Dense(v) => (VectorInput::new_dense(v), DENSE),
+        Query::Sparse(s) => (VectorInput::new_sparse(s.indices, s.values), SPARSE),
+    }
 }
 
 fn numeric_id(id: Option<PointId>) -> Option<u64> {
@@ -113,6 +135,19 @@ impl VectorStore for ServerStore {
                 .await
                 .map_err(&err)?;
         }
+        // Collections made by an earlier version lack the keyword indexes; creating an
+        // index that exists is a no-op on the server.
+        for collection in Collection::ALL {
+            for field in KEYWORD_FIELDS {
+                self.client
+                    .create_field_index(
+                        CreateFieldIndexCollectionBuilder::new(collection.name(), field, FieldType::Keyword)
+                            .wait(true),
+                    )
+                    .await
+                    .map_err(&err)?;
+            }
+        }
         Ok(())
     }
 
@@ -148,10 +183,7 @@ impl VectorStore for ServerStore {
         project_id: Option<i64>,
         limit: usize,
     ) -> Result<Vec<Hit>, StoreError> {
-        let (input, using) = match query {
-            Query::Dense(v) => (VectorInput::new_dense(v), DENSE),
-            Query::Sparse(s) => (VectorInput::new_sparse(s.indices, s.values), SPARSE),
-        };
+        let (input, using) = query_input(query);
         let mut request = QueryPointsBuilder::new(collection.name())
             .query(input)
             .using(using)
@@ -176,6 +208,119 @@ impl VectorStore for ServerStore {
                 })
             })
             .collect())
+    }
+
+    async fn hybrid(&self, collection: Collection, query: HybridQuery) -> Result<Vec<Hit>, StoreError> {
+        let common: Vec<&KeywordFilter> = query.filters.iter().collect();
+        let mut request = QueryPointsBuilder::new(collection.name())
+            .limit(query.limit as u64)
+            .with_payload(true);
+        if query.prefetches.len() == 1 {
+            let p = query.prefetches.into_iter().next().expect("one prefetch");
+            let conditions: Vec<&KeywordFilter> = common.iter().copied().chain(p.only.iter()).collect();
+            let (input, using) = query_input(p.query);
+            request = request.query(input).using(using);
+            if let Some(filter) = all_of(query.project_id, &conditions) {
+                request = request.filter(filter);
+            }
+        } else if query.prefetches.is_empty() {
+            return Ok(Vec::new());
+        } else {
+            for p in query.prefetches {
+                let conditions: Vec<&KeywordFilter> = common.iter().copied().chain(p.only.iter()).collect();
+                let (input, using) = query_input(p.query);
+                let mut prefetch = PrefetchQueryBuilder::default()
+                    .query(input)
+                    .using(using)
+                    .limit(p.limit as u64);
+                if let Some(filter) = all_of(query.project_id, &conditions) {
+                    prefetch = prefetch.filter(filter);
+                }
+                request = request.add_prefetch(prefetch);
+            }
+            request = request.query(qdrant_client::qdrant::Query::new_rrf(Rrf {
+                k: Some(query.rrf_k.max(1) as u32),
+                weights: Vec::new(),
+            }));
+            if let Some(filter) = all_of(query.project_id, &common) {
+                request = request.filter(filter);
+            }
+        }
+        let response = self
+            .client
+            .query(request)
+            .await
+            .map_err(server_error(&self.url))?;
+        Ok(response
+            .result
+            .into_iter()
+            .filter_map(|p| {
+                Some(Hit {
+                    id: numeric_id(p.id)?,
+                    score: p.score,
+                    payload: json_payload(p.payload),
+                })
+            })
+            .collect())
+    }
+
+    async fn set_dense(
+        &self,
+        collection: Collection,
+        vectors: Vec<(u64, Vec<f32>)>,
+    ) -> Result<(), StoreError> {
+        if vectors.is_empty() {
+            return Ok(());
+        }
+        // Points removed since they were read would fail the batch: update only those
+        // that exist.
+        let ids: Vec<u64> = vectors.iter().map(|(id, _)| *id).collect();
+        let present: std::collections::HashSet<u64> = self
+            .get(collection, &ids)
+            .await?
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        let points: Vec<PointVectors> = vectors
+            .into_iter()
+            .filter(|(id, _)| present.contains(id))
+            .map(|(id, v)| PointVectors {
+                id: Some(id.into()),
+                vectors: Some(HashMap::from([(DENSE.to_string(), v)]).into()),
+            })
+            .collect();
+        if points.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .update_vectors(UpdatePointVectorsBuilder::new(collection.name(), points).wait(true))
+            .await
+            .map_err(server_error(&self.url))?;
+        Ok(())
+    }
+
+    async fn set_payload(
+        &self,
+        collection: Collection,
+        ids: &[u64],
+        payload: Map<String, Value>,
+    ) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let payload = qdrant_client::Payload::try_from(Value::Object(payload)).map_err(vector_error)?;
+        let points = PointsIdsList {
+            ids: ids.iter().map(|&id| id.into()).collect(),
+        };
+        self.client
+            .set_payload(
+                SetPayloadPointsBuilder::new(collection.name(), payload)
+                    .points_selector(points)
+                    .wait(true),
+            )
+            .await
+            .map_err(server_error(&self.url))?;
+        Ok(())
     }
 
     async fn get(&self, collection: Collection, ids: &[u64]) -> Result<Vec<StoredPoint>, StoreError> {

@@ -174,6 +174,8 @@ async fn every_configured_backend_passes_the_suite() {
             qdrant_url: Some(url),
             qdrant_api_key: std::env::var("QDRANT_API_KEY").ok().map(mira_core::Secret::new),
             embed_dim: DIM,
+            embedder: "local".into(),
+            embedder_model: None,
         };
         suite(vectors::open(&config, dir.path()).await.unwrap()).await;
     }

@@ -118,11 +118,15 @@ pub async fn index(config: Config, args: IndexArgs) -> anyhow::Result<ExitCode> 
         Err(mira_git::GitError::NotARepository { .. }) if !project.is_git => None,
         Err(e) => return Err(e.into()),
     };
+    if !args.json {
+        super::code::print_code_summary(&code);
+    }
+    // Search is made from the code and git indexes, so it comes last.
+    let search = super::search::index(&config, &db, &project, args.json).await?;
     if args.json {
-        print_json(&json!({ "project": project, "git": summary, "code": code }))?;
+        print_json(&json!({ "project": project, "git": summary, "code": code, "search": search }))?;
         return Ok(ExitCode::SUCCESS);
     }
-    super::code::print_code_summary(&code);
     if let Some(summary) = summary {
         println!(
             "Indexed {} ({}): {} new commit(s), {} removed{}, {} in all; {} co-change pair(s) updated; {} ms",

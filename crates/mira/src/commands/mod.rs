@@ -5,6 +5,7 @@ pub mod git;
 pub mod llm;
 pub mod models;
 pub mod projects;
+pub mod search;
 pub mod serve;
 pub mod target;
 pub mod token;

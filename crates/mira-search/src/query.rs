@@ -1,0 +1,460 @@
+//! One hybrid query: BM25 and dense lists (and, when the query names a concept, the
+//! symbols tagged with it) fused by reciprocal rank fusion in the vector store, then
+//! grouped per symbol with the lines that match highlighted.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use mira_store::Db;
+use mira_store::vectors::{Collection, HybridQuery, KeywordFilter, Prefetch, Query, VectorStore};
+use serde::{Deserialize, Serialize};
+
+use crate::concepts::{ConceptRules, concept_term};
+use crate::embedder::DenseEmbedder;
+use crate::{SearchError, bm25, tokenize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// BM25 and dense fused (dense joins once the query is embedded).
+    #[default]
+    Hybrid,
+    Keyword,
+    Dense,
+}
+
+impl Mode {
+    pub fn parse(text: &str) -> Result<Mode, SearchError> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "hybrid" | "" => Ok(Mode::Hybrid),
+            "keyword" | "bm25" => Ok(Mode::Keyword),
+            "dense" | "semantic" => Ok(Mode::Dense),
+            other => Err(SearchError::Invalid(format!(
+                "unknown search mode `{other}`: use hybrid, keyword or dense"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchRequest {
+    pub project_id: i64,
+    pub query: String,
+    #[serde(default)]
+    pub collection: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+    /// A directory or file, relative to the project root.
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default = "default_limit")]
+    pub limit: usize,
+    #[serde(default)]
+    pub mode: Mode,
+}
+
+fn default_limit() -> usize {
+    10
+}
+
+/// Most results one query returns.
+pub const MAX_LIMIT: usize = 100;
+
+impl SearchRequest {
+    pub fn new(project_id: i64, query: &str) -> Self {
+        Self {
+            project_id,
+            query: query.to_string(),
+            collection: None,
+            language: None,
+            path: None,
+            kind: None,
+            limit: default_limit(),
+            mode: Mode::Hybrid,
+        }
+    }
+}
+
+/// One result: a symbol (or section, commit, message) with its best-matching chunks
+/// merged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchHit {
+    /// File path; for the `git` collection the commit sha, for `conversation` the
+    /// conversation id.
+    pub path: String,
+    pub symbol: Option<String>,
+    pub kind: String,
+    pub language: Option<String>,
+    /// First and last line (1-based, inclusive) of the chunks that matched.
+    pub lines: [u32; 2],
+    pub score: f32,
+    /// A few lines around the first match (the first lines when nothing matched by word).
+    pub snippet: String,
+    /// Line number of the snippet's first line.
+    pub snippet_line: u32,
+    /// Lines that contain a query term.
+    pub matched_lines: Vec<u32>,
+    pub concepts: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchResponse {
+    pub query: String,
+    pub collection: String,
+    /// What ran: `hybrid` only when a dense list took part.
+    pub mode: Mode,
+    pub results: Vec<SearchHit>,
+    /// Concepts the query named, whose tagged symbols joined the fusion.
+    pub concepts: Vec<String>,
+    pub embedder: Option<String>,
+    /// Chunks with a dense vector, of all chunks of the collection, in this project.
+    pub dense_ready: i64,
+    pub chunks: i64,
+    /// Why a part of the query did not run (no embedder, dense vectors still filling).
+    pub notice: Option<String>,
+    pub took_ms: f64,
+}
+
+fn collection_of(name: Option<&str>) -> Result<Collection, SearchError> {
+    match name.unwrap_or("code") {
+        "code" => Ok(Collection::Code),
+        "git" => Ok(Collection::Git),
+        "conversation" | "conversations" | "chat" => Ok(Collection::Conversation),
+        other => Err(SearchError::Invalid(format!(
+            "unknown collection `{other}`: use code, git or conversation"
+        ))),
+    }
+}
+
+/// A path filter as the points store it: relative, `/`-separated, no trailing slash.
+fn normalise_path(path: &str) -> String {
+    let p = path.trim().replace('\\', "/");
+    let p = p.trim_start_matches("./").trim_matches('/');
+    p.to_string()
+}
+
+fn language_alias(language: &str) -> String {
+    match language.trim().to_ascii_lowercase().as_str() {
+        "rs" => "rust".into(),
+        "py" => "python".into(),
+        "ts" => "typescript".into(),
+        "js" | "jsx" => "javascript".into(),
+        "golang" => "go".into(),
+        "md" => "markdown".into(),
+        other => other.to_string(),
+    }
+}
+
+/// What a query needs besides the store: the embedder (if any) and the rules.
+pub struct Searcher<'a> {
+    pub db: &'a Db,
+    pub store: &'a dyn VectorStore,
+    pub embedder: Option<&'a dyn DenseEmbedder>,
+    /// Why there is no embedder, said in the response.
+    pub embedder_problem: Option<String>,
+    pub rules: &'a ConceptRules,
+}
+
+type HitRow = (
+    i64,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    i64,
+    i64,
+    String,
+);
+
+impl Searcher<'_> {
+    pub async fn search(&self, request: &SearchRequest) -> Result<SearchResponse, SearchError> {
+        let started = Instant::now();
+        let text = request.query.trim();
+        if text.is_empty() {
+            return Err(SearchError::Invalid(
+                "the search query is empty: type what to look for".into(),
+            ));
+        }
+        let collection = collection_of(request.collection.as_deref())?;
+        let limit = request.limit.clamp(1, MAX_LIMIT);
+        let mut filters = Vec::new();
+        if let Some(l) = request.language.as_deref().filter(|l| !l.trim().is_empty()) {
+            filters.push(KeywordFilter::new("language", [language_alias(l)]));
+        }
+        if let Some(k) = request.kind.as_deref().filter(|k| !k.trim().is_empty()) {
+            filters.push(KeywordFilter::new("kind", [k.trim().to_ascii_lowercase()]));
+        }
+        if let Some(p) = request
+            .path
+            .as_deref()
+            .map(normalise_path)
+            .filter(|p| !p.is_empty())
+        {
+            filters.push(KeywordFilter::new("dirs", [p]));
+        }
+
+        let (dense_ready, chunks) = coverage(self.db, request.project_id, collection.name()).await?;
+        let mut notice = None;
+        let dense = if request.mode == Mode::Keyword {
+            None
+        } else if let Some(embedder) = self.embedder {
+            if dense_ready == 0 {
+                notice =
+                    Some("dense vectors are still being computed; these results are by keyword".to_string());
+                None
+            } else {
+                match embedder.embed_query(text).await {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        notice = Some(format!(
+                            "the query could not be embedded ({e}); these results are by keyword"
+                        ));
+                        None
+                    }
+                }
+            }
+        } else {
+            notice = Some(format!(
+                "no embedder: {}; these results are by keyword",
+                self.embedder_problem.as_deref().unwrap_or("none configured")
+            ));
+            None
+        };
+        if request.mode == Mode::Dense && dense.is_none() {
+            return Err(SearchError::Invalid(format!(
+                "dense search is not available: {}",
+                notice.unwrap_or_default()
+            )));
+        }
+        if notice.is_none() && dense.is_some() && dense_ready < chunks {
+            notice = Some(format!(
+                "{dense_ready} of {chunks} chunks have dense vectors so far; the rest are found by keyword"
+            ));
+        }
+
+        let concepts = if collection == Collection::Code {
+            self.rules.in_query(text)
+        } else {
+            Vec::new()
+        };
+        let depth = (limit * 5).max(50);
+        let mut prefetches = Vec::new();
+        let sparse = bm25::query(text, &[]);
+        if request.mode != Mode::Dense && !sparse.indices.is_empty() {
+            prefetches.push(Prefetch {
+                query: Query::Sparse(sparse),
+                limit: depth,
+                only: Vec::new(),
+            });
+        }
+        if let Some(v) = &dense {
+            prefetches.push(Prefetch {
+                query: Query::Dense(v.clone()),
+                limit: depth,
+                only: Vec::new(),
+            });
+        }
+        if !concepts.is_empty() && request.mode != Mode::Dense {
+            let tagged = KeywordFilter::new("concepts", concepts.clone());
+            let extra: Vec<String> = concepts.iter().map(|c| concept_term(c)).collect();
+            prefetches.push(Prefetch {
+                query: Query::Sparse(bm25::query(text, &extra)),
+                limit: depth,
+                only: vec![tagged.clone()],
+            });
+            if let Some(v) = &dense {
+                prefetches.push(Prefetch {
+                    query: Query::Dense(v.clone()),
+                    limit: depth,
+                    only: vec![tagged],
+                });
+            }
+        }
+        let mode = if dense.is_some() && request.mode == Mode::Hybrid && prefetches.len() > 1 {
+            Mode::Hybrid
+        } else if dense.is_some() {
+            Mode::Dense
+        } else {
+            Mode::Keyword
+        };
+        let hits = self
+            .store
+            .hybrid(
+                collection,
+                HybridQuery {
+                    prefetches,
+                    project_id: Some(request.project_id),
+                    filters,
+                    // Several chunks of one symbol count once: ask for more.
+                    limit: limit * 3,
+                    rrf_k: 60,
+                },
+            )
+            .await?;
+        let results = self.group(text, &hits, limit).await?;
+        Ok(SearchResponse {
+            query: text.to_string(),
+            collection: collection.name().to_string(),
+            mode,
+            results,
+            concepts,
+            embedder: self.embedder.map(|e| e.name()),
+            dense_ready,
+            chunks,
+            notice,
+            took_ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+
+    /// Hits in rank order, merged per (path, symbol), each with its matching lines.
+    async fn group(
+        &self,
+        query: &str,
+        hits: &[mira_store::vectors::Hit],
+        limit: usize,
+    ) -> Result<Vec<SearchHit>, SearchError> {
+        if hits.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = hits.iter().map(|h| h.id.to_string()).collect();
+        let sql = format!(
+            "SELECT id, path, language, kind, symbol, start_line, end_line, text FROM search_chunks WHERE id IN ({})",
+            ids.join(",")
+        );
+        let rows: HashMap<i64, HitRow> = sqlx::query_as::<_, HitRow>(&sql)
+            .fetch_all(self.db.pool())
+            .await?
+            .into_iter()
+            .map(|r| (r.0, r))
+            .collect();
+        let wanted = query_terms(query);
+        let mut order: Vec<(String, Option<String>)> = Vec::new();
+        let mut groups: HashMap<(String, Option<String>), SearchHit> = HashMap::new();
+        for hit in hits {
+            let Some(row) = rows.get(&(hit.id as i64)) else {
+                continue;
+            };
+            let (_, path, language, kind, symbol, start, end, text) = row;
+            let (start, end) = (*start as u32, *end as u32);
+            // Chunks without a symbol (file-level code) stand alone.
+            let key = (path.clone(), symbol.clone().or_else(|| Some(format!("@{start}"))));
+            let matched = matching_lines(text, start, &wanted);
+            let concepts: Vec<String> = hit
+                .payload
+                .get("concepts")
+                .and_then(|v| v.as_array())
+                .map(|a| a.iter().filter_map(|c| c.as_str().map(String::from)).collect())
+                .unwrap_or_default();
+            if let Some(g) = groups.get_mut(&key) {
+                g.lines = [g.lines[0].min(start), g.lines[1].max(end)];
+                for l in matched {
+                    if !g.matched_lines.contains(&l) {
+                        g.matched_lines.push(l);
+                    }
+                }
+                g.matched_lines.sort_unstable();
+                continue;
+            }
+            if order.len() >= limit {
+                continue;
+            }
+            let (snippet, snippet_line) = snippet(text, start, matched.first().copied());
+            order.push(key.clone());
+            groups.insert(
+                key,
+                SearchHit {
+                    path: path.clone(),
+                    symbol: symbol.clone(),
+                    kind: kind.clone(),
+                    language: language.clone(),
+                    lines: [start, end],
+                    score: hit.score,
+                    snippet,
+                    snippet_line,
+                    matched_lines: matched,
+                    concepts,
+                },
+            );
+        }
+        Ok(order.into_iter().filter_map(|k| groups.remove(&k)).collect())
+    }
+}
+
+async fn coverage(db: &Db, project_id: i64, collection: &str) -> Result<(i64, i64), SearchError> {
+    let total: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM search_chunks WHERE project_id = ? AND collection = ?")
+            .bind(project_id)
+            .bind(collection)
+            .fetch_one(db.pool())
+            .await?;
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM search_chunks WHERE project_id = ? AND collection = ?
+         AND (embedded_hash IS NULL OR embedded_hash <> content_hash)",
+    )
+    .bind(project_id)
+    .bind(collection)
+    .fetch_one(db.pool())
+    .await?;
+    Ok((total - pending, total))
+}
+
+/// The terms of a query that count for highlighting (not stopwords, not one letter).
+fn query_terms(query: &str) -> HashSet<String> {
+    tokenize::terms(query).into_iter().collect()
+}
+
+/// Line numbers (from `first_line`) of the lines of `text` with a query term.
+fn matching_lines(text: &str, first_line: u32, wanted: &HashSet<String>) -> Vec<u32> {
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            let mut hit = false;
+            tokenize::for_each_term(line, |t| hit |= wanted.contains(&t));
+            hit
+        })
+        .map(|(i, _)| first_line + i as u32)
+        .collect()
+}
+
+/// Lines shown for a result: one before the first match and up to three after.
+const SNIPPET_BEFORE: u32 = 1;
+const SNIPPET_LINES: usize = 5;
+
+fn snippet(text: &str, first_line: u32, first_match: Option<u32>) -> (String, u32) {
+    let from = first_match
+        .map(|m| m.saturating_sub(SNIPPET_BEFORE).max(first_line))
+        .unwrap_or(first_line);
+    let skip = (from - first_line) as usize;
+    let lines: Vec<&str> = text.lines().skip(skip).take(SNIPPET_LINES).collect();
+    (lines.join("\n"), from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matching_lines_follow_terms_not_substrings() {
+        let wanted = query_terms("open database");
+        let text = "fn open_db() {\n    let reopened = 1;\n    Database::connect()\n}";
+        assert_eq!(matching_lines(text, 10, &wanted), [10, 12]);
+    }
+
+    #[test]
+    fn snippets_start_just_before_the_first_match() {
+        let text = "a\nb\nc\nd\ne\nf\ng";
+        assert_eq!(snippet(text, 5, Some(8)), ("c\nd\ne\nf\ng".to_string(), 7));
+        assert_eq!(snippet(text, 5, None).1, 5);
+    }
+
+    #[test]
+    fn paths_and_languages_are_normalised() {
+        assert_eq!(normalise_path("./src/store/"), "src/store");
+        assert_eq!(language_alias("RS"), "rust");
+    }
+}

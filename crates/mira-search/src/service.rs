@@ -1,0 +1,171 @@
+//! Search as the server and the CLI use it: the store, the embedder (loaded once, on
+//! first need), the concept rules, and the runs of a project's indexing.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mira_core::Config;
+use mira_store::Db;
+use mira_store::projects::Project;
+use mira_store::vectors::VectorStore;
+use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+
+use crate::concepts::{self, ConceptRules};
+use crate::embedder::{self, DenseEmbedder};
+use crate::index::{self, DenseSummary, IndexSummary};
+use crate::query::{SearchRequest, SearchResponse, Searcher};
+use crate::{Progress, SearchError};
+
+/// A failed embedder load is tried again after this long (the user may have run
+/// `mira models pull` meanwhile).
+const EMBEDDER_RETRY: Duration = Duration::from_secs(30);
+
+enum EmbedderState {
+    NotLoaded,
+    Ready(Arc<dyn DenseEmbedder>),
+    Failed(String, Instant),
+}
+
+#[derive(Clone)]
+pub struct SearchService {
+    config: Arc<Config>,
+    db: Db,
+    store: Arc<dyn VectorStore>,
+    embedder: Arc<Mutex<EmbedderState>>,
+    rules: Arc<Mutex<Option<Arc<ConceptRules>>>>,
+}
+
+impl std::fmt::Debug for SearchService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchService").finish_non_exhaustive()
+    }
+}
+
+impl SearchService {
+    pub fn new(config: Arc<Config>, db: Db, store: Arc<dyn VectorStore>) -> Self {
+        Self {
+            config,
+            db,
+            store,
+            embedder: Arc::new(Mutex::new(EmbedderState::NotLoaded)),
+            rules: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// With a given embedder (tests, benchmarks) instead of the configured one.
+    pub fn with_embedder(self, embedder: Arc<dyn DenseEmbedder>) -> Self {
+        *self.embedder.try_lock().expect("a new service is not shared yet") = EmbedderState::Ready(embedder);
+        self
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn store(&self) -> &Arc<dyn VectorStore> {
+        &self.store
+    }
+
+    /// The configured embedder, loaded on first use; `Err` says why there is none.
+    pub async fn embedder(&self) -> Result<Arc<dyn DenseEmbedder>, String> {
+        let mut state = self.embedder.lock().await;
+        match &*state {
+            EmbedderState::Ready(e) => return Ok(Arc::clone(e)),
+            EmbedderState::Failed(why, at) if at.elapsed() < EMBEDDER_RETRY => return Err(why.clone()),
+            _ => {}
+        }
+        match embedder::from_config(&self.config).await {
+            Ok(e) => {
+                *state = EmbedderState::Ready(Arc::clone(&e));
+                Ok(e)
+            }
+            Err(e) => {
+                let why = e.to_string();
+                tracing::warn!(error = %why, "semantic search runs by keyword only");
+                *state = EmbedderState::Failed(why.clone(), Instant::now());
+                Err(why)
+            }
+        }
+    }
+
+    pub async fn rules(&self) -> Result<Arc<ConceptRules>, SearchError> {
+        let mut rules = self.rules.lock().await;
+        if let Some(r) = &*rules {
+            return Ok(Arc::clone(r));
+        }
+        let loaded = Arc::new(concepts::load(&self.db).await?);
+        *rules = Some(Arc::clone(&loaded));
+        Ok(loaded)
+    }
+
+    /// Adds a user concept rule; the next index and query use it.
+    pub async fn add_rule(&self, kind: &str, pattern: &str, concept: &str) -> Result<(), SearchError> {
+        concepts::add_rule(&self.db, kind, pattern, concept).await?;
+        *self.rules.lock().await = None;
+        Ok(())
+    }
+
+    /// The keyword index of a project's code, docs, commits and chats (run after the
+    /// code and git indexes). Dense vectors follow with [`Self::fill_dense`].
+    pub async fn index_project(
+        &self,
+        project: &Project,
+        progress: Progress,
+    ) -> Result<IndexSummary, SearchError> {
+        let started = Instant::now();
+        let rules = self.rules().await?;
+        let mut summary = index::index_code(&self.db, self.store.as_ref(), project, &rules, progress).await?;
+        summary.commits_indexed =
+            index::index_git(&self.db, self.store.as_ref(), project.id, Arc::new(|_, _| {})).await?;
+        summary.messages_indexed =
+            index::index_conversations(&self.db, self.store.as_ref(), project.id).await?;
+        summary.pending_dense = index::pending(&self.db, project.id).await?;
+        self.store.flush().await?;
+        summary.elapsed_ms = started.elapsed().as_millis() as u64;
+        Ok(summary)
+    }
+
+    /// Embeds what the keyword index left without a dense vector.
+    pub async fn fill_dense(
+        &self,
+        project_id: i64,
+        progress: Progress,
+        cancel: &CancellationToken,
+    ) -> Result<DenseSummary, SearchError> {
+        let embedder = self.embedder().await.map_err(SearchError::Embedder)?;
+        let summary = index::fill_dense(
+            &self.db,
+            self.store.as_ref(),
+            embedder.as_ref(),
+            project_id,
+            progress,
+            cancel,
+        )
+        .await?;
+        self.store.flush().await?;
+        Ok(summary)
+    }
+
+    pub async fn search(&self, request: &SearchRequest) -> Result<SearchResponse, SearchError> {
+        let rules = self.rules().await?;
+        let embedder = if request.mode == crate::query::Mode::Keyword {
+            Err("keyword mode asked for".to_string())
+        } else {
+            self.embedder().await
+        };
+        let (embedder, problem) = match embedder {
+            Ok(e) => (Some(e), None),
+            Err(why) => (None, Some(why)),
+        };
+        Searcher {
+            db: &self.db,
+            store: self.store.as_ref(),
+            embedder: embedder.as_deref(),
+            embedder_problem: problem,
+            rules: &rules,
+        }
+        .search(request)
+        .await
+    }
+}

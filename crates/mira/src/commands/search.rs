@@ -1,0 +1,342 @@
+//! `mira search` and `mira concepts`, and the search part of `mira index`. The vector
+//! store belongs to one process: when a server holds the data dir, it is asked instead.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use mira_core::Config;
+use mira_search::query::{Mode, SearchRequest, SearchResponse};
+use mira_search::service::SearchService;
+use mira_store::projects::Project;
+use mira_store::{DataDirLock, Db, StoreError, vectors};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use super::git::ProjectArg;
+use super::target;
+
+#[derive(clap::Args)]
+pub struct SearchArgs {
+    /// What to look for: an identifier, words, or a question in plain language.
+    query: String,
+    /// Only this language (rust, python, typescript, tsx, javascript, go, markdown).
+    #[arg(long)]
+    lang: Option<String>,
+    /// Only under this directory or file.
+    #[arg(long)]
+    path: Option<String>,
+    /// Only symbols of this kind (function, method, class, struct, doc, file, ...).
+    #[arg(long)]
+    kind: Option<String>,
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    /// hybrid (keyword and meaning, fused), keyword, or dense.
+    #[arg(long, default_value = "hybrid")]
+    mode: String,
+    /// What to search: code (and docs), git (commit messages) or conversation.
+    #[arg(long = "in", default_value = "code")]
+    collection: String,
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    target: ProjectArg,
+}
+
+#[derive(clap::Subcommand)]
+pub enum ConceptsCommand {
+    /// Concepts found in the project, with the number of symbols tagged.
+    List {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        target: ProjectArg,
+    },
+    /// The symbols tagged with CONCEPT (or a concept CONCEPT is a synonym of).
+    Show {
+        concept: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        target: ProjectArg,
+    },
+    /// Adds a rule: KIND is package (a package that marks code as about CONCEPT),
+    /// identifier (a word in names and doc comments) or synonym (a word of queries).
+    Add {
+        kind: String,
+        pattern: String,
+        concept: String,
+    },
+}
+
+async fn open_db(config: &Config) -> anyhow::Result<Db> {
+    Ok(Db::open(&mira_server::db_path(config)).await?)
+}
+
+/// A search service over the embedded store, when this process can take the data dir.
+pub enum Access {
+    Local(SearchService, DataDirLock),
+    Server,
+}
+
+pub async fn access(config: &Config, db: &Db) -> anyhow::Result<Access> {
+    match DataDirLock::acquire(&config.data_dir) {
+        Ok(lock) => {
+            let store = vectors::open(&config.vectors, &config.data_dir).await?;
+            Ok(Access::Local(
+                SearchService::new(Arc::new(config.clone()), db.clone(), store),
+                lock,
+            ))
+        }
+        Err(StoreError::Locked { .. }) => Ok(Access::Server),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn bar(quiet: bool, unit: &str, message: &str) -> ProgressBar {
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(0)
+    };
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{msg}} [{{bar:30}}] {{pos}}/{{len}} {unit} ({{per_sec}}, {{eta}} left)"
+        ))
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+fn progress_of(bar: &ProgressBar) -> mira_search::Progress {
+    let bar = bar.clone();
+    Arc::new(move |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+}
+
+/// The search part of `mira index`: keyword index, then dense vectors (with progress),
+/// or a request to the running server. Returns what to add to the JSON summary.
+pub async fn index(config: &Config, db: &Db, project: &Project, quiet: bool) -> anyhow::Result<Value> {
+    match access(config, db).await? {
+        Access::Local(service, _lock) => {
+            let b = bar(quiet, "files", "Search index");
+            let keyword = service.index_project(project, progress_of(&b)).await;
+            b.finish_and_clear();
+            let keyword = keyword?;
+            let mut dense_json = Value::Null;
+            if keyword.pending_dense > 0 {
+                match service.embedder().await {
+                    Ok(_) => {
+                        let b = bar(quiet, "chunks", "Embedding for semantic search");
+                        let dense = service
+                            .fill_dense(project.id, progress_of(&b), &CancellationToken::new())
+                            .await;
+                        b.finish_and_clear();
+                        let dense = dense?;
+                        if !quiet {
+                            println!(
+                                "Embedded {} chunk(s) with {} in {:.1} s ({:.0} chunks/s)",
+                                dense.embedded,
+                                dense.embedder,
+                                dense.elapsed_ms as f64 / 1000.0,
+                                dense.chunks_per_second
+                            );
+                        }
+                        dense_json = serde_json::to_value(dense)?;
+                    }
+                    Err(why) => {
+                        if !quiet {
+                            println!("Semantic search runs by keyword only: {why}");
+                        }
+                        dense_json = json!({ "error": why });
+                    }
+                }
+            }
+            if !quiet {
+                println!(
+                    "Search index: {} file(s) chunked, {} unchanged, {} removed; {} chunk(s) in all ({} written, {} moved); {} commit(s), {} message(s) added; {} ms",
+                    keyword.files_indexed,
+                    keyword.files_unchanged,
+                    keyword.files_removed,
+                    keyword.chunks,
+                    keyword.chunks_written,
+                    keyword.chunks_moved,
+                    keyword.commits_indexed,
+                    keyword.messages_indexed,
+                    keyword.elapsed_ms
+                );
+            }
+            Ok(json!({ "keyword": keyword, "dense": dense_json }))
+        }
+        Access::Server => {
+            let answer = mira_server::client::request_json(
+                config,
+                "POST",
+                &format!("/api/projects/{}/search/index", project.id),
+                &[],
+            )
+            .await?;
+            if !quiet {
+                println!(
+                    "The running server is updating the search index (its progress shows in the web UI)."
+                );
+            }
+            Ok(json!({ "server": answer }))
+        }
+    }
+}
+
+pub async fn search(config: Config, args: SearchArgs) -> anyhow::Result<ExitCode> {
+    let db = open_db(&config).await?;
+    let project = target::project(&db, args.target.project.as_deref()).await?;
+    let path = match &args.path {
+        Some(p) => Some(target::relative_path(&project, p)?),
+        None => None,
+    };
+    let mut request = SearchRequest::new(project.id, &args.query);
+    request.language = args.lang.clone();
+    request.path = path.clone();
+    request.kind = args.kind.clone();
+    request.limit = args.limit;
+    request.mode = Mode::parse(&args.mode)?;
+    request.collection = Some(args.collection.clone());
+    let answer: SearchResponse = match access(&config, &db).await? {
+        Access::Local(service, _lock) => service.search(&request).await?,
+        Access::Server => {
+            let mut query = vec![
+                ("q", args.query.clone()),
+                ("limit", args.limit.to_string()),
+                ("mode", args.mode.clone()),
+                ("collection", args.collection.clone()),
+            ];
+            for (k, v) in [("lang", &args.lang), ("path", &path), ("kind", &args.kind)] {
+                if let Some(v) = v {
+                    query.push((k, v.clone()));
+                }
+            }
+            let value = mira_server::client::request_json(
+                &config,
+                "GET",
+                &format!("/api/projects/{}/search", project.id),
+                &query,
+            )
+            .await?;
+            serde_json::from_value(value)?
+        }
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&answer)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    print_results(&answer);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_results(answer: &SearchResponse) {
+    if let Some(notice) = &answer.notice {
+        println!("({notice})");
+    }
+    if !answer.concepts.is_empty() {
+        println!("(concepts: {})", answer.concepts.join(", "));
+    }
+    if answer.results.is_empty() {
+        println!("No results for {:?}.", answer.query);
+        return;
+    }
+    for hit in &answer.results {
+        let place = if hit.lines[0] > 0 {
+            format!("{}:{}-{}", hit.path, hit.lines[0], hit.lines[1])
+        } else {
+            hit.path.clone()
+        };
+        println!(
+            "{place}  {} {}  ({:.4})",
+            hit.kind,
+            hit.symbol.as_deref().unwrap_or(""),
+            hit.score
+        );
+        for (i, line) in hit.snippet.lines().enumerate() {
+            let n = hit.snippet_line + i as u32;
+            let mark = if hit.matched_lines.contains(&n) { '>' } else { ' ' };
+            if hit.lines[0] > 0 {
+                println!("  {mark}{n:>5} | {line}");
+            } else {
+                println!("  {mark} {line}");
+            }
+        }
+    }
+    println!(
+        "{} result(s), {} mode, {:.1} ms",
+        answer.results.len(),
+        match answer.mode {
+            Mode::Hybrid => "hybrid",
+            Mode::Keyword => "keyword",
+            Mode::Dense => "dense",
+        },
+        answer.took_ms
+    );
+}
+
+pub async fn concepts(config: Config, cmd: ConceptsCommand) -> anyhow::Result<ExitCode> {
+    let db = open_db(&config).await?;
+    match cmd {
+        ConceptsCommand::List { json, target } => {
+            let project = target::project(&db, target.project.as_deref()).await?;
+            let counts = mira_search::concepts::counts(&db, project.id).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&json!({ "concepts": counts }))?
+                );
+            } else if counts.is_empty() {
+                println!("No concepts yet: run `mira index` first.");
+            } else {
+                for c in counts {
+                    println!("{:>6}  {}", c.symbols, c.concept);
+                }
+            }
+        }
+        ConceptsCommand::Show {
+            concept,
+            json,
+            target,
+        } => {
+            let project = target::project(&db, target.project.as_deref()).await?;
+            let rules = mira_search::concepts::load(&db).await?;
+            let tagged = mira_search::concepts::symbols_with(&db, &rules, project.id, &concept).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&json!({ "concept": concept, "symbols": tagged }))?
+                );
+            } else if tagged.is_empty() {
+                println!("No symbol is tagged with {concept:?}.");
+            } else {
+                for t in tagged {
+                    println!(
+                        "{}  {}  ({} {}: {})",
+                        t.path, t.symbol, t.concept, t.source, t.evidence
+                    );
+                }
+            }
+        }
+        ConceptsCommand::Add {
+            kind,
+            pattern,
+            concept,
+        } => {
+            mira_search::concepts::add_rule(&db, &kind, &pattern, &concept).await?;
+            println!(
+                "Added: {kind} {pattern:?} -> {concept}. It applies to files indexed from now on; `mira index` re-tags changed files."
+            );
+        }
+    }
+    db.close().await;
+    Ok(ExitCode::SUCCESS)
+}
