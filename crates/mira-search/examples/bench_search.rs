@@ -49,19 +49,25 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-fn dir_size(path: &Path) -> u64 {
-    let mut total = 0;
+/// (apparent bytes, bytes allocated on disk): the engine's files are sparse, preallocated
+/// then filled, so the two differ.
+fn dir_size(path: &Path) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    let (mut apparent, mut allocated) = (0, 0);
     if let Ok(entries) = std::fs::read_dir(path) {
         for e in entries.flatten() {
             let Ok(kind) = e.file_type() else { continue };
             if kind.is_dir() {
-                total += dir_size(&e.path());
-            } else {
-                total += e.metadata().map(|m| m.len()).unwrap_or(0);
+                let (a, b) = dir_size(&e.path());
+                apparent += a;
+                allocated += b;
+            } else if let Ok(m) = e.metadata() {
+                apparent += m.len();
+                allocated += m.blocks() * 512;
             }
         }
     }
-    total
+    (apparent, allocated)
 }
 
 /// The doc's first sentence (or paragraph), cleaned of markup; `None` when too short to
@@ -342,9 +348,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .unwrap_or(0)
         })
         .sum();
+    let (apparent, allocated) = dir_size(&vectors_dir);
     println!(
-        "index on disk: vectors {:.1} MiB, SQLite {:.1} MiB (code index included); peak RSS {:.0} MiB",
-        dir_size(&vectors_dir) as f64 / 1048576.0,
+        "index on disk: vectors {:.1} MiB allocated ({:.1} MiB apparent), SQLite {:.1} MiB (code index included); peak RSS {:.0} MiB",
+        allocated as f64 / 1048576.0,
+        apparent as f64 / 1048576.0,
         db_bytes as f64 / 1048576.0,
         peak_rss_mib().unwrap_or(0.0)
     );

@@ -4,7 +4,10 @@
 use std::sync::Arc;
 
 use mira_core::config::VectorConfig;
-use mira_store::vectors::{self, Collection, EdgeStore, Query, SparseVector, VectorPoint, VectorStore};
+use mira_store::vectors::{
+    self, Collection, EdgeStore, HybridQuery, KeywordFilter, Prefetch, Query, SparseVector, VectorPoint,
+    VectorStore,
+};
 use serde_json::{Map, Value, json};
 
 const DIM: usize = 8;
@@ -162,12 +165,155 @@ async fn suite(store: Arc<dyn VectorStore>) {
     store.flush().await.unwrap();
 }
 
+/// Keyword-only points, dense vectors added later, keyword filters and fusion.
+async fn hybrid_suite(store: Arc<dyn VectorStore>) {
+    let project = fresh_project_id() + 7;
+    let base = (project as u64) * 10;
+    let point = |n: u64, term: u32, lang: &str, dirs: &[&str]| VectorPoint {
+        id: base + n,
+        project_id: project,
+        dense: None,
+        sparse: Some(SparseVector {
+            indices: vec![term],
+            values: vec![1.0],
+        }),
+        payload: payload(json!({"language": lang, "dirs": dirs, "kind": "function", "concepts": []})),
+    };
+    store
+        .upsert(
+            Collection::Code,
+            vec![
+                point(1, 5, "rust", &["src", "src/a.rs"]),
+                point(2, 5, "python", &["app", "app/b.py"]),
+                point(3, 6, "rust", &["src", "src/c.rs"]),
+            ],
+        )
+        .await
+        .unwrap();
+    let sparse = |term: u32| Prefetch {
+        query: Query::Sparse(SparseVector {
+            indices: vec![term],
+            values: vec![1.0],
+        }),
+        limit: 10,
+        only: Vec::new(),
+    };
+    let dense = |axis: usize| Prefetch {
+        query: Query::Dense(unit(axis, 0.0)),
+        limit: 10,
+        only: Vec::new(),
+    };
+    let ids = |hits: Vec<vectors::Hit>| hits.into_iter().map(|h| h.id - base).collect::<Vec<_>>();
+    let query = |prefetches: Vec<Prefetch>, filters: Vec<KeywordFilter>| HybridQuery {
+        prefetches,
+        project_id: Some(project),
+        filters,
+        limit: 10,
+        rrf_k: 60,
+    };
+    // Points without a dense vector are found by keyword; a dense list finds none yet.
+    let mut by_keyword = ids(store
+        .hybrid(Collection::Code, query(vec![sparse(5)], vec![]))
+        .await
+        .unwrap());
+    by_keyword.sort();
+    assert_eq!(by_keyword, [1, 2]);
+    assert!(
+        store
+            .hybrid(Collection::Code, query(vec![dense(2)], vec![]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Dense vectors join later without touching the keyword vector or the payload; a
+    // point that is gone is skipped.
+    store
+        .set_dense(
+            Collection::Code,
+            vec![(base + 3, unit(2, 0.0)), (base + 9, unit(2, 0.0))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(store
+            .hybrid(Collection::Code, query(vec![dense(2)], vec![]))
+            .await
+            .unwrap())[0],
+        3
+    );
+    assert_eq!(
+        ids(store
+            .hybrid(Collection::Code, query(vec![sparse(6)], vec![]))
+            .await
+            .unwrap()),
+        [3]
+    );
+
+    // Fusion: a point in both lists outranks points in one.
+    store
+        .set_dense(Collection::Code, vec![(base + 1, unit(2, 0.2))])
+        .await
+        .unwrap();
+    let fused = ids(store
+        .hybrid(Collection::Code, query(vec![sparse(5), dense(2)], vec![]))
+        .await
+        .unwrap());
+    assert_eq!(fused[0], 1, "{fused:?}");
+    assert_eq!(fused.len(), 3);
+
+    // Keyword filters: language, a directory, and a filter of one list only.
+    let rust = ids(store
+        .hybrid(
+            Collection::Code,
+            query(vec![sparse(5)], vec![KeywordFilter::new("language", ["rust"])]),
+        )
+        .await
+        .unwrap());
+    assert_eq!(rust, [1]);
+    let under_app = ids(store
+        .hybrid(
+            Collection::Code,
+            query(
+                vec![sparse(5), dense(2)],
+                vec![KeywordFilter::new("dirs", ["app"])],
+            ),
+        )
+        .await
+        .unwrap());
+    assert_eq!(under_app, [2]);
+
+    // Payload set on existing points, read back and filtered on.
+    store
+        .set_payload(
+            Collection::Code,
+            &[base + 2],
+            payload(json!({"concepts": ["database"]})),
+        )
+        .await
+        .unwrap();
+    let mut tagged = sparse(5);
+    tagged.only = vec![KeywordFilter::new("concepts", ["database"])];
+    assert_eq!(
+        ids(store
+            .hybrid(Collection::Code, query(vec![tagged], vec![]))
+            .await
+            .unwrap()),
+        [2]
+    );
+    let got = store.get(Collection::Code, &[base + 2]).await.unwrap();
+    assert_eq!(got[0].payload["language"], "python", "other fields stay");
+    store.delete_project(project).await.unwrap();
+}
+
 /// The embedded engine always; a Qdrant server too when QDRANT_URL is set.
 #[tokio::test]
 async fn every_configured_backend_passes_the_suite() {
     let dir = tempfile::tempdir().unwrap();
     let store = EdgeStore::open(&dir.path().join("edge"), DIM).await.unwrap();
-    suite(Arc::new(store)).await;
+    let store: Arc<dyn VectorStore> = Arc::new(store);
+    suite(store.clone()).await;
+    hybrid_suite(store).await;
 
     if let Ok(url) = std::env::var("QDRANT_URL") {
         let config = VectorConfig {
@@ -177,7 +323,9 @@ async fn every_configured_backend_passes_the_suite() {
             embedder: "local".into(),
             embedder_model: None,
         };
-        suite(vectors::open(&config, dir.path()).await.unwrap()).await;
+        let server = vectors::open(&config, dir.path()).await.unwrap();
+        suite(server.clone()).await;
+        hybrid_suite(server).await;
     }
 }
 
