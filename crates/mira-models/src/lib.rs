@@ -12,6 +12,7 @@
 pub mod chat;
 pub mod embed;
 mod error;
+mod kernels;
 pub mod manage;
 
 pub use chat::{

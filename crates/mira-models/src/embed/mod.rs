@@ -9,15 +9,15 @@ mod pooling;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::Device;
+use rayon::prelude::*;
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
 use crate::error::{ModelError, Result};
 use bert::{Bert, BertConfig};
 pub use pooling::Pooling;
 
-/// Texts embedded per forward pass. 32 keeps the attention matrices of 256-token inputs
-/// in cache-friendly sizes while amortising per-call overhead.
+/// Texts tokenised together and spread over the cores as one unit of work.
 pub const BATCH: usize = 32;
 
 pub struct Embedder {
@@ -28,7 +28,6 @@ pub struct Embedder {
     pooling: Pooling,
     normalize: bool,
     max_tokens: usize,
-    device: Device,
 }
 
 impl Embedder {
@@ -93,7 +92,6 @@ impl Embedder {
             pooling: st.pooling,
             normalize: st.normalize,
             max_tokens,
-            device,
         })
     }
 
@@ -178,15 +176,28 @@ impl Embedder {
         if batch == 0 {
             return Ok(Vec::new());
         }
-        let ids = Tensor::from_vec(ids, (batch, len), &self.device)?;
-        let mask = Tensor::from_vec(mask, (batch, len), &self.device)?;
-        let hidden = self.model.forward(&ids, &mask)?;
-        let mut pooled = self.pooling.apply(&hidden, &mask.to_dtype(DType::F32)?)?;
-        if self.normalize {
-            let norm = pooled.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
-            pooled = pooled.broadcast_div(&norm)?;
-        }
-        Ok(pooled.to_vec2()?)
+        // One sequence per task, each at its own length: the texts of a batch share no
+        // work, padding costs nothing, and both cores stay busy until the last text.
+        (0..batch)
+            .into_par_iter()
+            .map(|b| {
+                let row = &ids[b * len..(b + 1) * len];
+                let keep = &mask[b * len..(b + 1) * len];
+                let tokens: Vec<u32> = row
+                    .iter()
+                    .zip(keep)
+                    .filter(|(_, m)| **m != 0)
+                    .map(|(t, _)| *t)
+                    .collect();
+                let hidden = self.model.forward(&tokens)?;
+                let mut pooled = self.pooling.apply(&hidden, tokens.len(), self.dim());
+                if self.normalize {
+                    let norm = pooled.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+                    pooled.iter_mut().for_each(|v| *v /= norm);
+                }
+                Ok(pooled)
+            })
+            .collect()
     }
 
     /// `embed` on Tokio's blocking pool, so the async runtime keeps serving while the CPU

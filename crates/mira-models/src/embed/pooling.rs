@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use candle_core::{D, Tensor};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -16,15 +15,20 @@ pub enum Pooling {
 }
 
 impl Pooling {
-    /// `hidden` is `(batch, len, dim)`, `mask` `(batch, len)` of 0/1 as f32.
-    pub fn apply(self, hidden: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+    /// One vector from the `(len, dim)` row-major token states of one unpadded sequence.
+    pub fn apply(self, hidden: &[f32], len: usize, dim: usize) -> Vec<f32> {
         match self {
-            Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1),
+            Pooling::Cls => hidden.get(..dim).map_or_else(|| vec![0.0; dim], <[f32]>::to_vec),
             Pooling::Mean => {
-                let m = mask.unsqueeze(D::Minus1)?;
-                let sum = hidden.broadcast_mul(&m)?.sum(1)?;
-                let count = m.sum(1)?.clamp(1e-9, f64::MAX)?;
-                sum.broadcast_div(&count)
+                let mut sum = vec![0f32; dim];
+                for row in hidden.chunks_exact(dim).take(len) {
+                    for (s, v) in sum.iter_mut().zip(row) {
+                        *s += v;
+                    }
+                }
+                let count = (len as f32).max(1.0);
+                sum.iter_mut().for_each(|s| *s /= count);
+                sum
             }
         }
     }
