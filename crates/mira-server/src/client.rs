@@ -46,37 +46,13 @@ pub fn read_runtime_info(data_dir: &Path) -> Option<RuntimeInfo> {
 
 /// Asks the running server to remove a project (vectors and rows).
 pub async fn remove_project(config: &Config, id: i64) -> anyhow::Result<()> {
-    let Some(info) = read_runtime_info(&config.data_dir) else {
-        bail!(
-            "another Mira process holds {} but announced no address; stop it and run this again",
-            config.data_dir.display()
-        );
-    };
-    let token = Auth::load_or_create(&config.data_dir, config.server.token_ttl)?.current_token()?;
-    let response = reqwest::Client::new()
-        .delete(format!("{}/api/projects/{id}", info.url))
-        .bearer_auth(token)
-        .send()
+    request_json(config, "DELETE", &format!("/api/projects/{id}"), &[])
         .await
-        .with_context(|| {
-            format!(
-                "cannot reach the running Mira server (pid {}) at {}",
-                info.pid, info.url
-            )
-        })?;
-    if !response.status().is_success() {
-        let status = response.status();
-        let body: serde_json::Value = response.json().await.unwrap_or_default();
-        let message = body["error"]["message"]
-            .as_str()
-            .unwrap_or("no details")
-            .to_string();
-        bail!("the running server refused to remove project {id} ({status}): {message}");
-    }
+        .with_context(|| format!("the running server did not remove project {id}"))?;
     Ok(())
 }
 
-/// Sends `method` (`GET` or `POST`) to `path` (under the server's base URL) with the query
+/// Sends `method` (`GET`, `POST` or `DELETE`) to `path` (under the server's base URL) with the query
 /// pairs, and returns the JSON answer; an error answer becomes an error with its message.
 pub async fn request_json(
     config: &Config,
@@ -95,6 +71,7 @@ pub async fn request_json(
     let url = format!("{}{path}", info.url);
     let request = match method {
         "POST" => client.post(&url),
+        "DELETE" => client.delete(&url),
         _ => client.get(&url),
     };
     let response = request

@@ -68,6 +68,19 @@ impl Events {
         let _ = self.sender.send(event);
     }
 
+    /// A progress callback (done, total) that publishes `Progress` events for `task`.
+    pub fn progress_fn(&self, task: &str, label: &str) -> std::sync::Arc<dyn Fn(u64, u64) + Send + Sync> {
+        let (events, task, label) = (self.clone(), task.to_string(), label.to_string());
+        std::sync::Arc::new(move |done: u64, total: u64| {
+            events.publish(ServerEvent::Progress {
+                task: task.clone(),
+                label: label.clone(),
+                done,
+                total: Some(total),
+            });
+        })
+    }
+
     pub fn activity(&self, kind: &str, message: impl Into<String>) {
         self.publish(ServerEvent::Activity {
             ts: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),

@@ -4,11 +4,10 @@
 //! a request during a run makes the run go round once more.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{LazyLock, Mutex};
 
 use mira_store::projects::Project;
 
-use crate::events::ServerEvent;
 use crate::state::AppState;
 
 #[derive(Default)]
@@ -27,15 +26,7 @@ pub fn running(project_id: i64) -> bool {
 }
 
 fn progress(state: &AppState, task: String, label: String) -> mira_search::Progress {
-    let events = state.events.clone();
-    Arc::new(move |done: u64, total: u64| {
-        events.publish(ServerEvent::Progress {
-            task: task.clone(),
-            label: label.clone(),
-            done,
-            total: Some(total),
-        });
-    })
+    state.events.progress_fn(&task, &label)
 }
 
 /// Schedules a refresh of the project's search index; returns the task id its progress

@@ -2,7 +2,7 @@
 //! callers, callees, impact, go-to-definition, the call graph and per-file tags.
 
 use std::collections::HashSet;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{LazyLock, Mutex};
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -15,7 +15,6 @@ use serde_json::{Value, json};
 
 use crate::confine;
 use crate::error::{ApiError, ApiResult};
-use crate::events::ServerEvent;
 use crate::state::AppState;
 
 impl From<CodeError> for ApiError {
@@ -79,17 +78,7 @@ pub async fn index(
     }
     let task = format!("code-index-{id}-{}", uuid::Uuid::new_v4());
     let label = format!("Indexing code of {}", project.name);
-    let progress = {
-        let (events, task, label) = (state.events.clone(), task.clone(), label.clone());
-        Arc::new(move |done: u64, total: u64| {
-            events.publish(ServerEvent::Progress {
-                task: task.clone(),
-                label: label.clone(),
-                done,
-                total: Some(total),
-            });
-        })
-    };
+    let progress = state.events.progress_fn(&task, &label);
     let background = state.clone();
     tokio::spawn(async move {
         let result = mira_code::index::index_project(&background.db, &project, progress).await;

@@ -1,8 +1,6 @@
 //! Git intelligence over HTTP: indexing (progress pushed over the WebSocket), history,
 //! co-change, experts and blame of a project's files.
 
-use std::sync::Arc;
-
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -14,7 +12,6 @@ use serde_json::{Value, json};
 
 use crate::confine;
 use crate::error::{ApiError, ApiResult};
-use crate::events::ServerEvent;
 use crate::state::AppState;
 
 impl From<GitError> for ApiError {
@@ -52,17 +49,7 @@ pub async fn index(
     let task = format!("git-index-{id}-{}", uuid::Uuid::new_v4());
     let label = format!("Indexing git history of {}", project.name);
     let events = state.events.clone();
-    let progress = {
-        let (events, task, label) = (events.clone(), task.clone(), label.clone());
-        Arc::new(move |done: u64, total: u64| {
-            events.publish(ServerEvent::Progress {
-                task: task.clone(),
-                label: label.clone(),
-                done,
-                total: Some(total),
-            });
-        })
-    };
+    let progress = events.progress_fn(&task, &label);
     let background = state.clone();
     let task_id = task.clone();
     tokio::spawn(async move {

@@ -57,6 +57,19 @@ fn query_input(query: Query) -> (VectorInput, &'static str) {
     }
 }
 
+fn hits(points: Vec<qdrant_client::qdrant::ScoredPoint>) -> Vec<Hit> {
+    points
+        .into_iter()
+        .filter_map(|p| {
+            Some(Hit {
+                id: numeric_id(p.id)?,
+                score: p.score,
+                payload: json_payload(p.payload),
+            })
+        })
+        .collect()
+}
+
 fn numeric_id(id: Option<PointId>) -> Option<u64> {
     match id?.point_id_options? {
         PointIdOptions::Num(n) => Some(n),
@@ -197,17 +210,7 @@ impl VectorStore for ServerStore {
             .query(request)
             .await
             .map_err(server_error(&self.url))?;
-        Ok(response
-            .result
-            .into_iter()
-            .filter_map(|p| {
-                Some(Hit {
-                    id: numeric_id(p.id)?,
-                    score: p.score,
-                    payload: json_payload(p.payload),
-                })
-            })
-            .collect())
+        Ok(hits(response.result))
     }
 
     async fn hybrid(&self, collection: Collection, query: HybridQuery) -> Result<Vec<Hit>, StoreError> {
@@ -251,17 +254,7 @@ impl VectorStore for ServerStore {
             .query(request)
             .await
             .map_err(server_error(&self.url))?;
-        Ok(response
-            .result
-            .into_iter()
-            .filter_map(|p| {
-                Some(Hit {
-                    id: numeric_id(p.id)?,
-                    score: p.score,
-                    payload: json_payload(p.payload),
-                })
-            })
-            .collect())
+        Ok(hits(response.result))
     }
 
     async fn set_dense(
