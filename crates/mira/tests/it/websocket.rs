@@ -141,7 +141,9 @@ async fn heartbeats_and_activity_events_are_pushed() {
         heartbeat |= frame["type"] == "heartbeat";
         // The search index of the registered project is brought up to date in the
         // background at start; its events may come first.
-        let background = frame["data"]["kind"].as_str().is_some_and(|k| k.starts_with("search."));
+        let background = frame["data"]["kind"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("search."));
         if frame["type"] == "event" && frame["event"] == "activity" && !background {
             assert_eq!(frame["data"]["kind"], "project.added");
             activity = true;
