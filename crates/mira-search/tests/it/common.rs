@@ -174,6 +174,19 @@ pub struct Indexed {
 
 impl Indexed {
     pub async fn new() -> Indexed {
+        Self::build(
+            |dir| (Arc::new(mira_core::Config::with_data_dir(dir)), DIM),
+            Some(embedder()),
+        )
+        .await
+    }
+
+    /// The fixture with the configuration (and vector dimension) `configure` makes for the
+    /// data dir, and `embedder` instead of the configured one when given.
+    pub async fn build(
+        configure: impl FnOnce(&Path) -> (Arc<mira_core::Config>, usize),
+        embedder: Option<Arc<dyn DenseEmbedder>>,
+    ) -> Indexed {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("project");
         std::fs::create_dir_all(&root).unwrap();
@@ -181,10 +194,14 @@ impl Indexed {
         let db = Db::open(&dir.path().join("mira.db")).await.unwrap();
         let root = projects::canonical_root(&root).unwrap();
         let project = projects::add(&db, &root, None).await.unwrap();
+        let (config, dim) = configure(dir.path());
         let store: Arc<dyn VectorStore> =
-            Arc::new(EdgeStore::open(&dir.path().join("vectors"), DIM).await.unwrap());
-        let config = Arc::new(mira_core::Config::with_data_dir(dir.path()));
-        let service = SearchService::new(config, db.clone(), store).with_embedder(embedder());
+            Arc::new(EdgeStore::open(&dir.path().join("vectors"), dim).await.unwrap());
+        let service = SearchService::new(config, db.clone(), store);
+        let service = match embedder {
+            Some(e) => service.with_embedder(e),
+            None => service,
+        };
         let indexed = Indexed {
             root,
             db,
@@ -193,7 +210,10 @@ impl Indexed {
             _dir: dir,
         };
         indexed.reindex().await;
-        indexed.embed().await;
+        // Without an embedder (a provider with no key) the index stays keyword-only.
+        if indexed.service.embedder().await.is_ok() {
+            indexed.embed().await;
+        }
         indexed
     }
 

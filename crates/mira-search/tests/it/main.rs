@@ -5,4 +5,5 @@
 mod common;
 mod concepts;
 mod reindex;
+mod remote;
 mod retrieval;
