@@ -17,6 +17,10 @@ use super::target;
 pub struct IndexArgs {
     /// The project directory (registered if it is not yet); default: the current directory.
     path: Option<std::path::PathBuf>,
+    /// Build the keyword search index only; dense vectors wait for the next `mira index`
+    /// or a running server (search works by keyword meanwhile).
+    #[arg(long)]
+    no_embed: bool,
     #[arg(long)]
     json: bool,
 }
@@ -122,7 +126,7 @@ pub async fn index(config: Config, args: IndexArgs) -> anyhow::Result<ExitCode> 
         super::code::print_code_summary(&code);
     }
     // Search is made from the code and git indexes, so it comes last.
-    let search = super::search::index(&config, &db, &project, args.json).await?;
+    let search = super::search::index(&config, &db, &project, args.json, !args.no_embed).await?;
     if args.json {
         print_json(&json!({ "project": project, "git": summary, "code": code, "search": search }))?;
         return Ok(ExitCode::SUCCESS);

@@ -122,7 +122,13 @@ fn progress_of(bar: &ProgressBar) -> mira_search::Progress {
 
 /// The search part of `mira index`: keyword index, then dense vectors (with progress),
 /// or a request to the running server. Returns what to add to the JSON summary.
-pub async fn index(config: &Config, db: &Db, project: &Project, quiet: bool) -> anyhow::Result<Value> {
+pub async fn index(
+    config: &Config,
+    db: &Db,
+    project: &Project,
+    quiet: bool,
+    embed: bool,
+) -> anyhow::Result<Value> {
     match access(config, db).await? {
         Access::Local(service, _lock) => {
             let b = bar(quiet, "files", "Search index");
@@ -130,7 +136,14 @@ pub async fn index(config: &Config, db: &Db, project: &Project, quiet: bool) -> 
             b.finish_and_clear();
             let keyword = keyword?;
             let mut dense_json = Value::Null;
-            if keyword.pending_dense > 0 {
+            if keyword.pending_dense > 0 && !embed {
+                if !quiet {
+                    println!(
+                        "{} chunk(s) wait for dense vectors (--no-embed); search works by keyword meanwhile",
+                        keyword.pending_dense
+                    );
+                }
+            } else if keyword.pending_dense > 0 {
                 match service.embedder().await {
                     Ok(_) => {
                         let b = bar(quiet, "chunks", "Embedding for semantic search");
