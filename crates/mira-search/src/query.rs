@@ -195,7 +195,12 @@ impl Searcher<'_> {
             filters.push(KeywordFilter::new("dirs", [p]));
         }
 
-        let (dense_ready, chunks) = coverage(self.db, request.project_id, collection.name()).await?;
+        // One aggregate over the project's chunks, shared with the status the UI shows.
+        let (dense_ready, chunks) = crate::index::status(self.db, request.project_id)
+            .await?
+            .iter()
+            .find(|s| s.collection == collection.name())
+            .map_or((0, 0), |s| (s.dense, s.chunks));
         let mut notice = None;
         let dense = if request.mode == Mode::Keyword {
             None
@@ -380,24 +385,6 @@ impl Searcher<'_> {
         }
         Ok(order.into_iter().filter_map(|k| groups.remove(&k)).collect())
     }
-}
-
-async fn coverage(db: &Db, project_id: i64, collection: &str) -> Result<(i64, i64), SearchError> {
-    let total: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM search_chunks WHERE project_id = ? AND collection = ?")
-            .bind(project_id)
-            .bind(collection)
-            .fetch_one(db.pool())
-            .await?;
-    let pending: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM search_chunks WHERE project_id = ? AND collection = ?
-         AND (embedded_hash IS NULL OR embedded_hash <> content_hash)",
-    )
-    .bind(project_id)
-    .bind(collection)
-    .fetch_one(db.pool())
-    .await?;
-    Ok((total - pending, total))
 }
 
 /// The terms of a query that count for highlighting (not stopwords, not one letter).

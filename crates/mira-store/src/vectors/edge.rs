@@ -239,6 +239,22 @@ impl EdgeStore {
         })
     }
 
+    /// Refuses a batch with a dense vector (given as id and length) of the wrong size.
+    fn check_dimensions(
+        &self,
+        collection: Collection,
+        mut lengths: impl Iterator<Item = (u64, usize)>,
+    ) -> Result<(), StoreError> {
+        match lengths.find(|(_, len)| *len != self.dimension) {
+            Some((id, len)) => Err(StoreError::Vector(format!(
+                "point {id} has a {len}-dimension vector; the collection `{}` takes {}",
+                collection.name(),
+                self.dimension
+            ))),
+            None => Ok(()),
+        }
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -283,19 +299,12 @@ impl VectorStore for EdgeStore {
         if points.is_empty() {
             return Ok(());
         }
-        let wrong = points.iter().find_map(|p| {
-            p.dense
-                .as_ref()
-                .filter(|d| d.len() != self.dimension)
-                .map(|d| (p.id, d.len()))
-        });
-        if let Some((id, len)) = wrong {
-            return Err(StoreError::Vector(format!(
-                "point {id} has a {len}-dimension vector; the collection `{}` takes {}",
-                collection.name(),
-                self.dimension
-            )));
-        }
+        self.check_dimensions(
+            collection,
+            points
+                .iter()
+                .filter_map(|p| p.dense.as_ref().map(|d| (p.id, d.len()))),
+        )?;
         let points = points
             .into_iter()
             .map(to_persisted)
@@ -396,14 +405,7 @@ impl VectorStore for EdgeStore {
         if vectors.is_empty() {
             return Ok(());
         }
-        if let Some((id, v)) = vectors.iter().find(|(_, v)| v.len() != self.dimension) {
-            return Err(StoreError::Vector(format!(
-                "point {id} has a {}-dimension vector; the collection `{}` takes {}",
-                v.len(),
-                collection.name(),
-                self.dimension
-            )));
-        }
+        self.check_dimensions(collection, vectors.iter().map(|(id, v)| (*id, v.len())))?;
         let ids: Vec<PointId> = vectors.iter().map(|(id, _)| PointId::NumId(*id)).collect();
         self.with_shard(collection, move |shard| {
             let _guard = shard.write.lock().unwrap_or_else(|p| p.into_inner());
