@@ -4,10 +4,12 @@
 //!
 //! `cargo run -p mira-llm --example gateway_bench -- [CALLS]`
 //!
-//! A call's settlement, cache hit row and cached answer are written by the gateway's
+//! A paid call reserves its estimate from the process's budget lease in memory (the
+//! lease is grown on the call's path only when it runs out, a few times a run). A
+//! call's settlement, cache hit row and cached answer are written by the gateway's
 //! writer task after the call returns, so they are not in the per-call times; the
 //! budget status read at the end writes what is still queued (timed separately) and
-//! checks that every call was recorded.
+//! checks that every call was recorded and nothing is left reserved.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

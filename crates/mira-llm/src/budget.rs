@@ -1,15 +1,22 @@
-//! Spend tracking and limits. Every call gets a `budget_tracking` row; a paid call first
-//! reserves its estimated cost in one write statement that also checks the daily and
-//! monthly limits against settled spend plus open reservations, so concurrent calls
-//! (even from several processes) cannot together pass a limit. Settling replaces the
-//! estimate with the real cost and adds it to `budget_summary`; settlements and cache
-//! hits are queued to the [`Writer`] and written in batches after the call has
-//! returned, and [`Budget::status`] writes what is queued before it reads.
+//! Spend tracking and limits. Every call gets a `budget_tracking` row, written with its
+//! cost once it has ended. A paid call first reserves its estimated cost from the
+//! process's budget lease, in memory ([`crate::lease`]): headroom taken from the daily
+//! and monthly limits in one checked write that sums settled spend, open reservations
+//! and every process's leases, so concurrent calls (even from several processes) cannot
+//! together pass a limit; only when the lease cannot cover a call is it grown, on the
+//! call's path. Settlements and cache hits are queued to the [`Writer`] and written in
+//! batches after the call has returned (each settlement's cost added to
+//! `budget_summary` and taken off the lease's row in one transaction), and
+//! [`Budget::status`] writes what is queued before it reads.
 
 use mira_store::Db;
 use serde::Serialize;
 
+use std::sync::Arc;
+
 use crate::error::LlmError;
+pub use crate::lease::LeaseConfig;
+use crate::lease::Leases;
 use crate::types::Usage;
 use crate::writer::{Op, Writer};
 
@@ -24,6 +31,7 @@ pub struct Budget {
     db: Db,
     pub limits: Limits,
     writer: Writer,
+    leases: Arc<Leases>,
 }
 
 /// What a call is, for its row.
@@ -50,8 +58,13 @@ pub struct PeriodStatus {
     pub key: String,
     pub limit_usd: f64,
     pub spent_usd: f64,
-    /// Estimated cost of calls under way.
+    /// Estimated cost of calls under way (of this process, and reservations of older
+    /// versions' calls).
     pub reserved_usd: f64,
+    /// Headroom running processes hold in budget leases and have not used: not spent,
+    /// given back when they are idle, flush or exit (or when the lease expires). A call
+    /// can be refused while `remaining_usd` covers it if other processes hold this.
+    pub leased_usd: f64,
     pub remaining_usd: f64,
     pub calls: i64,
     pub cache_hits: i64,
@@ -92,151 +105,110 @@ fn periods(now: chrono::DateTime<chrono::Utc>) -> (String, String) {
     )
 }
 
-/// A reservation to settle: its row and what it holds against which periods.
+/// A reservation to settle: the call, when it was made, and the estimate it drew from
+/// the lease of its day (nothing for a free call).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reservation {
-    pub id: i64,
+    meta: CallMeta,
+    ts: i64,
     day: String,
     month: String,
     estimate: f64,
 }
 
-/// Inserts the reservation only when settled spend, open reservations, the cost of
-/// queued settlements above their estimates (?10, ?11) and this estimate stay within
-/// both limits: one statement, so it runs under SQLite's write lock from its first
-/// read to its insert and no other writer (of any process) can come in between.
-const RESERVE: &str = "INSERT INTO budget_tracking (ts, day, month, provider, model, tier, operation, status, reserved_usd, cacheable)
-     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'reserved', ?8, ?9
-     WHERE ?8 <= 0 OR (
-         (SELECT TOTAL(cost_usd) FROM budget_summary WHERE period = 'day' AND key = ?2)
-           + (SELECT TOTAL(reserved_usd) FROM budget_tracking WHERE day = ?2 AND status = 'reserved')
-           + ?10 + ?8 <= ?12 + 1e-12
-         AND (SELECT TOTAL(cost_usd) FROM budget_summary WHERE period = 'month' AND key = ?3)
-           + (SELECT TOTAL(reserved_usd) FROM budget_tracking WHERE month = ?3 AND status = 'reserved')
-           + ?11 + ?8 <= ?13 + 1e-12)
-     RETURNING id";
-
 impl Budget {
+    /// With leases sized for `limits` ([`LeaseConfig::for_limits`]).
     pub fn new(db: Db, limits: Limits) -> Self {
         Self {
             writer: Writer::new(db.clone()),
             db,
             limits,
+            leases: Arc::new(Leases::new(LeaseConfig::for_limits(limits))),
         }
+    }
+
+    /// Leases of another size or lifetime. Before the first call.
+    pub fn with_lease(mut self, config: LeaseConfig) -> Self {
+        self.leases = Arc::new(Leases::new(config));
+        self
     }
 
     pub(crate) fn writer(&self) -> &Writer {
         &self.writer
     }
 
-    /// Returns once every queued settlement and hit is written.
+    /// Returns once every queued settlement and hit is written, and gives back what
+    /// the leases hold beyond calls still under way. A process calls it before it
+    /// exits (a lease it does not give back counts until it expires).
     pub async fn flush(&self) {
         self.writer.flush().await;
+        if !self.leases.is_empty() {
+            self.leases.maintain(&self.writer, true).await;
+        }
     }
 
-    /// Reserves `estimate` for a call, or refuses it when settled spend plus open
-    /// reservations plus the estimate would pass a limit. Free calls are recorded
-    /// without a check.
+    /// Reserves `estimate` for a call from the lease, growing the lease (or taking a
+    /// new one) when it cannot cover it, or refuses the call when settled spend, open
+    /// reservations, every process's leases and the estimate would pass a limit. Free
+    /// calls are recorded without a check.
     pub async fn reserve(&self, meta: &CallMeta, estimate: f64) -> Result<Reservation, LlmError> {
         let now = chrono::Utc::now();
         let (day, month) = periods(now);
-        let mut flushed = false;
+        let reservation = Reservation {
+            meta: meta.clone(),
+            ts: now.timestamp_millis(),
+            day,
+            month,
+            estimate: estimate.max(0.0),
+        };
+        if estimate <= 0.0 {
+            return Ok(reservation);
+        }
+        let (day, month) = (&reservation.day, &reservation.month);
         loop {
-            let id: Option<i64> = {
-                // In this process, wait for the writer here rather than in SQLite.
-                let mut gate = self.writer.gate().await?;
-                let (over_day, over_month) = {
-                    let pending = self.writer.pending();
-                    (pending.excess(&day), pending.excess(&month))
-                };
-                let found: Result<Option<i64>, sqlx::Error> = sqlx::query_scalar(RESERVE)
-                    .bind(now.timestamp_millis())
-                    .bind(&day)
-                    .bind(&month)
-                    .bind(&meta.provider)
-                    .bind(&meta.model)
-                    .bind(&meta.tier)
-                    .bind(&meta.operation)
-                    .bind(estimate)
-                    .bind(meta.cacheable)
-                    .bind(over_day)
-                    .bind(over_month)
-                    .bind(self.limits.daily_usd)
-                    .bind(self.limits.monthly_usd)
-                    .fetch_optional(gate.conn())
-                    .await;
-                match found {
-                    Ok(id) => id,
-                    Err(e) => {
-                        gate.discard();
-                        return Err(e.into());
-                    }
+            if self
+                .leases
+                .try_draw(day, estimate, chrono::Utc::now().timestamp_millis())
+            {
+                return Ok(reservation);
+            }
+            let mut gate = self.writer.gate().await?;
+            // Another call may have grown the lease while this one waited.
+            let now = chrono::Utc::now();
+            if self.leases.try_draw(day, estimate, now.timestamp_millis()) {
+                return Ok(reservation);
+            }
+            match self
+                .leases
+                .refill(&self.writer, gate.conn(), day, month, estimate, self.limits, now)
+                .await
+            {
+                Ok(true) => return Ok(reservation),
+                Ok(false) => continue,
+                Err(e @ LlmError::BudgetExceeded { .. }) => return Err(e),
+                Err(e) => {
+                    gate.discard();
+                    return Err(e);
                 }
-            };
-            if let Some(id) = id {
-                return Ok(Reservation {
-                    id,
-                    day,
-                    month,
-                    estimate,
-                });
             }
-            if flushed {
-                return Err(self.refusal(&day, &month, estimate).await?);
-            }
-            // Queued settlements still count at their estimates, usually above what the
-            // calls cost: write them, then ask again.
-            self.writer.flush().await;
-            flushed = true;
         }
     }
 
-    /// The error for a refused reservation, with the figures of the period it passes.
-    async fn refusal(&self, day: &str, month: &str, estimate: f64) -> Result<LlmError, LlmError> {
-        let mut first = None;
-        for (period, key, limit, column) in [
-            ("daily", day, self.limits.daily_usd, "day"),
-            ("monthly", month, self.limits.monthly_usd, "month"),
-        ] {
-            let settled: f64 =
-                sqlx::query_scalar("SELECT TOTAL(cost_usd) FROM budget_summary WHERE period = ? AND key = ?")
-                    .bind(column)
-                    .bind(key)
-                    .fetch_one(self.db.pool())
-                    .await?;
-            let reserved: f64 = sqlx::query_scalar(&format!(
-                "SELECT TOTAL(reserved_usd) FROM budget_tracking WHERE {column} = ? AND status = 'reserved'"
-            ))
-            .bind(key)
-            .fetch_one(self.db.pool())
-            .await?;
-            let spent = settled + reserved + self.writer.pending().excess(key);
-            let error = LlmError::BudgetExceeded {
-                period: period.to_string(),
-                limit,
-                spent,
-                estimate,
-            };
-            if spent + estimate > limit + 1e-12 {
-                return Ok(error);
-            }
-            // Both fit now (another call settled meanwhile): still refused, with the
-            // daily figures, rather than retried without end.
-            first.get_or_insert(error);
-        }
-        Ok(first.expect("two periods"))
-    }
-
-    /// Replaces a reservation with what the call cost (a failed call costs what the
-    /// provider billed for it, usually nothing). Queued: written with the writer's next
-    /// batch; until then the reservation keeps counting against the limits, and any cost
-    /// above its estimate is counted in memory.
+    /// Records what the call cost (a failed call costs what the provider billed for
+    /// it, usually nothing): what it did not use of its estimate goes back to the lease
+    /// at once, cost above it is taken from the lease. Queued: the row is written with
+    /// the writer's next batch; until then the lease's row keeps counting the cost.
     pub fn settle(&self, reservation: Reservation, s: Settlement) {
+        let charged = self
+            .leases
+            .settle(&reservation.day, reservation.estimate, s.cost_usd);
         self.writer.send(Op::Settle {
-            id: reservation.id,
-            excess: (s.cost_usd - reservation.estimate).max(0.0),
+            meta: reservation.meta,
+            ts: reservation.ts,
             day: reservation.day,
             month: reservation.month,
+            estimate: reservation.estimate,
+            lease: charged.then(|| self.leases.clone()),
             settlement: s,
         });
     }
@@ -296,17 +268,25 @@ impl Budget {
         .fetch_optional(self.db.pool())
         .await?;
         let (calls, cache_hits, cache_misses, spent, saved) = summary.unwrap_or((0, 0, 0, 0.0, 0.0));
-        let reserved: f64 = sqlx::query_scalar(&format!(
-            "SELECT TOTAL(reserved_usd) FROM budget_tracking WHERE {period} = ? AND status = 'reserved'"
+        // Reservation rows are left only by calls of older versions (this one reserves
+        // from leases); of the leases, only what this process's calls hold is known
+        // to be in use.
+        let (reserved, leases): (f64, f64) = sqlx::query_as(&format!(
+            "SELECT (SELECT TOTAL(reserved_usd) FROM budget_tracking WHERE {period} = ?1 AND status = 'reserved'),
+                 (SELECT TOTAL(amount_usd) FROM budget_leases WHERE {period} = ?1 AND expires_at > ?2)"
         ))
         .bind(key)
+        .bind(chrono::Utc::now().timestamp_millis())
         .fetch_one(self.db.pool())
         .await?;
+        let held = self.leases.held(key);
+        let reserved = reserved + held;
         Ok(PeriodStatus {
             key: key.to_string(),
             limit_usd: limit,
             spent_usd: spent,
             reserved_usd: reserved,
+            leased_usd: (leases - held).max(0.0),
             remaining_usd: (limit - spent - reserved).max(0.0),
             calls,
             cache_hits,
@@ -315,11 +295,17 @@ impl Budget {
         })
     }
 
-    /// Reservations left by a process that died mid-call are released (they would
-    /// otherwise hold budget forever). Called at start.
+    /// Reservations left by a process of an older version that died mid-call are
+    /// released (they would otherwise hold budget forever), and expired leases (which
+    /// no longer count) deleted. Called at start; returns the reservations released.
     pub async fn release_stale(&self, older_than: std::time::Duration) -> Result<u64, LlmError> {
         self.writer.flush().await;
-        let before = chrono::Utc::now().timestamp_millis() - older_than.as_millis() as i64;
+        let now = chrono::Utc::now().timestamp_millis();
+        let before = now - older_than.as_millis() as i64;
+        sqlx::query("DELETE FROM budget_leases WHERE expires_at <= ?")
+            .bind(now)
+            .execute(self.db.pool())
+            .await?;
         Ok(sqlx::query(
             "UPDATE budget_tracking SET status = 'failed', error = 'interrupted' WHERE status = 'reserved' AND ts < ?",
         )

@@ -5,9 +5,9 @@
 //!   OpenAI-compatible server, and the in-process local model.
 //! - [`stream`]: the events a streaming answer is made of; dropping a stream cancels it.
 //! - [`pricing`]: what a call costs.
-//! - [`cache`] (`llm_cache`), [`budget`] (`budget_tracking`, `budget_summary`, limits),
-//!   [`router`] (fast / voice / thinker tiers) and the [`gateway`] that puts them around
-//!   every call.
+//! - [`cache`] (`llm_cache`), [`budget`] (`budget_tracking`, `budget_summary`,
+//!   `budget_leases`, limits), [`router`] (fast / voice / thinker tiers) and the
+//!   [`gateway`] that puts them around every call.
 //! - [`conversations`]: chat history in SQLite, and [`chat`]: one chat turn end to end.
 //!
 //! ```no_run
@@ -31,6 +31,7 @@ pub mod conversations;
 pub mod error;
 pub mod gateway;
 pub mod http;
+mod lease;
 pub mod pricing;
 pub mod provider;
 pub mod providers;

@@ -4,13 +4,13 @@
 //! waiting for them. Readers that must see them (budget status, cache size) call
 //! [`Writer::flush`] first, and so must a process before it exits.
 //!
-//! Budget correctness does not depend on the queue: a reservation row stays `reserved`
-//! at its estimate until its settlement is written, so it keeps counting against the
-//! limits; the only part a queued settlement hides is cost above the estimate, which is
-//! kept in memory ([`Pending`]) and added to every reservation's check.
+//! Budget correctness does not depend on the queue: a paid call's estimate is drawn
+//! from the process's budget lease ([`crate::lease`]), whose row keeps counting it
+//! against the limits until its settlement is written; the same transaction adds the
+//! call's row and cost and takes the cost off the lease's row.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 
 use mira_store::Db;
 use sqlx::{Connection, SqliteConnection};
@@ -19,20 +19,30 @@ use tokio::sync::{mpsc, oneshot};
 use crate::budget::{CallMeta, Settlement};
 use crate::cache::Shared;
 use crate::error::LlmError;
+use crate::lease::Leases;
 use crate::types::{ChatResponse, Usage};
 
 /// Most operations taken from the queue at once: a bound on one batch's statements
-/// (and their parameters: 13 a row, well within SQLite's 32,766) and on how long a
-/// reservation can wait behind it.
+/// (and their parameters: 17 a row, well within SQLite's 32,766) and on how long a
+/// lease's refill can wait behind it.
 const MAX_BATCH: usize = 64;
 
+/// How long the task waits for more operations after the first of a batch (unless it
+/// is asked to flush): fewer, fuller transactions, so less of the cores it shares with
+/// the calls.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(5);
+
 pub(crate) enum Op {
+    /// A paid or free call's row, written once it has ended.
     Settle {
-        id: i64,
+        meta: CallMeta,
+        ts: i64,
         day: String,
         month: String,
-        /// Cost above the reserved estimate, held in [`Pending`] until written.
-        excess: f64,
+        estimate: f64,
+        /// The leases its cost was charged to (`None` for a free call made before any
+        /// lease): the cost comes off the row of the lease of `day` when written.
+        lease: Option<Arc<Leases>>,
         settlement: Settlement,
     },
     Hit {
@@ -70,35 +80,6 @@ pub(crate) enum Op {
     Flush(oneshot::Sender<()>),
 }
 
-/// Cost of queued settlements above their estimates, by day and by month key.
-#[derive(Debug, Default)]
-pub(crate) struct Pending {
-    excess: HashMap<String, f64>,
-}
-
-impl Pending {
-    pub(crate) fn excess(&self, key: &str) -> f64 {
-        self.excess.get(key).copied().unwrap_or(0.0)
-    }
-
-    fn add(&mut self, key: &str, amount: f64) {
-        if amount > 0.0 {
-            *self.excess.entry(key.to_string()).or_default() += amount;
-        }
-    }
-
-    fn remove(&mut self, key: &str, amount: f64) {
-        if amount > 0.0
-            && let Some(v) = self.excess.get_mut(key)
-        {
-            *v -= amount;
-            if *v <= 1e-12 {
-                self.excess.remove(key);
-            }
-        }
-    }
-}
-
 /// A handle on the queue; clones share it. The task starts with the first write.
 #[derive(Clone)]
 pub(crate) struct Writer {
@@ -108,12 +89,21 @@ pub(crate) struct Writer {
 struct Inner {
     db: Db,
     sender: OnceLock<mpsc::UnboundedSender<Op>>,
-    /// Held by the task around each batch and by a reservation around its statement,
-    /// so that in this process they wait for each other here, woken the moment the
-    /// other is done, rather than in SQLite's busy handler, which sleeps 1 ms, then
-    /// 2, 5, ... (other processes still meet the busy handler).
+    /// Held by the task around each batch and by a lease's refill or renewal around
+    /// its statements, so that in this process they wait for each other here, woken
+    /// the moment the other is done, rather than in SQLite's busy handler, which
+    /// sleeps 1 ms, then 2, 5, ... (other processes still meet the busy handler). A
+    /// lease's row and its copy in memory change only under it.
     gate: Arc<tokio::sync::Mutex<Option<SqliteConnection>>>,
-    pending: Arc<Mutex<Pending>>,
+}
+
+/// A writer that does not keep the queue open (for the lease keeper).
+pub(crate) struct WeakWriter(Weak<Inner>);
+
+impl WeakWriter {
+    pub(crate) fn upgrade(&self) -> Option<Writer> {
+        self.0.upgrade().map(|inner| Writer { inner })
+    }
 }
 
 impl std::fmt::Debug for Writer {
@@ -131,9 +121,12 @@ impl Writer {
                 db,
                 sender: OnceLock::new(),
                 gate: Arc::default(),
-                pending: Arc::default(),
             }),
         }
+    }
+
+    pub(crate) fn downgrade(&self) -> WeakWriter {
+        WeakWriter(Arc::downgrade(&self.inner))
     }
 
     pub(crate) fn db(&self) -> &Db {
@@ -144,9 +137,9 @@ impl Writer {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
-    /// Taken by a reservation; the task's next batch waits for it (the lock is fair).
-    /// It holds the reservations' own connection, out of the pool: no health check
-    /// before each statement, and no WAL checkpoint on a call's path (see
+    /// Taken by a lease's refill or renewal; the task's next batch waits for it (the
+    /// lock is fair). It holds the leases' own connection, out of the pool: no health
+    /// check before each statement, and no WAL checkpoint on a call's path (see
     /// [`dedicated`]).
     pub(crate) async fn gate(&self) -> Result<Gate<'_>, LlmError> {
         let mut guard = self.inner.gate.lock().await;
@@ -156,31 +149,14 @@ impl Writer {
         Ok(Gate(guard))
     }
 
-    pub(crate) fn pending(&self) -> std::sync::MutexGuard<'_, Pending> {
-        self.inner.pending.lock().expect("pending settlements lock")
-    }
-
     /// Queues a write. Must be called within a Tokio runtime (the task is spawned on
     /// the first call).
     pub(crate) fn send(&self, op: Op) {
-        if let Op::Settle {
-            day, month, excess, ..
-        } = &op
-        {
-            let mut pending = self.pending();
-            pending.add(day, *excess);
-            pending.add(month, *excess);
-        }
         let sender = self.inner.sender.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
             // The task holds no handle, so it ends when the last one is dropped, after
             // writing what was queued (as long as the runtime runs).
-            tokio::spawn(run(
-                self.inner.db.clone(),
-                self.inner.gate.clone(),
-                self.inner.pending.clone(),
-                rx,
-            ));
+            tokio::spawn(run(self.inner.db.clone(), self.inner.gate.clone(), rx));
             tx
         });
         if let Err(mpsc::error::SendError(op)) = sender.send(op) {
@@ -201,7 +177,7 @@ impl Writer {
     }
 }
 
-/// A connection of the pool's, taken out of it for good. The reservations' one does
+/// A connection of the pool's, taken out of it for good. The leases' one does
 /// not checkpoint the WAL (the writer's does, as SQLite does by default after 1,000
 /// pages), so a call never waits for a checkpoint's copying and fsync.
 async fn dedicated(db: &Db, checkpoints: bool) -> Result<SqliteConnection, LlmError> {
@@ -214,7 +190,7 @@ async fn dedicated(db: &Db, checkpoints: bool) -> Result<SqliteConnection, LlmEr
     Ok(conn)
 }
 
-/// The gate, held, with the reservations' connection.
+/// The gate, held, with the leases' connection.
 pub(crate) struct Gate<'a>(tokio::sync::MutexGuard<'a, Option<SqliteConnection>>);
 
 impl Gate<'_> {
@@ -222,7 +198,7 @@ impl Gate<'_> {
         self.0.as_mut().expect("opened when the gate was taken")
     }
 
-    /// After an error: the next reservation opens a fresh connection.
+    /// After an error: the next one to take the gate opens a fresh connection.
     pub(crate) fn discard(&mut self) {
         *self.0 = None;
     }
@@ -243,18 +219,29 @@ struct SummaryDelta {
 async fn run(
     db: Db,
     gate: Arc<tokio::sync::Mutex<Option<SqliteConnection>>>,
-    pending: Arc<Mutex<Pending>>,
     mut rx: mpsc::UnboundedReceiver<Op>,
 ) {
     let mut ops = Vec::with_capacity(MAX_BATCH);
     let mut conn: Option<SqliteConnection> = None;
     while let Some(first) = rx.recv().await {
+        // Let the batch fill for a moment (calls queue faster than one transaction
+        // each could keep up with), but not once a flush waits.
+        let mut flushing = matches!(first, Op::Flush(_));
         ops.push(first);
+        let deadline = tokio::time::Instant::now() + GATHER;
         while ops.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(op) => ops.push(op),
+            let op = match rx.try_recv() {
+                Ok(op) => op,
+                Err(mpsc::error::TryRecvError::Empty) if !flushing => {
+                    match tokio::time::timeout_at(deadline, rx.recv()).await {
+                        Ok(Some(op)) => op,
+                        _ => break,
+                    }
+                }
                 Err(_) => break,
-            }
+            };
+            flushing |= matches!(op, Op::Flush(_));
+            ops.push(op);
         }
         let mut flushes = Vec::new();
         let mut syncs = Vec::new();
@@ -268,11 +255,11 @@ async fn run(
         }
         if !writes.is_empty() {
             let _gate = gate.lock().await;
-            let mut settled = Vec::new();
+            let costs = lease_costs(&writes);
             let written = match conn.as_mut() {
-                Some(c) => apply(c, &writes, &mut settled).await,
+                Some(c) => apply(c, &writes, &costs).await,
                 None => match dedicated(&db, true).await {
-                    Ok(c) => apply(conn.insert(c), &writes, &mut settled).await,
+                    Ok(c) => apply(conn.insert(c), &writes, &costs).await,
                     Err(e) => Err(e),
                 },
             };
@@ -287,14 +274,11 @@ async fn run(
                     }
                 }
             }
-            // Settlements written or not, their excess leaves the pending sums (under
-            // the gate, so no reservation sees a settlement twice or not at all): a
-            // failed batch is not retried, and its rows stay reserved at the estimate
-            // until `release_stale`.
-            let mut pending = pending.lock().expect("pending settlements lock");
-            for (day, month, excess) in settled {
-                pending.remove(&day, excess);
-                pending.remove(&month, excess);
+            // Written or not, the costs leave the leases in memory (under the gate, so a
+            // refill sees each row as it is): a failed batch is not retried, and its
+            // costs stay in the lease's row until the lease is given back.
+            for (leases, day, cost) in &costs {
+                leases.written(day, *cost);
             }
         }
         for cache in syncs {
@@ -317,12 +301,35 @@ fn values(rows: usize, columns: usize) -> String {
     vec![row; rows].join(", ")
 }
 
+/// The cost the settlements of `ops` charged, per leases and day.
+fn lease_costs(ops: &[Op]) -> Vec<(Arc<Leases>, String, f64)> {
+    let mut costs: Vec<(Arc<Leases>, String, f64)> = Vec::new();
+    for op in ops {
+        if let Op::Settle {
+            lease: Some(leases),
+            day,
+            settlement,
+            ..
+        } = op
+        {
+            match costs
+                .iter_mut()
+                .find(|(l, d, _)| Arc::ptr_eq(l, leases) && d == day)
+            {
+                Some((_, _, cost)) => *cost += settlement.cost_usd,
+                None => costs.push((leases.clone(), day.clone(), settlement.cost_usd)),
+            }
+        }
+    }
+    costs
+}
+
 /// Applies `ops` in one transaction, each kind of write as one statement of many rows,
 /// so a batch costs a handful of round trips to SQLite however many calls it holds.
 async fn apply(
     conn: &mut SqliteConnection,
     ops: &[Op],
-    settled: &mut Vec<(String, String, f64)>,
+    costs: &[(Arc<Leases>, String, f64)],
 ) -> Result<(), LlmError> {
     let mut summary: HashMap<(&'static str, String), SummaryDelta> = HashMap::new();
     let mut settles = Vec::new();
@@ -333,12 +340,7 @@ async fn apply(
     let mut deletes = Vec::new();
     for op in ops {
         match op {
-            Op::Settle {
-                day, month, excess, ..
-            } => {
-                settled.push((day.clone(), month.clone(), *excess));
-                settles.push(op);
-            }
+            Op::Settle { .. } => settles.push(op),
             Op::Hit { .. } => hits.push(op),
             Op::CachePut {
                 cache, key, response, ..
@@ -368,43 +370,56 @@ async fn apply(
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     if !settles.is_empty() {
         let sql = format!(
-            "UPDATE budget_tracking SET status = v.column2, cost_usd = v.column3, input_tokens = v.column4,
-                 output_tokens = v.column5, cached_tokens = v.column6, reasoning_tokens = v.column7,
-                 latency_ms = v.column8, error = v.column9
-             FROM (VALUES {}) AS v
-             WHERE budget_tracking.id = v.column1 AND budget_tracking.status = 'reserved'
-             RETURNING day, month, cacheable, cost_usd, input_tokens, output_tokens, error IS NULL",
-            values(settles.len(), 9)
+            "INSERT INTO budget_tracking (ts, day, month, provider, model, tier, operation, status, reserved_usd,
+                 cost_usd, input_tokens, output_tokens, cached_tokens, reasoning_tokens, latency_ms, error, cacheable)
+             VALUES {}",
+            values(settles.len(), 17)
         );
-        let mut q = sqlx::query_as::<_, (String, String, i64, f64, i64, i64, bool)>(&sql);
+        let mut q = sqlx::query(&sql);
         for op in &settles {
             let Op::Settle {
-                id, settlement: s, ..
+                meta,
+                ts,
+                day,
+                month,
+                estimate,
+                settlement: s,
+                ..
             } = op
             else {
                 unreachable!("only settlements")
             };
             q = q
-                .bind(*id)
+                .bind(*ts)
+                .bind(day.clone())
+                .bind(month.clone())
+                .bind(meta.provider.clone())
+                .bind(meta.model.clone())
+                .bind(meta.tier.clone())
+                .bind(meta.operation.clone())
                 .bind(if s.error.is_some() { "failed" } else { "settled" })
+                .bind(*estimate)
                 .bind(s.cost_usd)
                 .bind(s.usage.input as i64)
                 .bind(s.usage.output as i64)
                 .bind(s.usage.cached as i64)
                 .bind(s.usage.reasoning as i64)
                 .bind(s.latency_ms as i64)
-                .bind(s.error.clone());
-        }
-        for (day, month, cacheable, cost, input, output, ok) in q.fetch_all(&mut *tx).await? {
-            let miss = i64::from(cacheable == 1 && ok);
+                .bind(s.error.clone())
+                .bind(meta.cacheable);
+            let miss = i64::from(meta.cacheable && s.error.is_none());
             for key in [("day", day.clone()), ("month", month.clone())] {
                 let d = summary.entry(key).or_default();
                 d.calls += 1;
                 d.misses += miss;
-                d.cost += cost;
-                d.input += input;
-                d.output += output;
+                d.cost += s.cost_usd;
+                d.input += s.usage.input as i64;
+                d.output += s.usage.output as i64;
             }
+        }
+        q.execute(&mut *tx).await?;
+        for (leases, day, cost) in costs {
+            leases.write_cost(&mut tx, day, *cost).await?;
         }
     }
     if !hits.is_empty() {

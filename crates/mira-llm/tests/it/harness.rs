@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mira_core::Secret;
-use mira_llm::budget::{Budget, Limits};
+use mira_llm::budget::{Budget, LeaseConfig, Limits};
 use mira_llm::cache::{Cache, CacheConfig};
 use mira_llm::gateway::{CallReport, Observer, Route};
 use mira_llm::pricing::Pricing;
@@ -55,6 +55,8 @@ pub struct Options {
     pub limits: Limits,
     pub cache: CacheConfig,
     pub prices: Option<&'static str>,
+    /// Budget leases other than those sized for the limits.
+    pub lease: Option<LeaseConfig>,
 }
 
 impl Default for Options {
@@ -73,6 +75,7 @@ impl Default for Options {
                 max_bytes: 1 << 20,
             },
             prices: None,
+            lease: None,
         }
     }
 }
@@ -80,6 +83,18 @@ impl Default for Options {
 pub async fn setup(o: Options) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(&dir.path().join("mira.db")).await.unwrap();
+    let observer = Arc::new(Counting::default());
+    let gateway = gateway(&db, o).with_observer(observer.clone());
+    Setup {
+        gateway,
+        db,
+        observer,
+        _dir: dir,
+    }
+}
+
+/// A gateway over `db` (another handle on the same file is another process).
+pub fn gateway(db: &Db, o: Options) -> Gateway {
     let mut providers = Providers::default();
     providers.insert(Arc::new(OpenAi::official(
         o.openai.as_ref().map(|_| Secret::new("sk-test")),
@@ -110,21 +125,17 @@ pub async fn setup(o: Options) -> Setup {
         },
         providers,
     );
-    let observer = Arc::new(Counting::default());
-    let gateway = Gateway::new(
+    let mut budget = Budget::new(db.clone(), o.limits);
+    if let Some(lease) = o.lease {
+        budget = budget.with_lease(lease);
+    }
+    Gateway::new(
         router,
         Cache::new(db.clone(), o.cache),
-        Budget::new(db.clone(), o.limits),
+        budget,
         Pricing::from_config(o.prices).unwrap(),
         256,
     )
-    .with_observer(observer.clone());
-    Setup {
-        gateway,
-        db,
-        observer,
-        _dir: dir,
-    }
 }
 
 /// An OpenAI stream answering `text` with the given usage.

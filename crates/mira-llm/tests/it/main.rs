@@ -10,6 +10,7 @@ mod chat;
 mod compat;
 mod gateway;
 mod gemini;
+mod lease;
 mod openai;
 
 use std::time::Duration;
