@@ -150,37 +150,37 @@ impl Leases {
     }
 
     /// Takes `cost` (settlements of `day` written in the writer's transaction) off the
-    /// row, in that transaction.
+    /// row, in that transaction, and off what the lease holds in memory (at once: if
+    /// the transaction fails, the row only holds more than it must until the lease is
+    /// given back). The row never drops below what the lease's other calls hold: cost
+    /// above estimates, taken from `available`, is in the settled spend from now on, so
+    /// what was missing from the row is made up and `available` is back at zero.
     pub(crate) async fn write_cost(
         &self,
         conn: &mut SqliteConnection,
         day: &str,
         cost: f64,
     ) -> Result<(), LlmError> {
-        let id = self.lock().by_day.get(day).map(|l| l.id);
-        if let Some(id) = id
-            && cost > 0.0
-        {
-            sqlx::query("UPDATE budget_leases SET amount_usd = max(0, amount_usd - ?) WHERE id = ?")
-                .bind(cost)
+        let written = {
+            let mut state = self.lock();
+            match state.by_day.get_mut(day) {
+                Some(l) if cost > 0.0 => {
+                    let short = (-l.available).max(0.0);
+                    l.row = (l.row - cost + short).max(0.0);
+                    l.available += short;
+                    Some((l.id, l.row))
+                }
+                _ => None,
+            }
+        };
+        if let Some((id, row)) = written {
+            sqlx::query("UPDATE budget_leases SET amount_usd = ? WHERE id = ?")
+                .bind(row)
                 .bind(id)
                 .execute(conn)
                 .await?;
         }
         Ok(())
-    }
-
-    /// After the writer's batch (written or failed: it is not retried), the same in
-    /// memory. Cost beyond what the row held was above its estimate and taken from
-    /// `available`; now that it is in the settled spend it is given back.
-    pub(crate) fn written(&self, day: &str, cost: f64) {
-        if let Some(l) = self.lock().by_day.get_mut(day) {
-            let before = l.row;
-            l.row = (l.row - cost).max(0.0);
-            if cost > before {
-                l.available += cost - before;
-            }
-        }
     }
 
     /// What calls in flight and unwritten settlements of this process hold against a
@@ -324,9 +324,9 @@ impl Leases {
                 lease.id = new_id;
                 lease.row = amount;
                 lease.available = amount - held;
-                lease.lost = false;
             }
         }
+        lease.lost = false;
         lease.expires_at = expires_at;
         let drew = lease.available + 1e-12 >= estimate;
         if drew {

@@ -267,18 +267,14 @@ async fn run(
                 // A fresh connection next time, in case this one is the trouble.
                 conn = None;
                 tracing::error!(error = %e, "cannot record model calls and cached answers");
+                // Not retried. The budget stays on the safe side: the lease's row keeps
+                // counting the lost costs for as long as the lease lives.
                 // What the cache index believes may be ahead of the table now.
                 for op in &writes {
                     if let Op::CachePut { cache, .. } = op {
                         cache.invalidate();
                     }
                 }
-            }
-            // Written or not, the costs leave the leases in memory (under the gate, so a
-            // refill sees each row as it is): a failed batch is not retried, and its
-            // costs stay in the lease's row until the lease is given back.
-            for (leases, day, cost) in &costs {
-                leases.written(day, *cost);
             }
         }
         for cache in syncs {

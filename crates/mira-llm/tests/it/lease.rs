@@ -224,3 +224,55 @@ async fn status_reports_spend_not_what_leases_hold() {
     assert_eq!(status.day.leased_usd, 0.0);
     assert!((status.day.spent_usd - 1.0).abs() < 1e-9);
 }
+
+#[tokio::test]
+async fn cost_above_an_estimate_never_hides_the_other_calls_of_a_lease() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mira.db");
+    let limits = Limits {
+        daily_usd: 10.0,
+        monthly_usd: 100.0,
+    };
+    let a = Budget::new(Db::open(&path).await.unwrap(), limits).with_lease(LeaseConfig {
+        max_usd: 8.0,
+        ttl: Duration::from_secs(30),
+    });
+    // A lease of $4; one call stays in flight at $1 while another, reserved at $1,
+    // costs $5.
+    let in_flight = a.reserve(&meta(), 1.0).await.unwrap();
+    let expensive = a.reserve(&meta(), 1.0).await.unwrap();
+    a.settle(
+        expensive,
+        Settlement {
+            cost_usd: 5.0,
+            ..Default::default()
+        },
+    );
+    let status = a.status().await.unwrap();
+    assert!((status.day.spent_usd - 5.0).abs() < 1e-9, "{status:?}");
+    assert!((status.day.reserved_usd - 1.0).abs() < 1e-9, "{status:?}");
+    // Another process sees $5 spent and the $1 still held: $4 left, not $5.
+    let b = Budget::new(Db::open(&path).await.unwrap(), limits);
+    let err = b.reserve(&meta(), 4.5).await.unwrap_err();
+    assert_eq!(err.kind(), "budget_exceeded", "{err}");
+    let last = b.reserve(&meta(), 4.0).await.unwrap();
+    a.settle(
+        in_flight,
+        Settlement {
+            cost_usd: 1.0,
+            ..Default::default()
+        },
+    );
+    b.settle(
+        last,
+        Settlement {
+            cost_usd: 4.0,
+            ..Default::default()
+        },
+    );
+    a.flush().await;
+    b.flush().await;
+    let status = b.status().await.unwrap();
+    assert!((status.day.spent_usd - 10.0).abs() < 1e-9, "{status:?}");
+    assert_eq!(status.day.leased_usd, 0.0, "{status:?}");
+}
