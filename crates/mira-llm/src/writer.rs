@@ -267,8 +267,9 @@ async fn run(
                 // A fresh connection next time, in case this one is the trouble.
                 conn = None;
                 tracing::error!(error = %e, "cannot record model calls and cached answers");
-                // Not retried. The budget stays on the safe side: the lease's row keeps
-                // counting the lost costs for as long as the lease lives.
+                // Not retried: the batch's rows and costs are lost, as they were when
+                // reservations stayed reserved until `release_stale`; the lease's row
+                // still counts the costs until its next write.
                 // What the cache index believes may be ahead of the table now.
                 for op in &writes {
                     if let Op::CachePut { cache, .. } = op {
