@@ -276,3 +276,49 @@ async fn cost_above_an_estimate_never_hides_the_other_calls_of_a_lease() {
     assert!((status.day.spent_usd - 10.0).abs() < 1e-9, "{status:?}");
     assert_eq!(status.day.leased_usd, 0.0, "{status:?}");
 }
+
+#[tokio::test]
+async fn a_lease_is_renewed_while_a_call_holds_it_and_given_back_when_idle() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mira.db");
+    let limits = Limits {
+        daily_usd: 10.0,
+        monthly_usd: 100.0,
+    };
+    let ttl = Duration::from_millis(300);
+    let a = Budget::new(Db::open(&path).await.unwrap(), limits).with_lease(LeaseConfig { max_usd: 8.0, ttl });
+    let db = Db::open(&path).await.unwrap();
+    let b = Budget::new(db.clone(), limits);
+    // A long call: in flight for over three times the lease's lifetime.
+    let long = a.reserve(&meta(), 1.0).await.unwrap();
+    tokio::time::sleep(ttl * 4).await;
+    // The lease was renewed (it still counts) and gave back what the call does not
+    // hold: $1 of the $4 it took.
+    let status = b.status().await.unwrap();
+    assert!((status.day.leased_usd - 1.0).abs() < 1e-9, "{status:?}");
+    let err = b.reserve(&meta(), 9.5).await.unwrap_err();
+    assert_eq!(err.kind(), "budget_exceeded", "{err}");
+    let other = b.reserve(&meta(), 9.0).await.unwrap();
+    a.settle(
+        long,
+        Settlement {
+            cost_usd: 1.0,
+            ..Default::default()
+        },
+    );
+    b.settle(
+        other,
+        Settlement {
+            cost_usd: 9.0,
+            ..Default::default()
+        },
+    );
+    // Idle and holding nothing, the first process's lease goes (the second's, of 30 s,
+    // stays until it is given back).
+    tokio::time::sleep(ttl * 2).await;
+    b.flush().await;
+    let status = b.status().await.unwrap();
+    assert!((status.day.spent_usd - 10.0).abs() < 1e-9, "{status:?}");
+    assert_eq!(status.day.leased_usd, 0.0, "{status:?}");
+    assert_eq!(lease_rows(&db).await, 0);
+}
