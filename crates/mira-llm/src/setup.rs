@@ -14,7 +14,8 @@ use crate::provider::Provider;
 use crate::providers::Providers;
 use crate::router::{Router, RouterConfig};
 
-/// Reservations older than this belong to a process that died mid-call.
+/// Reservation rows (left by older versions, which reserved per call) older than this
+/// belong to a process that died mid-call. Leases need no such age: they expire.
 const STALE_RESERVATION: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Builds the gateway over `db`. `local` is the in-process model (or
