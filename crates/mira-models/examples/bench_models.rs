@@ -1,12 +1,14 @@
 //! Measures the local models: `cargo run -p mira-models --example bench_models -- chat
 //! GGUF [FORMAT...]` (prefill and decode speed, time to first token for a 1,000-token
-//! prompt, memory) and `... -- embed DIR` (tokens/s at batch 32 x 128, memory).
+//! prompt, memory), `... -- agree GGUF [FORMAT...]` (how often a format's greedy answers
+//! follow f32's, token by token, over a fixed set of questions) and `... -- embed DIR`
+//! (tokens/s at batch 32 x 128, memory).
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use mira_models::{ChatLoadOptions, ChatModel, Embedder, GenerateParams, WeightFormat};
+use mira_models::{ChatLoadOptions, ChatMessage, ChatModel, Embedder, GenerateParams, Role, WeightFormat};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -22,8 +24,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             Ok(())
         }
+        Some("agree") if args.len() >= 2 => {
+            let formats: Vec<WeightFormat> = if args.len() > 2 {
+                args[2..].iter().map(|f| f.parse()).collect::<Result<_, _>>()?
+            } else {
+                vec![WeightFormat::DEFAULT]
+            };
+            agree(Path::new(&args[1]), &formats)
+        }
         Some("embed") if args.len() == 2 => embed(Path::new(&args[1])),
-        _ => Err("usage: bench_models chat GGUF [FORMAT...] | embed DIR".into()),
+        _ => Err("usage: bench_models chat GGUF [FORMAT...] | agree GGUF [FORMAT...] | embed DIR".into()),
     }
 }
 
@@ -89,6 +99,105 @@ fn chat(path: &Path, format: WeightFormat) -> Result<(), Box<dyn std::error::Err
         long_cpu,
         peak_rss_mb()
     );
+    Ok(())
+}
+
+/// Questions of the kinds Mira asks its local model, answered greedily.
+const QUESTIONS: &[&str] = &[
+    "What is the capital of France?",
+    "What is the capital of Japan?",
+    "How many days are in a week?",
+    "What does the acronym CPU stand for?",
+    "Explain what a hash map is in one sentence.",
+    "Write a Python function that returns the square of a number.",
+    "Write a Rust function that adds two integers.",
+    "What is the difference between a process and a thread?",
+    "Name three programming languages.",
+    "What is git used for?",
+    "Translate 'good morning' into Spanish.",
+    "What colour is the sky on a clear day?",
+    "What is 12 plus 30?",
+    "Give me a name for a pet cat.",
+    "What is recursion?",
+    "Summarise the plot of Romeo and Juliet in one sentence.",
+    "Why do we write unit tests?",
+    "What is the boiling point of water in Celsius?",
+    "Write a haiku about the sea.",
+    "What is a compiler?",
+    "List the planets closest to the sun.",
+    "How do I reverse a list in Python?",
+    "What does HTTP stand for?",
+    "Who wrote Hamlet?",
+    "What is the largest ocean on Earth?",
+    "Explain what an API is to a child.",
+    "What is a binary search?",
+    "Suggest a title for a blog post about databases.",
+    "What is the square root of 81?",
+    "Why is the ocean salty?",
+];
+
+/// Greedy answers (24 tokens) of each format against f32's: the share whose first token
+/// is the same, whose whole answer is the same, and how many tokens agree before the
+/// first difference. Where a question is a near tie for the model, any rounding can pick
+/// the other branch, so a format is judged over many questions rather than one.
+fn agree(path: &Path, formats: &[WeightFormat]) -> Result<(), Box<dyn std::error::Error>> {
+    let cancel = AtomicBool::new(false);
+    let params = GenerateParams {
+        max_tokens: 24,
+        ..GenerateParams::default()
+    };
+    type Answers = Vec<(Vec<String>, Vec<f32>)>;
+    let answers = |format: WeightFormat| -> Result<Answers, Box<dyn std::error::Error>> {
+        let model = ChatModel::load_with(
+            path,
+            &ChatLoadOptions {
+                format,
+                max_context: 1024,
+            },
+        )?;
+        QUESTIONS
+            .iter()
+            .map(|q| {
+                let question = [ChatMessage::new(Role::User, *q)];
+                let mut pieces = Vec::new();
+                model.generate(&question, &params, &cancel, &mut |t| pieces.push(t.to_string()))?;
+                Ok((pieces, model.next_token_logits(&question)?))
+            })
+            .collect()
+    };
+    let reference = answers("f32".parse()?)?;
+    for &format in formats {
+        let got = answers(format)?;
+        let (mut first, mut whole, mut prefix, mut rms) = (0, 0, 0usize, 0f64);
+        let mut differing = Vec::new();
+        for ((q, (r, lr)), (g, lg)) in QUESTIONS.iter().zip(&reference).zip(&got) {
+            let sq: f64 = lr.iter().zip(lg).map(|(a, b)| f64::from(a - b).powi(2)).sum();
+            rms += (sq / lr.len().max(1) as f64).sqrt();
+            let same = r.iter().zip(g).take_while(|(a, b)| a == b).count();
+            prefix += same;
+            first += usize::from(same > 0 || r.is_empty() && g.is_empty());
+            if r == g {
+                whole += 1;
+            } else {
+                differing.push(format!(
+                    "{q:?}: f32 {:?} / {} {:?}",
+                    r.concat(),
+                    format.name(),
+                    g.concat()
+                ));
+            }
+        }
+        let n = QUESTIONS.len();
+        println!(
+            "agree {} vs f32 over {n} questions: first token {first}/{n}, whole answer {whole}/{n}, mean tokens before the first difference {:.1} of 24, first-token logits {:.3} RMS from f32",
+            format.name(),
+            prefix as f64 / n as f64,
+            rms / n as f64
+        );
+        for d in differing {
+            println!("  differs: {d}");
+        }
+    }
     Ok(())
 }
 

@@ -4,9 +4,12 @@
 
 use candle_core::quantized::QTensor;
 use candle_core::quantized::gguf_file;
-use candle_core::{D, DType, Device, IndexOp, Tensor};
+use candle_core::{DType, Device, Tensor};
+use rayon::prelude::*;
 
 use super::weights::{Matrix, WeightFormat};
+use crate::kernels::gemm::{self, NR, Out, Rhs};
+use crate::kernels::{self, Level, math};
 
 /// Architecture facts read from GGUF metadata (`<arch>.*` keys).
 #[derive(Debug, Clone)]
@@ -90,41 +93,55 @@ fn meta_f64(content: &gguf_file::Content, key: &str) -> Result<f64, String> {
 }
 
 struct Layer {
-    attn_norm: Tensor,
+    attn_norm: Vec<f32>,
     /// q, k and v stacked: one multiplication per token instead of three.
     qkv: Matrix,
-    qkv_bias: Option<Tensor>,
+    qkv_bias: Option<Vec<f32>>,
     out: Matrix,
-    ffn_norm: Tensor,
+    ffn_norm: Vec<f32>,
     /// gate and up stacked.
     gate_up: Matrix,
     down: Matrix,
 }
 
-/// Keys and values of the positions seen so far, per layer, in buffers that grow by
-/// doubling so a long answer does not copy the whole cache at every token.
+/// Keys and values of the positions seen so far, per key/value head, in buffers that grow
+/// by doubling so a long answer does not copy the whole cache at every token. Keys are
+/// stored as the packed right-hand side of `q k^T` (panels of 32 positions, one column per
+/// position) and values as rows, so attention reads both in place.
 struct KvCache {
-    k: Tensor,
-    v: Tensor,
-    len: usize,
+    k: Vec<Vec<f32>>,
+    v: Vec<Vec<f32>>,
+    capacity: usize,
 }
+
+/// Query rows per attention task: small enough to skip most of the masked half of a
+/// prompt's scores and to spread the heads of one chunk over both cores.
+const ATTENTION_ROWS: usize = 64;
 
 pub struct Llama {
     pub config: LlamaConfig,
-    embeddings: Tensor,
+    /// `(vocabulary, hidden)` row-major.
+    embeddings: Vec<f32>,
+    vocab: usize,
     layers: Vec<Layer>,
-    norm: Tensor,
+    norm: Vec<f32>,
     lm_head: Matrix,
-    cos: Tensor,
-    sin: Tensor,
-    device: Device,
+    /// `(context, head_dim / 2)` row-major.
+    cos: Vec<f32>,
+    sin: Vec<f32>,
+    context: usize,
     weight_bytes: usize,
+    level: Level,
 }
 
 /// The state of one generation: its cache and how many positions it holds.
 pub struct Session {
     caches: Vec<Option<KvCache>>,
     pub position: usize,
+}
+
+fn to_vec(t: &Tensor) -> candle_core::Result<Vec<f32>> {
+    t.to_dtype(DType::F32)?.flatten_all()?.to_vec1()
 }
 
 impl Llama {
@@ -141,9 +158,35 @@ impl Llama {
                 .tensor(reader, name, &device)
                 .map_err(|e| LoadError::Tensor(name.to_string(), e))
         };
+        let norm = to_vec(&tensor("output_norm.weight")?.dequantize(&device)?)?;
+        let mut layer_norms = Vec::with_capacity(config.layers);
+        let mut qkv_biases = Vec::with_capacity(config.layers);
+        for i in 0..config.layers {
+            let p = |n: &str| format!("blk.{i}.{n}");
+            layer_norms.push((
+                to_vec(&tensor(&p("attn_norm.weight"))?.dequantize(&device)?)?,
+                to_vec(&tensor(&p("ffn_norm.weight"))?.dequantize(&device)?)?,
+            ));
+            qkv_biases.push(if content.tensor_infos.contains_key(&p("attn_q.bias")) {
+                let mut all = to_vec(&tensor(&p("attn_q.bias"))?.dequantize(&device)?)?;
+                all.extend(to_vec(&tensor(&p("attn_k.bias"))?.dequantize(&device)?)?);
+                all.extend(to_vec(&tensor(&p("attn_v.bias"))?.dequantize(&device)?)?);
+                Some(all)
+            } else {
+                None
+            });
+        }
         let embed_q = tensor("token_embd.weight")?;
-        let embeddings = embed_q.dequantize(&device)?;
-        let norm = tensor("output_norm.weight")?.dequantize(&device)?;
+        let embeddings_t = embed_q.dequantize(&device)?;
+        let (vocab, hidden) = embeddings_t.dims2()?;
+        if hidden != config.hidden {
+            return Err(LoadError::Metadata(format!(
+                "token embeddings have {hidden} columns, the model {}",
+                config.hidden
+            )));
+        }
+        let embeddings = to_vec(&embeddings_t)?;
+        drop(embeddings_t);
         let lm_head = if content.tensor_infos.contains_key("output.weight") {
             Matrix::convert(tensor("output.weight")?, format, &device)?
         } else {
@@ -151,7 +194,7 @@ impl Llama {
             Matrix::convert(embed_q, format, &device)?
         };
         let mut layers = Vec::with_capacity(config.layers);
-        for i in 0..config.layers {
+        for (i, ((attn_norm, ffn_norm), qkv_bias)) in layer_norms.into_iter().zip(qkv_biases).enumerate() {
             let p = |n: &str| format!("blk.{i}.{n}");
             let qkv = Matrix::fuse(
                 vec![
@@ -162,33 +205,24 @@ impl Llama {
                 format,
                 &device,
             )?;
-            let qkv_bias = if content.tensor_infos.contains_key(&p("attn_q.bias")) {
-                let parts = [p("attn_q.bias"), p("attn_k.bias"), p("attn_v.bias")]
-                    .iter()
-                    .map(|n| tensor(n).and_then(|t| Ok(t.dequantize(&device)?)))
-                    .collect::<Result<Vec<_>, _>>()?;
-                Some(Tensor::cat(&parts, 0)?)
-            } else {
-                None
-            };
             let gate_up = Matrix::fuse(
                 vec![tensor(&p("ffn_gate.weight"))?, tensor(&p("ffn_up.weight"))?],
                 format,
                 &device,
             )?;
             layers.push(Layer {
-                attn_norm: tensor(&p("attn_norm.weight"))?.dequantize(&device)?,
+                attn_norm,
                 qkv,
                 qkv_bias,
                 out: Matrix::convert(tensor(&p("attn_output.weight"))?, format, &device)?,
-                ffn_norm: tensor(&p("ffn_norm.weight"))?.dequantize(&device)?,
+                ffn_norm,
                 gate_up,
                 down: Matrix::convert(tensor(&p("ffn_down.weight"))?, format, &device)?,
             });
         }
         let context = max_context.min(config.context_length).max(1);
-        let (cos, sin) = rope_tables(config.head_dim, config.rope_base, context, &device)?;
-        let weight_bytes = embeddings.elem_count() * 4
+        let (cos, sin) = rope_tables(config.head_dim, config.rope_base, context);
+        let weight_bytes = embeddings.len() * 4
             + lm_head.size_in_bytes()
             + layers
                 .iter()
@@ -202,20 +236,22 @@ impl Llama {
         Ok(Llama {
             config,
             embeddings,
+            vocab,
             layers,
             norm,
             lm_head,
             cos,
             sin,
-            device,
+            context,
             weight_bytes,
+            level: kernels::level(),
         })
     }
 
     /// Positions this model instance can hold (the smaller of the model's context and
     /// the configured bound).
     pub fn context_limit(&self) -> usize {
-        self.cos.dim(0).unwrap_or(0)
+        self.context
     }
 
     pub fn weight_bytes(&self) -> usize {
@@ -234,6 +270,9 @@ impl Llama {
     pub fn forward(&self, session: &mut Session, tokens: &[u32]) -> candle_core::Result<Vec<f32>> {
         let len = tokens.len();
         let start = session.position;
+        if len == 0 {
+            candle_core::bail!("no tokens to run");
+        }
         if start + len > self.context_limit() {
             candle_core::bail!(
                 "{} positions requested but the context holds {}",
@@ -241,160 +280,214 @@ impl Llama {
                 self.context_limit()
             );
         }
-        let ids = Tensor::new(tokens, &self.device)?;
-        let mut x = self.embeddings.index_select(&ids, 0)?.unsqueeze(0)?;
-        let cos = self.cos.narrow(0, start, len)?;
-        let sin = self.sin.narrow(0, start, len)?;
-        let mask = if len > 1 {
-            Some(causal_mask(len, start, &self.device)?)
-        } else {
-            None
-        };
+        let (d, level) = (self.config.hidden, self.level);
+        let eps = self.config.rms_eps as f32;
+        let mut x = vec![0f32; len * d];
+        for (row, &t) in x.chunks_exact_mut(d).zip(tokens) {
+            let t = t as usize;
+            if t >= self.vocab {
+                candle_core::bail!("token id {t} is outside the vocabulary");
+            }
+            row.copy_from_slice(&self.embeddings[t * d..(t + 1) * d]);
+        }
+        let mut h = vec![0f32; len * d];
         for (layer, cache) in self.layers.iter().zip(session.caches.iter_mut()) {
-            let h = candle_nn::ops::rms_norm(&x, &layer.attn_norm, self.config.rms_eps as f32)?;
-            let h = self.attention(layer, cache, &h, &cos, &sin, mask.as_ref(), start)?;
-            x = (x + h)?;
-            let h = candle_nn::ops::rms_norm(&x, &layer.ffn_norm, self.config.rms_eps as f32)?;
-            let gate_up = layer.gate_up.forward(&h)?;
-            let half = gate_up.dim(D::Minus1)? / 2;
-            let gate = gate_up.narrow(D::Minus1, 0, half)?;
-            let up = gate_up.narrow(D::Minus1, half, half)?;
-            let h = layer.down.forward(&(candle_nn::ops::silu(&gate)? * up)?)?;
-            x = (x + h)?;
+            h.copy_from_slice(&x);
+            math::rms_norm(level, &mut h, &layer.attn_norm, eps);
+            let attn = self.attention(layer, cache, &h, len, start)?;
+            add(&mut x, &attn);
+            h.copy_from_slice(&x);
+            math::rms_norm(level, &mut h, &layer.ffn_norm, eps);
+            let gate_up = layer.gate_up.forward_rows(&h, len)?;
+            let inner = gate_up.len() / len / 2;
+            let mut act = vec![0f32; len * inner];
+            for (out, gu) in act.chunks_exact_mut(inner).zip(gate_up.chunks_exact(2 * inner)) {
+                math::silu_mul(level, &gu[..inner], &gu[inner..], out);
+            }
+            add(&mut x, &layer.down.forward_rows(&act, len)?);
         }
         session.position += len;
-        let last = x.i((0, len - 1))?.unsqueeze(0)?;
-        let last = candle_nn::ops::rms_norm(&last, &self.norm, self.config.rms_eps as f32)?;
-        self.lm_head
-            .forward(&last)?
-            .squeeze(0)?
-            .to_dtype(DType::F32)?
-            .to_vec1()
+        let mut last = x[(len - 1) * d..].to_vec();
+        math::rms_norm(level, &mut last, &self.norm, eps);
+        self.lm_head.forward_rows(&last, 1)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn attention(
         &self,
         layer: &Layer,
         cache: &mut Option<KvCache>,
-        x: &Tensor,
-        cos: &Tensor,
-        sin: &Tensor,
-        mask: Option<&Tensor>,
+        x: &[f32],
+        len: usize,
         start: usize,
-    ) -> candle_core::Result<Tensor> {
+    ) -> candle_core::Result<Vec<f32>> {
         let c = &self.config;
-        let (_, len, _) = x.dims3()?;
-        let mut qkv = layer.qkv.forward(x)?;
+        let hd = c.head_dim;
+        let level = self.level;
+        let mut qkv = layer.qkv.forward_rows(x, len)?;
+        let width = (c.heads + 2 * c.kv_heads) * hd;
+        if qkv.len() != len * width {
+            candle_core::bail!(
+                "q/k/v projection gives {} values per token, expected {width}",
+                qkv.len() / len
+            );
+        }
         if let Some(bias) = &layer.qkv_bias {
-            qkv = qkv.broadcast_add(bias)?;
+            for row in qkv.chunks_exact_mut(width) {
+                add(row, bias);
+            }
         }
-        let (q_width, kv_width) = (c.heads * c.head_dim, c.kv_heads * c.head_dim);
-        let heads = |t: Tensor, n: usize| -> candle_core::Result<Tensor> {
-            t.reshape((1, len, n, c.head_dim))?.transpose(1, 2)?.contiguous()
-        };
-        let q = heads(qkv.narrow(D::Minus1, 0, q_width)?, c.heads)?;
-        let k = heads(qkv.narrow(D::Minus1, q_width, kv_width)?, c.kv_heads)?;
-        let v = heads(qkv.narrow(D::Minus1, q_width + kv_width, kv_width)?, c.kv_heads)?;
-        let (q, k) = if c.rope_interleaved {
-            (
-                candle_nn::rotary_emb::rope_i(&q, cos, sin)?,
-                candle_nn::rotary_emb::rope_i(&k, cos, sin)?,
-            )
-        } else {
-            (
-                candle_nn::rotary_emb::rope(&q, cos, sin)?,
-                candle_nn::rotary_emb::rope(&k, cos, sin)?,
-            )
-        };
-        let (k, v) = append_cache(cache, &k, &v, start, self.context_limit())?;
-        let total = k.dim(2)?;
-        // Grouped-query attention without copying keys per query head: the query heads that
-        // share a key/value head are laid side by side as extra rows of one product.
+        // Rotary positions for the query and key heads, in place.
+        let half = hd / 2;
+        for (i, row) in qkv.chunks_exact_mut(width).enumerate() {
+            let pos = start + i;
+            let (cos, sin) = (
+                &self.cos[pos * half..(pos + 1) * half],
+                &self.sin[pos * half..(pos + 1) * half],
+            );
+            for head in row[..(c.heads + c.kv_heads) * hd].chunks_exact_mut(hd) {
+                rotate(head, cos, sin, c.rope_interleaved);
+            }
+        }
+        let needed = start + len;
+        let cache = grow_cache(cache, c.kv_heads, hd, needed, self.context_limit());
+        for (i, row) in qkv.chunks_exact(width).enumerate() {
+            let t = start + i;
+            for g in 0..c.kv_heads {
+                let k = &row[(c.heads + g) * hd..(c.heads + g + 1) * hd];
+                let v = &row[(c.heads + c.kv_heads + g) * hd..(c.heads + c.kv_heads + g + 1) * hd];
+                let panel = &mut cache.k[g][(t / NR) * hd * NR..(t / NR + 1) * hd * NR];
+                for (dim, &value) in k.iter().enumerate() {
+                    panel[dim * NR + t % NR] = value;
+                }
+                cache.v[g][t * hd..(t + 1) * hd].copy_from_slice(v);
+            }
+        }
+        // One task per query head and block of query rows; the query heads that share a
+        // key/value head read the same cache, and nothing is copied per head.
         let group = c.heads / c.kv_heads;
-        let q = q.reshape((c.kv_heads, group * len, c.head_dim))?;
-        let k = k.squeeze(0)?;
-        let v = v.squeeze(0)?;
-        let scale = 1.0 / (c.head_dim as f64).sqrt();
-        let mut scores = (q.matmul(&k.t()?)? * scale)?;
-        if let Some(mask) = mask {
-            scores = scores
-                .reshape((c.kv_heads, group, len, total))?
-                .broadcast_add(mask)?
-                .reshape((c.kv_heads, group * len, total))?;
+        let scale = 1.0 / (hd as f32).sqrt();
+        let blocks = len.div_ceil(ATTENTION_ROWS);
+        let tasks: Vec<(usize, usize)> = (0..c.heads)
+            .flat_map(|h| (0..blocks).map(move |b| (h, b)))
+            .collect();
+        let cache = &*cache;
+        let parts: Vec<Vec<f32>> = tasks
+            .par_iter()
+            .map(|&(head, block)| {
+                let g = head / group;
+                let i0 = block * ATTENTION_ROWS;
+                let rows = ATTENTION_ROWS.min(len - i0);
+                // Causal: the last row of the block sees every position up to its own.
+                let keys = start + i0 + rows;
+                let ldc = keys.div_ceil(NR) * NR;
+                let mut scores = vec![0f32; rows * ldc];
+                gemm::gemm(
+                    level,
+                    &qkv[i0 * width + head * hd..],
+                    rows,
+                    width,
+                    Rhs::panels(&cache.k[g], hd, keys),
+                    Out {
+                        c: &mut scores,
+                        ldc,
+                        bias: None,
+                        accumulate: false,
+                    },
+                );
+                for (r, row) in scores.chunks_exact_mut(ldc).enumerate() {
+                    let seen = start + i0 + r + 1;
+                    math::softmax(level, &mut row[..seen], scale);
+                    row[seen..keys].fill(0.0);
+                }
+                let mut out = vec![0f32; rows * hd];
+                gemm::gemm(
+                    level,
+                    &scores,
+                    rows,
+                    ldc,
+                    Rhs::row_major(&cache.v[g], keys, hd, hd),
+                    Out {
+                        c: &mut out,
+                        ldc: hd,
+                        bias: None,
+                        accumulate: false,
+                    },
+                );
+                out
+            })
+            .collect();
+        let q_width = c.heads * hd;
+        let mut ctx = vec![0f32; len * q_width];
+        for (&(head, block), part) in tasks.iter().zip(&parts) {
+            for (r, values) in part.chunks_exact(hd).enumerate() {
+                let i = block * ATTENTION_ROWS + r;
+                ctx[i * q_width + head * hd..i * q_width + (head + 1) * hd].copy_from_slice(values);
+            }
         }
-        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
-        let out = probs.matmul(&v)?; // (kv_heads, group*len, head_dim)
-        let out = out
-            .reshape((c.heads, len, c.head_dim))?
-            .transpose(0, 1)?
-            .reshape((1, len, c.heads * c.head_dim))?;
-        layer.out.forward(&out)
+        layer.out.forward_rows(&ctx, len)
     }
 }
 
-fn append_cache(
+fn add(x: &mut [f32], y: &[f32]) {
+    for (a, b) in x.iter_mut().zip(y) {
+        *a += b;
+    }
+}
+
+/// Rotary embedding of one head: pairs (2j, 2j+1) when interleaved (GPT-J style, as in
+/// llama GGUFs), else (j, j + half) (NeoX style, Qwen2).
+fn rotate(head: &mut [f32], cos: &[f32], sin: &[f32], interleaved: bool) {
+    let half = head.len() / 2;
+    for j in 0..half {
+        let (a, b) = if interleaved {
+            (2 * j, 2 * j + 1)
+        } else {
+            (j, j + half)
+        };
+        let (x0, x1) = (head[a], head[b]);
+        head[a] = x0 * cos[j] - x1 * sin[j];
+        head[b] = x0 * sin[j] + x1 * cos[j];
+    }
+}
+
+fn grow_cache(
     cache: &mut Option<KvCache>,
-    k: &Tensor,
-    v: &Tensor,
-    start: usize,
+    kv_heads: usize,
+    head_dim: usize,
+    needed: usize,
     limit: usize,
-) -> candle_core::Result<(Tensor, Tensor)> {
-    let len = k.dim(2)?;
-    let needed = start + len;
-    let grow = match cache {
-        None => true,
-        Some(c) => c.k.dim(2)? < needed,
-    };
-    if grow {
-        let capacity = needed.next_power_of_two().max(256).min(limit).max(needed);
-        let (_, kv_heads, _, head_dim) = k.dims4()?;
-        let new_k = Tensor::zeros((1, kv_heads, capacity, head_dim), k.dtype(), k.device())?;
-        let new_v = new_k.zeros_like()?;
-        if let Some(old) = cache.as_ref().filter(|c| c.len > 0) {
-            new_k.slice_set(&old.k.narrow(2, 0, old.len)?, 2, 0)?;
-            new_v.slice_set(&old.v.narrow(2, 0, old.len)?, 2, 0)?;
+) -> &mut KvCache {
+    let c = cache.get_or_insert_with(|| KvCache {
+        k: vec![Vec::new(); kv_heads],
+        v: vec![Vec::new(); kv_heads],
+        capacity: 0,
+    });
+    if c.capacity < needed {
+        // Whole panels of NR positions; the prefix keeps its layout when the buffers grow.
+        let capacity = (needed.next_power_of_two().max(256).min(limit).max(needed)).div_ceil(NR) * NR;
+        for buf in c.k.iter_mut().chain(c.v.iter_mut()) {
+            buf.resize(capacity * head_dim, 0.0);
         }
-        let kept = cache.as_ref().map_or(0, |c| c.len);
-        *cache = Some(KvCache {
-            k: new_k,
-            v: new_v,
-            len: kept,
-        });
+        c.capacity = capacity;
     }
-    let c = cache.as_mut().expect("cache allocated above");
-    c.k.slice_set(k, 2, start)?;
-    c.v.slice_set(v, 2, start)?;
-    c.len = needed;
-    Ok((c.k.narrow(2, 0, needed)?, c.v.narrow(2, 0, needed)?))
+    c
 }
 
-fn rope_tables(
-    head_dim: usize,
-    base: f32,
-    positions: usize,
-    device: &Device,
-) -> candle_core::Result<(Tensor, Tensor)> {
+fn rope_tables(head_dim: usize, base: f32, positions: usize) -> (Vec<f32>, Vec<f32>) {
     let inv: Vec<f32> = (0..head_dim)
         .step_by(2)
         .map(|i| 1.0 / base.powf(i as f32 / head_dim as f32))
         .collect();
-    let inv = Tensor::new(inv.as_slice(), device)?.unsqueeze(0)?;
-    let pos = Tensor::arange(0, positions as u32, device)?
-        .to_dtype(DType::F32)?
-        .unsqueeze(1)?;
-    let freqs = pos.broadcast_mul(&inv)?;
-    Ok((freqs.cos()?, freqs.sin()?))
-}
-
-/// Additive mask for `len` new positions after `start` cached ones: a query may look at
-/// every cached key and at new keys up to its own position.
-fn causal_mask(len: usize, start: usize, device: &Device) -> candle_core::Result<Tensor> {
-    let total = start + len;
-    let data: Vec<f32> = (0..len)
-        .flat_map(|i| (0..total).map(move |j| if j > start + i { f32::NEG_INFINITY } else { 0.0 }))
-        .collect();
-    Tensor::from_vec(data, (len, total), device)
+    let mut cos = Vec::with_capacity(positions * inv.len());
+    let mut sin = Vec::with_capacity(positions * inv.len());
+    for p in 0..positions {
+        for f in &inv {
+            let angle = p as f32 * f;
+            cos.push(angle.cos());
+            sin.push(angle.sin());
+        }
+    }
+    (cos, sin)
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -340,6 +340,26 @@ impl ChatModel {
     pub fn tokenize(&self, text: &str) -> Result<Vec<u32>> {
         self.tokenizer.encode(text).map_err(ModelError::Tokenizer)
     }
+
+    /// The model's scores (logits, vocabulary-sized) for the token after the conversation's
+    /// prompt: what greedy decoding would pick first, and how close two weight formats are.
+    pub fn next_token_logits(&self, messages: &[ChatMessage]) -> Result<Vec<f32>> {
+        let ids = self.tokenize(&self.render_prompt(messages)?)?;
+        if ids.len() >= self.context_length() {
+            return Err(ModelError::ContextTooLong {
+                model: self.name.clone(),
+                prompt_tokens: ids.len(),
+                limit: self.context_length(),
+                model_limit: self.model.config.context_length,
+            });
+        }
+        let mut session = self.model.new_session();
+        let mut logits = Vec::new();
+        for chunk in ids.chunks(PREFILL_CHUNK) {
+            logits = self.model.forward(&mut session, chunk)?;
+        }
+        Ok(logits)
+    }
 }
 
 /// Emits the growing answer while holding back any tail that could be the start of a

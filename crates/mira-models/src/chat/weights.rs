@@ -176,6 +176,19 @@ impl Matrix {
         }
     }
 
+    /// `x (m, cols) W^T` on plain row-major slices: the integer kernels directly, the
+    /// other formats through candle.
+    pub fn forward_rows(&self, x: &[f32], m: usize) -> candle_core::Result<Vec<f32>> {
+        if let Matrix::Channel(c) = self {
+            let mut out = vec![0f32; m * c.rows()];
+            c.matmul(x, m, &mut out);
+            return Ok(out);
+        }
+        let cols = x.len() / m.max(1);
+        let t = Tensor::from_slice(x, (m, cols), &Device::Cpu)?;
+        self.forward(&t)?.to_dtype(DType::F32)?.flatten_all()?.to_vec1()
+    }
+
     pub fn size_in_bytes(&self) -> usize {
         match self {
             Matrix::Dense(t) => t.elem_count() * t.dtype().size_in_bytes(),

@@ -48,6 +48,20 @@ impl<'a> Rhs<'a> {
             padded: false,
         }
     }
+
+    /// Data already in the packed layout (zero-padded panels of `k x NR`), such as a key
+    /// cache that appends each key as one column.
+    pub fn panels(data: &'a [f32], k: usize, n: usize) -> Rhs<'a> {
+        assert!(data.len() >= n.div_ceil(NR) * k * NR, "packed operand too short");
+        Rhs {
+            data,
+            k,
+            n,
+            ldb: NR,
+            panel_stride: k * NR,
+            padded: true,
+        }
+    }
 }
 
 /// A matrix packed once into zero-padded panels, each `k x NR` and contiguous.

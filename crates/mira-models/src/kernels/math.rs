@@ -46,6 +46,11 @@ multiversion! {
 }
 
 multiversion! {
+    /// Root-mean-square norm of each row (rows of `gamma.len()` values), scaled by `gamma`.
+    pub fn rms_norm(x: &mut [f32], gamma: &[f32], eps: f32) => rms_norm_body
+}
+
+multiversion! {
     /// `row = softmax(row * scale)`.
     pub fn softmax(row: &mut [f32], scale: f32) => softmax_body
 }
@@ -58,6 +63,11 @@ multiversion! {
 multiversion! {
     /// GELU with the tanh approximation (`gelu_new`, `gelu_pytorch_tanh`).
     pub fn gelu_tanh(x: &mut [f32]) => gelu_tanh_body
+}
+
+multiversion! {
+    /// `out[i] = silu(gate[i]) * up[i]` (SwiGLU).
+    pub fn silu_mul(gate: &[f32], up: &[f32], out: &mut [f32]) => silu_mul_body
 }
 
 #[inline(always)]
@@ -112,6 +122,26 @@ fn layer_norm_body(x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
 }
 
 #[inline(always)]
+fn rms_norm_body(x: &mut [f32], gamma: &[f32], eps: f32) {
+    let d = gamma.len();
+    assert!(d > 0 && x.len().is_multiple_of(d));
+    for row in x.chunks_exact_mut(d) {
+        let mut acc = [0f32; LANES];
+        let chunks = row.chunks_exact(LANES);
+        let tail: f32 = chunks.remainder().iter().map(|v| v * v).sum();
+        for c in chunks {
+            for (a, v) in acc.iter_mut().zip(c) {
+                *a += v * v;
+            }
+        }
+        let inv = 1.0 / ((acc.iter().sum::<f32>() + tail) / d as f32 + eps).sqrt();
+        for (v, g) in row.iter_mut().zip(gamma) {
+            *v = *v * inv * g;
+        }
+    }
+}
+
+#[inline(always)]
 fn softmax_body(row: &mut [f32], scale: f32) {
     if row.is_empty() {
         return;
@@ -141,6 +171,14 @@ fn gelu_tanh_body(x: &mut [f32]) {
         // tanh y = 1 - 2 / (exp(2y) + 1), exact enough and free of library calls.
         let t = 1.0 - 2.0 / (exp(2.0 * y) + 1.0);
         *v = 0.5 * *v * (1.0 + t);
+    }
+}
+
+#[inline(always)]
+fn silu_mul_body(gate: &[f32], up: &[f32], out: &mut [f32]) {
+    assert!(gate.len() == out.len() && up.len() == out.len());
+    for ((o, &g), &u) in out.iter_mut().zip(gate).zip(up) {
+        *o = g / (1.0 + exp(-g)) * u;
     }
 }
 
@@ -234,13 +272,18 @@ mod tests {
         for level in available_levels() {
             let mut ln = x.clone();
             layer_norm(level, &mut ln, &gamma, &beta, 1e-12);
+            let mut rms = x.clone();
+            rms_norm(level, &mut rms, &gamma, 1e-6);
             for (r, row) in x.chunks(d).enumerate() {
                 let mean = row.iter().map(|&v| v as f64).sum::<f64>() / d as f64;
                 let var = row.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / d as f64;
+                let ms = row.iter().map(|&v| (v as f64).powi(2)).sum::<f64>() / d as f64;
                 for j in 0..d {
                     let want =
                         (row[j] as f64 - mean) / (var + 1e-12).sqrt() * gamma[j] as f64 + beta[j] as f64;
                     assert!((ln[r * d + j] as f64 - want).abs() < 1e-5, "{level:?} layer norm");
+                    let want = row[j] as f64 / (ms + 1e-6).sqrt() * gamma[j] as f64;
+                    assert!((rms[r * d + j] as f64 - want).abs() < 1e-5, "{level:?} rms norm");
                 }
             }
             for len in [1, 15, 16, 17, 129] {
@@ -257,6 +300,8 @@ mod tests {
             gelu_erf(level, &mut g);
             let mut t = x.clone();
             gelu_tanh(level, &mut t);
+            let mut s = vec![0f32; x.len()];
+            silu_mul(level, &x, &g, &mut s);
             for i in 0..x.len() {
                 let v = x[i] as f64;
                 let want = 0.5 * v * (1.0 + erf_ref(v / 2f64.sqrt()));
@@ -265,6 +310,11 @@ mod tests {
                     * v
                     * (1.0 + ((2.0 / std::f64::consts::PI).sqrt() * (v + 0.044715 * v * v * v)).tanh());
                 assert!((t[i] as f64 - want).abs() < 1e-5, "{level:?} gelu_tanh({v})");
+                let want = v / (1.0 + (-v).exp()) * g[i] as f64;
+                assert!(
+                    (s[i] as f64 - want).abs() < 1e-5 * want.abs().max(1.0),
+                    "{level:?} silu"
+                );
             }
         }
     }

@@ -204,24 +204,53 @@ fn every_format_answers_the_same_greedy_question_sensibly() {
     assert!(!first.text.trim().is_empty());
     assert_eq!(first.text, second.text, "as-stored greedy answers differ");
     for format in ["f32", "int8"] {
-        let m = ChatModel::load_with(
-            &chat_path(),
-            &ChatLoadOptions {
-                format: format.parse().unwrap(),
-                max_context: 512,
-            },
-        )
-        .unwrap();
-        let g = m
-            .generate(
-                &ask("What is the capital of France?"),
-                &greedy(16),
-                &never,
-                &mut |_| {},
-            )
-            .unwrap();
+        let m = load(format);
+        let g = answer(&m);
         assert!(g.text.contains("Paris"), "{format}: {:?}", g.text);
     }
+}
+
+fn load(format: &str) -> ChatModel {
+    ChatModel::load_with(
+        &chat_path(),
+        &ChatLoadOptions {
+            format: format.parse().unwrap(),
+            max_context: 512,
+        },
+    )
+    .unwrap()
+}
+
+/// The default int8 format against f32, by the scores themselves rather than by one
+/// answer: with one scale per whole row (the kernels before per-block scales) the logits
+/// moved by 1.2 to 1.3 RMS on these questions and flipped near ties; per-block scales
+/// keep them at about 0.3.
+#[test]
+fn int8_scores_stay_close_to_f32() {
+    let (reference, int8) = (load("f32"), load("int8"));
+    let questions = [
+        "What is the capital of France?",
+        "What is 12 plus 30?",
+        "Give me a name for a pet cat.",
+        "Who wrote Hamlet?",
+        "Why do we write unit tests?",
+        "What is a compiler?",
+        "Write a haiku about the sea.",
+        "What is git used for?",
+    ];
+    let argmax = |l: &[f32]| (0..l.len()).max_by(|&a, &b| l[a].total_cmp(&l[b])).unwrap();
+    let mut total = 0.0;
+    for q in questions {
+        let a = reference.next_token_logits(&ask(q)).unwrap();
+        let b = int8.next_token_logits(&ask(q)).unwrap();
+        assert_eq!(a.len(), b.len());
+        let rms = (a.iter().zip(&b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>() / a.len() as f32).sqrt();
+        total += rms;
+        assert!(rms < 0.8, "{q:?}: int8 logits {rms:.3} RMS from f32");
+        assert_eq!(argmax(&a), argmax(&b), "{q:?}: int8 picks another first token");
+    }
+    let mean = total / questions.len() as f32;
+    assert!(mean < 0.5, "int8 logits {mean:.3} RMS from f32 on average");
 }
 
 #[test]
