@@ -17,6 +17,7 @@ function Limit({ label, p, testid }: { label: string; p: BudgetPeriod; testid: s
         <span>{label}</span>
         <span className="muted">
           {usd(p.spent_usd)} of {usd(p.limit_usd)} · {p.calls} calls
+          {p.leased_usd > 0 ? ` · ${usd(p.leased_usd)} held by running processes` : ""}
         </span>
       </div>
       <div className="bar" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(used * 100)}>

@@ -202,6 +202,8 @@ export interface BudgetPeriod {
   limit_usd: number;
   spent_usd: number;
   reserved_usd: number;
+  /** Headroom running processes hold in budget leases and have not used. */
+  leased_usd: number;
   remaining_usd: number;
   calls: number;
   cache_hits: number;

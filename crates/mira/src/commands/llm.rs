@@ -176,6 +176,14 @@ pub async fn budget(config: Config, args: BudgetArgs) -> anyhow::Result<ExitCode
             p.calls,
             p.reserved_usd
         );
+        if p.leased_usd > 0.0 {
+            // Headroom other running processes (a server, another `mira ask`) hold in budget
+            // leases: not spent, but a call that needs it waits for them to give it back.
+            println!(
+                "{:<11} ${:.4} held unused by running processes' budget leases (given back when they are idle or exit)",
+                "", p.leased_usd
+            );
+        }
     }
     match status.cache_hit_rate {
         Some(rate) => println!(
