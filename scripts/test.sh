@@ -34,10 +34,11 @@ if ! python3 -m pytest --version >/dev/null 2>&1; then
   python3 -m pip install --quiet "pytest==9.*"
 fi
 # The embedder's tests compare against a numpy forward pass tokenised by Hugging Face's
-# tokenizers package.
-if ! python3 -c "import numpy, tokenizers" >/dev/null 2>&1; then
-  step "pip install numpy tokenizers (embedding reference)"
-  python3 -m pip install --quiet "numpy==2.*" "tokenizers==0.*"
+# tokenizers package; the chat model's SentencePiece tokenizer against the sentencepiece
+# package itself.
+if ! python3 -c "import numpy, tokenizers, sentencepiece" >/dev/null 2>&1; then
+  step "pip install numpy tokenizers sentencepiece (model references)"
+  python3 -m pip install --quiet "numpy==2.*" "tokenizers==0.*" "sentencepiece==0.2.*"
 fi
 step "npm ci (build parser test tools)"
 npm --prefix crates/mira-build/tests/toolchain ci --no-audit --no-fund

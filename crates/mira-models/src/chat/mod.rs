@@ -4,6 +4,7 @@
 mod int8;
 mod llama;
 mod sampler;
+mod spm;
 mod template;
 mod tokenizer;
 mod vnni;

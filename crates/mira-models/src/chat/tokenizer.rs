@@ -29,53 +29,28 @@ pub struct GgufTokenizer {
 impl GgufTokenizer {
     pub fn from_gguf(content: &gguf_file::Content) -> Result<Self, String> {
         let model = meta_str(content, "tokenizer.ggml.model")?;
-        if model != "gpt2" {
-            return Err(format!(
-                "tokenizer '{model}' is not supported: byte-level BPE ('gpt2': Llama 3, Qwen2, SmolLM2) is"
-            ));
-        }
         let tokens = string_array(content, "tokenizer.ggml.tokens")?;
-        let merges = string_array(content, "tokenizer.ggml.merges")?
-            .into_iter()
-            .map(|m| {
-                m.split_once(' ')
-                    .map(|(a, b)| (a.to_string(), b.to_string()))
-                    .ok_or_else(|| format!("merge '{m}' is not two tokens separated by a space"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
         let types = int_array(content, "tokenizer.ggml.token_type").unwrap_or_default();
-        let vocab: Vocab = tokens
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.clone(), i as u32))
-            .collect();
-        let bpe = BPE::builder()
-            .vocab_and_merges(vocab, merges)
-            .build()
-            .map_err(|e| format!("BPE: {e}"))?;
-        let mut inner = Tokenizer::new(bpe);
-        let byte_level = ByteLevel::new(false, true, true);
-        let pre = content
-            .metadata
-            .get("tokenizer.ggml.pre")
-            .and_then(|v| v.to_string().ok())
-            .cloned()
-            .unwrap_or_default();
-        // llama.cpp's pre-tokenizer names: these split digits one by one before the
-        // byte-level regex, the rest use the plain GPT-2 rule.
-        if matches!(
-            pre.as_str(),
-            "smollm" | "qwen2" | "deepseek-llm" | "llama3" | "llama-bpe"
-        ) {
-            let individual = pre != "llama3" && pre != "llama-bpe";
-            inner.with_pre_tokenizer(Some(Sequence::new(vec![
-                PreTokenizerWrapper::Digits(Digits::new(individual)),
-                PreTokenizerWrapper::ByteLevel(byte_level),
-            ])));
-        } else {
-            inner.with_pre_tokenizer(Some(byte_level));
-        }
-        inner.with_decoder(Some(ByteLevelDecoder::default()));
+        let mut inner = match model.as_str() {
+            "gpt2" => byte_level_bpe(content, &tokens)?,
+            "llama" => {
+                let scores = float_array(content, "tokenizer.ggml.scores")?;
+                let unknown = meta_u64(content, "tokenizer.ggml.unknown_token_id")
+                    .ok()
+                    .map(|v| v as u32);
+                let add_space_prefix = content
+                    .metadata
+                    .get("tokenizer.ggml.add_space_prefix")
+                    .and_then(|v| v.to_bool().ok())
+                    .unwrap_or(true);
+                super::spm::tokenizer(&tokens, &scores, unknown, add_space_prefix)?
+            }
+            other => {
+                return Err(format!(
+                    "tokenizer '{other}' is not supported: byte-level BPE ('gpt2': Llama 3, Qwen2, SmolLM2) and SentencePiece ('llama': Llama 2, TinyLlama, Mistral) are"
+                ));
+            }
+        };
         let special: Vec<AddedToken> = tokens
             .iter()
             .enumerate()
@@ -127,6 +102,52 @@ impl GgufTokenizer {
     }
 }
 
+/// GPT-2 style byte-level BPE from the file's tokens and merges, with the pre-tokenizer
+/// the file names.
+fn byte_level_bpe(content: &gguf_file::Content, tokens: &[String]) -> Result<Tokenizer, String> {
+    let merges = string_array(content, "tokenizer.ggml.merges")?
+        .into_iter()
+        .map(|m| {
+            m.split_once(' ')
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .ok_or_else(|| format!("merge '{m}' is not two tokens separated by a space"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let vocab: Vocab = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.clone(), i as u32))
+        .collect();
+    let bpe = BPE::builder()
+        .vocab_and_merges(vocab, merges)
+        .build()
+        .map_err(|e| format!("BPE: {e}"))?;
+    let mut inner = Tokenizer::new(bpe);
+    let byte_level = ByteLevel::new(false, true, true);
+    let pre = content
+        .metadata
+        .get("tokenizer.ggml.pre")
+        .and_then(|v| v.to_string().ok())
+        .cloned()
+        .unwrap_or_default();
+    // llama.cpp's pre-tokenizer names: these split digits one by one before the
+    // byte-level regex, the rest use the plain GPT-2 rule.
+    if matches!(
+        pre.as_str(),
+        "smollm" | "qwen2" | "deepseek-llm" | "llama3" | "llama-bpe"
+    ) {
+        let individual = pre != "llama3" && pre != "llama-bpe";
+        inner.with_pre_tokenizer(Some(Sequence::new(vec![
+            PreTokenizerWrapper::Digits(Digits::new(individual)),
+            PreTokenizerWrapper::ByteLevel(byte_level),
+        ])));
+    } else {
+        inner.with_pre_tokenizer(Some(byte_level));
+    }
+    inner.with_decoder(Some(ByteLevelDecoder::default()));
+    Ok(inner)
+}
+
 /// The array stored under `key`, or a message naming the key.
 fn array<'a>(content: &'a gguf_file::Content, key: &str) -> Result<&'a Vec<gguf_file::Value>, String> {
     content
@@ -141,6 +162,13 @@ fn string_array(content: &gguf_file::Content, key: &str) -> Result<Vec<String>, 
     array(content, key)?
         .iter()
         .map(|v| v.to_string().cloned().map_err(|e| format!("{key}: {e}")))
+        .collect()
+}
+
+fn float_array(content: &gguf_file::Content, key: &str) -> Result<Vec<f32>, String> {
+    array(content, key)?
+        .iter()
+        .map(|v| v.to_f32().map_err(|e| format!("{key}: {e}")))
         .collect()
 }
 

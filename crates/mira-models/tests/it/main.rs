@@ -6,3 +6,4 @@ mod chat;
 mod common;
 mod embed;
 mod manage;
+mod sentencepiece;
