@@ -2,12 +2,14 @@
 //! (`tokenizer.ggml.*`) so a model is one self-contained file.
 
 use candle_core::quantized::gguf_file;
+use tokenizers::SplitDelimiterBehavior;
 use tokenizers::decoders::byte_level::ByteLevel as ByteLevelDecoder;
 use tokenizers::models::bpe::{BPE, Vocab};
 use tokenizers::pre_tokenizers::PreTokenizerWrapper;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::pre_tokenizers::digits::Digits;
 use tokenizers::pre_tokenizers::sequence::Sequence;
+use tokenizers::pre_tokenizers::split::{Split, SplitPattern};
 use tokenizers::{AddedToken, Tokenizer};
 
 use super::llama::{meta_str, meta_u64};
@@ -123,29 +125,52 @@ fn byte_level_bpe(content: &gguf_file::Content, tokens: &[String]) -> Result<Tok
         .build()
         .map_err(|e| format!("BPE: {e}"))?;
     let mut inner = Tokenizer::new(bpe);
-    let byte_level = ByteLevel::new(false, true, true);
     let pre = content
         .metadata
         .get("tokenizer.ggml.pre")
         .and_then(|v| v.to_string().ok())
         .cloned()
         .unwrap_or_default();
-    // llama.cpp's pre-tokenizer names: these split digits one by one before the
-    // byte-level regex, the rest use the plain GPT-2 rule.
-    if matches!(
-        pre.as_str(),
-        "smollm" | "qwen2" | "deepseek-llm" | "llama3" | "llama-bpe"
-    ) {
-        let individual = pre != "llama3" && pre != "llama-bpe";
-        inner.with_pre_tokenizer(Some(Sequence::new(vec![
-            PreTokenizerWrapper::Digits(Digits::new(individual)),
-            PreTokenizerWrapper::ByteLevel(byte_level),
-        ])));
-    } else {
-        inner.with_pre_tokenizer(Some(byte_level));
-    }
+    inner.with_pre_tokenizer(Some(pre_tokenizer(&pre)?));
     inner.with_decoder(Some(ByteLevelDecoder::default()));
     Ok(inner)
+}
+
+/// Llama 3's split (llama.cpp's LLAMA3 pre-tokenizer, as in Meta's tokenizer.json): case-
+/// insensitive contractions, a letter run with at most one leading non-letter (`_name`,
+/// ` name`), numbers in groups of up to three, punctuation with its trailing
+/// newlines, whitespace runs.
+const LLAMA3_SPLIT: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
+/// Qwen2's: Llama 3's with single digits.
+const QWEN2_SPLIT: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
+/// The pre-tokenizer llama.cpp uses for the file's `tokenizer.ggml.pre` name: the regex
+/// split of Llama 3 or Qwen2 then the byte-level mapping, digits split one by one before
+/// GPT-2's rule (SmolLM, DeepSeek LLM), else GPT-2's rule alone.
+fn pre_tokenizer(pre: &str) -> Result<PreTokenizerWrapper, String> {
+    let split = |pattern: &str| -> Result<PreTokenizerWrapper, String> {
+        let split = Split::new(
+            SplitPattern::Regex(pattern.to_string()),
+            SplitDelimiterBehavior::Isolated,
+            false,
+        )
+        .map_err(|e| format!("pre-tokenizer '{pre}': {e}"))?;
+        Ok(PreTokenizerWrapper::Sequence(Sequence::new(vec![
+            PreTokenizerWrapper::Split(split),
+            PreTokenizerWrapper::ByteLevel(ByteLevel::new(false, true, false)),
+        ])))
+    };
+    let gpt2 = ByteLevel::new(false, true, true);
+    Ok(match pre {
+        "llama3" | "llama-bpe" | "falcon3" => split(LLAMA3_SPLIT)?,
+        "qwen2" | "deepseek-r1-qwen" => split(QWEN2_SPLIT)?,
+        "smollm" | "deepseek-llm" => PreTokenizerWrapper::Sequence(Sequence::new(vec![
+            PreTokenizerWrapper::Digits(Digits::new(true)),
+            PreTokenizerWrapper::ByteLevel(gpt2),
+        ])),
+        _ => PreTokenizerWrapper::ByteLevel(gpt2),
+    })
 }
 
 /// The array stored under `key`, or a message naming the key.
@@ -181,4 +206,44 @@ fn int_array(content: &gguf_file::Content, key: &str) -> Result<Vec<i32>, String
                 .map_err(|e| format!("{key}: {e}"))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use tokenizers::{OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer};
+
+    use super::pre_tokenizer;
+
+    /// The pieces `pre` cuts `text` into, mapped back from byte-level characters.
+    fn pieces(pre: &str, text: &str) -> Vec<String> {
+        let mut s = PreTokenizedString::from(text);
+        pre_tokenizer(pre).unwrap().pre_tokenize(&mut s).unwrap();
+        s.get_splits(OffsetReferential::Original, OffsetType::Byte)
+            .into_iter()
+            .map(|(_, (a, b), _)| text[a..b].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn llama3_groups_digits_by_three_and_joins_one_leading_symbol_to_a_word() {
+        // Expected pieces as Python's `regex` module finds them with the same pattern.
+        assert_eq!(
+            pieces("llama-bpe", "x = 1234567"),
+            ["x", " =", " ", "123", "456", "7"]
+        );
+        assert_eq!(
+            pieces("llama3", "call _private_name"),
+            ["call", " _", "private", "_name"]
+        );
+        assert_eq!(pieces("llama3", "DON'T stop"), ["DON", "'T", " stop"]);
+        assert_eq!(pieces("llama3", "a;\n\n  b"), ["a", ";\n\n", " ", " b"]);
+    }
+
+    #[test]
+    fn qwen2_splits_every_digit_and_gpt2_keeps_numbers_whole() {
+        assert_eq!(pieces("qwen2", "v 2024"), ["v", " ", "2", "0", "2", "4"]);
+        assert_eq!(pieces("smollm", "v 2024"), ["v", " ", "2", "0", "2", "4"]);
+        assert_eq!(pieces("gpt2", "v 2024"), ["v", " 2024"]);
+        assert_eq!(pieces("gpt2", "DON'T"), ["DON", "'", "T"]);
+    }
 }
