@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::budget::{Budget, CallMeta, Reservation, Settlement};
 use crate::cache::{self, Cache};
+use crate::embed_cache::EmbedCache;
 use crate::error::LlmError;
 use crate::pricing::Pricing;
 use crate::router::{Candidate, Router, Task, Tier};
@@ -89,11 +90,13 @@ impl Observer for Silent {}
 pub struct Gateway {
     pub router: Arc<Router>,
     pub cache: Cache,
+    /// Provider embeddings per text ([`Gateway::embed`]), under the cache's settings.
+    pub embed_cache: EmbedCache,
     pub budget: Budget,
     pub pricing: Arc<Pricing>,
     /// Output tokens of a call that does not say; what the budget reserves for it.
     pub max_output_tokens: u32,
-    observer: Arc<dyn Observer>,
+    pub(crate) observer: Arc<dyn Observer>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -102,8 +105,14 @@ impl std::fmt::Debug for Gateway {
     }
 }
 
-/// A cautious token count: about three characters a token (code runs denser than
-/// prose), plus framing per message, so the budget reserves rather too much.
+/// A cautious token count of text: about three characters a token (code runs denser
+/// than prose), so the budget reserves rather too much.
+pub fn estimate_text_tokens(chars: usize) -> u64 {
+    (chars as u64).div_ceil(3)
+}
+
+/// A cautious token count of a request: its text ([`estimate_text_tokens`]) plus
+/// framing per message.
 pub fn estimate_tokens(request: &ChatRequest) -> u64 {
     let chars: usize = request
         .messages
@@ -121,7 +130,7 @@ pub fn estimate_tokens(request: &ChatRequest) -> u64 {
             .iter()
             .map(|t| t.name.len() + t.description.len() + t.parameters.to_string().len())
             .sum::<usize>();
-    (chars as u64).div_ceil(3) + 8 * request.messages.len() as u64
+    estimate_text_tokens(chars) + 8 * request.messages.len() as u64
 }
 
 impl Gateway {
@@ -135,9 +144,11 @@ impl Gateway {
         // One writer for both, so a call's settlement and its answer share a batch.
         let mut cache = cache;
         cache.use_writer(budget.writer());
+        let embed_cache = EmbedCache::new(budget.writer(), cache.config.enabled, cache.config.max_bytes);
         Self {
             router: Arc::new(router),
             cache,
+            embed_cache,
             budget,
             pricing: Arc::new(pricing),
             max_output_tokens,

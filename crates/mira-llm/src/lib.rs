@@ -7,7 +7,8 @@
 //! - [`pricing`]: what a call costs.
 //! - [`cache`] (`llm_cache`), [`budget`] (`budget_tracking`, `budget_summary`,
 //!   `budget_leases`, limits), [`router`] (fast / voice / thinker tiers) and the
-//!   [`gateway`] that puts them around every call.
+//!   [`gateway`] that puts them around every call; [`embed`] is the gateway's embedding
+//!   call, with its per-text cache in [`embed_cache`] (`embedding_cache`).
 //! - [`conversations`]: chat history in SQLite, and [`chat`]: one chat turn end to end.
 //!
 //! ```no_run
@@ -28,6 +29,8 @@ pub mod budget;
 pub mod cache;
 pub mod chat;
 pub mod conversations;
+pub mod embed;
+pub mod embed_cache;
 pub mod error;
 pub mod gateway;
 pub mod http;
@@ -42,6 +45,7 @@ pub mod stream;
 pub mod types;
 mod writer;
 
+pub use embed::{EmbedOptions, EmbedReport};
 pub use error::LlmError;
 pub use gateway::{CallOptions, CallReport, Gateway, GatewayEvent, GatewayStream, Route};
 pub use provider::Provider;

@@ -49,8 +49,12 @@ const DEFAULTS: &[(&str, Price)] = &[
     ("gpt-4.1", p(2.0, 8.0, 0.5)),
     ("gpt-4o-mini", p(0.15, 0.6, 0.075)),
     ("gpt-4o", p(2.5, 10.0, 1.25)),
+    // Embedding models are billed per input token only. From the providers' pricing
+    // pages (OpenAI's model pages, Google's Gemini API pricing) at the time of writing;
+    // LLM_PRICES overrides them like any other (`text-embedding-3-small=0.02:0`).
     ("text-embedding-3-small", p(0.02, 0.0, 0.0)),
     ("text-embedding-3-large", p(0.13, 0.0, 0.0)),
+    ("text-embedding-ada-002", p(0.10, 0.0, 0.0)),
     (
         "gemini-3-pro",
         Price {
@@ -85,6 +89,7 @@ const DEFAULTS: &[(&str, Price)] = &[
     ),
     ("gemini-2.5-flash-lite", p(0.1, 0.4, 0.01)),
     ("gemini-2.5-flash", p(0.3, 2.5, 0.03)),
+    // Gemini API, standard (not batch) price; see the embedding models above.
     ("gemini-embedding-001", p(0.15, 0.0, 0.0)),
     ("claude-opus-4-5", p(5.0, 25.0, 0.5)),
     ("claude-opus-4", p(15.0, 75.0, 1.5)),
@@ -211,6 +216,21 @@ mod tests {
         let long = price.cost(&usage(300_000, 0, 0));
         assert!((short - 0.2).abs() < 1e-9);
         assert!((long - 1.2).abs() < 1e-9);
+    }
+
+    #[test]
+    fn embedding_models_cost_their_input_only() {
+        let pricing = Pricing::default();
+        for (model, per_million) in [
+            ("gemini-embedding-001", 0.15),
+            ("text-embedding-3-small", 0.02),
+            ("text-embedding-3-large", 0.13),
+        ] {
+            let cost = pricing.price(model, true).cost(&usage(2_000_000, 0, 0));
+            assert!((cost - 2.0 * per_million).abs() < 1e-12, "{model}: {cost}");
+        }
+        let overridden = Pricing::from_config(Some("text-embedding-3-small=0.5:0")).unwrap();
+        assert_eq!(overridden.price("text-embedding-3-small", true).input, 0.5);
     }
 
     #[test]

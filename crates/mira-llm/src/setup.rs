@@ -109,16 +109,19 @@ pub fn routing_summary(gateway: &Gateway) -> RoutingSummary {
 }
 
 /// The budget as `mira budget --json` and `GET /api/budget` give it: spend against the
-/// limits, cache hit rate and savings, spend by day, and the cache's size.
+/// limits, cache hit rate and savings (embedding hits included), spend by day, and the
+/// sizes of the answer and embedding caches.
 pub async fn budget_report(gateway: &Gateway) -> Result<serde_json::Value, crate::LlmError> {
     let status = gateway.budget.status().await?;
     let cache = gateway.cache.size().await?;
+    let embeddings = gateway.embed_cache.size().await?;
     let mut value = serde_json::to_value(status).expect("status serializes");
     value["cache"] = serde_json::json!({
         "enabled": gateway.cache.config.enabled,
         "entries": cache.entries,
         "bytes": cache.bytes,
         "max_bytes": gateway.cache.config.max_bytes,
+        "embeddings": { "entries": embeddings.entries, "bytes": embeddings.bytes },
     });
     Ok(value)
 }

@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::budget::{CallMeta, Settlement};
 use crate::cache::Shared;
+use crate::embed_cache::{EmbedRow, EmbedShared};
 use crate::error::LlmError;
 use crate::lease::Leases;
 use crate::types::{ChatResponse, Usage};
@@ -72,6 +73,17 @@ pub(crate) enum Op {
     CacheDelete {
         cache: Arc<Shared>,
         key: String,
+    },
+    /// Vectors of an embedding call, to store.
+    EmbedPut {
+        cache: Arc<EmbedShared>,
+        rows: Vec<EmbedRow>,
+        now: i64,
+    },
+    /// Stored vectors just used: their recency.
+    EmbedTouch {
+        keys: Vec<String>,
+        now: i64,
     },
     /// Picks up answers other processes stored.
     CacheSync {
@@ -263,6 +275,11 @@ async fn run(
                     Err(e) => Err(e),
                 },
             };
+            for op in &writes {
+                if let Op::EmbedPut { cache, rows, .. } = op {
+                    cache.done(rows, written.is_ok());
+                }
+            }
             if let Err(e) = written {
                 // A fresh connection next time, in case this one is the trouble.
                 conn = None;
@@ -335,8 +352,12 @@ async fn apply(
     // Per cache and key: how many hits, and the latest.
     let mut touches: Vec<(&Arc<Shared>, Touches<'_>)> = Vec::new();
     let mut deletes = Vec::new();
+    let mut embed_puts = Vec::new();
+    let mut embed_touches = Vec::new();
     for op in ops {
         match op {
+            Op::EmbedPut { cache, rows, now } => embed_puts.push((cache, rows.as_slice(), *now)),
+            Op::EmbedTouch { keys, now } => embed_touches.push((keys.as_slice(), *now)),
             Op::Settle { .. } => settles.push(op),
             Op::Hit { .. } => hits.push(op),
             Op::CachePut {
@@ -568,6 +589,9 @@ async fn apply(
     }
     for (cache, now) in evict {
         cache.evict(&mut tx, now).await?;
+    }
+    if !embed_puts.is_empty() || !embed_touches.is_empty() {
+        crate::embed_cache::apply(&mut tx, &embed_puts, &embed_touches).await?;
     }
     tx.commit().await?;
     Ok(())

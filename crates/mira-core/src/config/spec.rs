@@ -236,7 +236,7 @@ pub const SETTINGS: &[Setting] = &[
         "LLM_CACHE_ENABLED",
         "true",
         "true or false",
-        "Answer repeated model calls from the llm_cache table.",
+        "Answer repeated model calls from the llm_cache table, and provider embeddings of texts already embedded from embedding_cache.",
     ),
     s(
         "LLM_CACHE_TTL_SECS",
@@ -248,7 +248,7 @@ pub const SETTINGS: &[Setting] = &[
         "LLM_CACHE_MAX_BYTES",
         "268435456",
         "a whole number of bytes from 4096 to 68719476736",
-        "Largest size of the cache; past it the least recently used answers are evicted.",
+        "Largest size of the cache (and, apart, of the embedding cache); past it the least recently used entries are evicted.",
     ),
     // Model routing
     s(

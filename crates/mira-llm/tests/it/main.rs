@@ -8,6 +8,7 @@ mod server;
 mod anthropic;
 mod chat;
 mod compat;
+mod embed;
 mod gateway;
 mod gemini;
 mod lease;
