@@ -1,13 +1,14 @@
 //! Who makes dense vectors: the local sentence model in-process (the default, no key or
 //! network), or a provider's embedding API (Gemini, OpenAI, an OpenAI-compatible server)
-//! asked for vectors of the collections' dimension.
+//! asked through the gateway (budget, spend, cache) for vectors of the collections'
+//! dimension.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use mira_core::Config;
-use mira_llm::provider::Provider;
 use mira_llm::types::{EmbedRequest, EmbedTask};
+use mira_llm::{EmbedOptions, Gateway};
 
 use crate::SearchError;
 
@@ -86,9 +87,12 @@ impl DenseEmbedder for LocalEmbedder {
     }
 }
 
-/// A provider's embedding endpoint.
+/// A provider's embedding endpoint, called through the gateway: every batch is checked
+/// against the budget, recorded in it, and answered from the embedding cache for texts
+/// already embedded.
 pub struct ProviderEmbedder {
-    provider: Arc<dyn Provider>,
+    gateway: Gateway,
+    provider: String,
     model: String,
     dimension: usize,
 }
@@ -96,7 +100,7 @@ pub struct ProviderEmbedder {
 impl std::fmt::Debug for ProviderEmbedder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProviderEmbedder")
-            .field("provider", &self.provider.id())
+            .field("provider", &self.provider)
             .field("model", &self.model)
             .finish()
     }
@@ -107,9 +111,11 @@ impl std::fmt::Debug for ProviderEmbedder {
 const REMOTE_BATCH: usize = 64;
 
 impl ProviderEmbedder {
-    pub fn new(provider: Arc<dyn Provider>, model: String, dimension: usize) -> Self {
+    /// `provider` is one of the gateway's (`gemini`, `openai`, `compat`).
+    pub fn new(gateway: Gateway, provider: &str, model: String, dimension: usize) -> Self {
         Self {
-            provider,
+            gateway,
+            provider: provider.to_string(),
             model,
             dimension,
         }
@@ -124,15 +130,15 @@ impl ProviderEmbedder {
                 dimensions: Some(self.dimension as u32),
                 task,
             };
-            let answer = self
-                .provider
-                .embed(&request)
+            let (answer, _) = self
+                .gateway
+                .embed(&self.provider, request, EmbedOptions::default())
                 .await
                 .map_err(|e| SearchError::Embedder(e.to_string()))?;
             if answer.vectors.len() != batch.len() {
                 return Err(SearchError::Embedder(format!(
                     "{} returned {} vectors for {} texts",
-                    self.provider.id(),
+                    self.provider,
                     answer.vectors.len(),
                     batch.len()
                 )));
@@ -141,7 +147,7 @@ impl ProviderEmbedder {
                 if v.len() != self.dimension {
                     return Err(SearchError::Embedder(format!(
                         "{} returned {}-dimension vectors; MIRA_EMBED_DIM is {}",
-                        self.provider.id(),
+                        self.provider,
                         v.len(),
                         self.dimension
                     )));
@@ -166,7 +172,7 @@ fn normalised(mut v: Vec<f32>) -> Vec<f32> {
 #[async_trait]
 impl DenseEmbedder for ProviderEmbedder {
     fn name(&self) -> String {
-        format!("{}:{}", self.provider.id(), self.model)
+        format!("{}:{}", self.provider, self.model)
     }
 
     fn dimension(&self) -> usize {
@@ -185,19 +191,26 @@ impl DenseEmbedder for ProviderEmbedder {
     }
 }
 
-/// The embedder MIRA_EMBEDDER names, checked against MIRA_EMBED_DIM.
-pub async fn from_config(config: &Config) -> Result<Arc<dyn DenseEmbedder>, SearchError> {
+/// The embedder MIRA_EMBEDDER names, checked against MIRA_EMBED_DIM. A provider's is
+/// called through `gateway` (the one the process built for all its model calls); without
+/// one, only the local model can be used.
+pub async fn from_config(
+    config: &Config,
+    gateway: Option<&Gateway>,
+) -> Result<Arc<dyn DenseEmbedder>, SearchError> {
     let dim = config.vectors.embed_dim;
     let embedder: Arc<dyn DenseEmbedder> = match config.vectors.embedder.as_str() {
         "local" => Arc::new(LocalEmbedder::load(config).await?),
         remote => {
-            let unavailable = Arc::new(mira_llm::providers::local::Local::unavailable(
-                "not used for embeddings",
-            ));
-            let providers = mira_llm::providers::Providers::from_config(config, unavailable);
-            let provider = providers
+            let gateway = gateway.ok_or_else(|| {
+                SearchError::Embedder(format!(
+                    "MIRA_EMBEDDER={remote} calls a provider, but this process has no model gateway for search"
+                ))
+            })?;
+            let provider = gateway
+                .router
+                .providers()
                 .get(remote)
-                .cloned()
                 .ok_or_else(|| SearchError::Embedder(format!("no provider `{remote}`")))?;
             provider
                 .check()
@@ -209,7 +222,7 @@ pub async fn from_config(config: &Config) -> Result<Arc<dyn DenseEmbedder>, Sear
                 }
                 .to_string()
             });
-            Arc::new(ProviderEmbedder::new(provider, model, dim))
+            Arc::new(ProviderEmbedder::new(gateway.clone(), remote, model, dim))
         }
     };
     if embedder.dimension() != dim {

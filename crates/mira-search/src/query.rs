@@ -154,6 +154,8 @@ pub struct Searcher<'a> {
     pub embedder: Option<&'a dyn DenseEmbedder>,
     /// Why there is no embedder, said in the response.
     pub embedder_problem: Option<String>,
+    /// Why filling in dense vectors stopped (a budget limit), said while some are missing.
+    pub dense_problem: Option<String>,
     pub rules: &'a ConceptRules,
 }
 
@@ -206,8 +208,14 @@ impl Searcher<'_> {
             None
         } else if let Some(embedder) = self.embedder {
             if dense_ready == 0 {
-                notice =
-                    Some("dense vectors are still being computed; these results are by keyword".to_string());
+                notice = Some(match &self.dense_problem {
+                    Some(why) => {
+                        format!("dense vectors could not be computed ({why}); these results are by keyword")
+                    }
+                    None => {
+                        "dense vectors are still being computed; these results are by keyword".to_string()
+                    }
+                });
                 None
             } else {
                 match embedder.embed_query(text).await {
@@ -234,9 +242,14 @@ impl Searcher<'_> {
             )));
         }
         if notice.is_none() && dense.is_some() && dense_ready < chunks {
-            notice = Some(format!(
-                "{dense_ready} of {chunks} chunks have dense vectors so far; the rest are found by keyword"
-            ));
+            notice = Some(match &self.dense_problem {
+                Some(why) => format!(
+                    "{dense_ready} of {chunks} chunks have dense vectors; embedding the rest stopped ({why}); they are found by keyword"
+                ),
+                None => format!(
+                    "{dense_ready} of {chunks} chunks have dense vectors so far; the rest are found by keyword"
+                ),
+            });
         }
 
         let concepts = if collection == Collection::Code {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mira_core::Config;
+use mira_llm::Gateway;
 use mira_store::Db;
 use mira_store::projects::Project;
 use mira_store::vectors::VectorStore;
@@ -32,7 +33,13 @@ pub struct SearchService {
     config: Arc<Config>,
     db: Db,
     store: Arc<dyn VectorStore>,
+    /// What a provider embedder calls through (budget, spend, cache).
+    /// Shared, so that the service stays small to move.
+    gateway: Option<Arc<Gateway>>,
     embedder: Arc<Mutex<EmbedderState>>,
+    /// Why the last filling of dense vectors stopped (a budget limit, a provider
+    /// failure), until one completes: search status shows it.
+    dense_problem: Arc<std::sync::Mutex<Option<String>>>,
     rules: Arc<Mutex<Option<Arc<ConceptRules>>>>,
 }
 
@@ -48,9 +55,34 @@ impl SearchService {
             config,
             db,
             store,
+            gateway: None,
             embedder: Arc::new(Mutex::new(EmbedderState::NotLoaded)),
+            dense_problem: Arc::default(),
             rules: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// The process's model gateway, through which a provider embedder (MIRA_EMBEDDER
+    /// other than `local`) makes its calls; without it only the local model is used.
+    pub fn with_gateway(mut self, gateway: Gateway) -> Self {
+        self.gateway = Some(Arc::new(gateway));
+        self
+    }
+
+    /// Writes the spend and cached vectors of embedding calls still queued; call it
+    /// before the process exits.
+    pub async fn flush(&self) {
+        if let Some(g) = &self.gateway {
+            g.flush().await;
+        }
+    }
+
+    /// Why dense vectors stopped being filled in, when the last run did not finish.
+    pub fn dense_problem(&self) -> Option<String> {
+        self.dense_problem
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// With a given embedder (tests, benchmarks) instead of the configured one.
@@ -75,7 +107,7 @@ impl SearchService {
             EmbedderState::Failed(why, at) if at.elapsed() < EMBEDDER_RETRY => return Err(why.clone()),
             _ => {}
         }
-        match embedder::from_config(&self.config).await {
+        match embedder::from_config(&self.config, self.gateway.as_deref()).await {
             Ok(e) => {
                 *state = EmbedderState::Ready(Arc::clone(&e));
                 Ok(e)
@@ -134,7 +166,7 @@ impl SearchService {
         cancel: &CancellationToken,
     ) -> Result<DenseSummary, SearchError> {
         let embedder = self.embedder().await.map_err(SearchError::Embedder)?;
-        let summary = index::fill_dense(
+        let filled = index::fill_dense(
             &self.db,
             self.store.as_ref(),
             embedder.as_ref(),
@@ -142,8 +174,19 @@ impl SearchService {
             progress,
             cancel,
         )
-        .await?;
-        self.store.flush().await?;
+        .await;
+        // What earlier batches stored stays (each is recorded as it is stored); the
+        // store is flushed either way.
+        let flushed = self.store.flush().await;
+        let mut problem = self.dense_problem.lock().unwrap_or_else(|p| p.into_inner());
+        match &filled {
+            Err(SearchError::Embedder(why)) => *problem = Some(why.clone()),
+            Ok(_) => *problem = None,
+            Err(_) => {}
+        }
+        drop(problem);
+        let summary = filled?;
+        flushed?;
         Ok(summary)
     }
 
@@ -163,6 +206,7 @@ impl SearchService {
             store: self.store.as_ref(),
             embedder: embedder.as_deref(),
             embedder_problem: problem,
+            dense_problem: self.dense_problem(),
             rules: &rules,
         }
         .search(request)

@@ -72,7 +72,9 @@ impl Server {
             .map_err(anyhow::Error::msg)?
             .with_observer(metrics.clone());
         let config = Arc::new(config);
-        let search = mira_search::service::SearchService::new(config.clone(), db.clone(), vectors.clone());
+        // Provider embeddings go through the same gateway as chat: one budget, one cache.
+        let search = mira_search::service::SearchService::new(config.clone(), db.clone(), vectors.clone())
+            .with_gateway(llm.clone());
         let state = AppState {
             config,
             db,

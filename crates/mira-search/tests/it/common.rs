@@ -168,6 +168,8 @@ pub struct Indexed {
     pub db: Db,
     pub project: Project,
     pub service: SearchService,
+    /// The model gateway the service's provider embedder calls through.
+    pub gateway: mira_llm::Gateway,
     /// Last: the store flushes into it when dropped.
     pub _dir: tempfile::TempDir,
 }
@@ -197,7 +199,11 @@ impl Indexed {
         let (config, dim) = configure(dir.path());
         let store: Arc<dyn VectorStore> =
             Arc::new(EdgeStore::open(&dir.path().join("vectors"), dim).await.unwrap());
-        let service = SearchService::new(config, db.clone(), store);
+        let local = Arc::new(mira_llm::providers::local::Local::unavailable(
+            "not used by search",
+        ));
+        let gateway = mira_llm::setup::gateway(&config, &db, local).await.unwrap();
+        let service = SearchService::new(config, db.clone(), store).with_gateway(gateway.clone());
         let service = match embedder {
             Some(e) => service.with_embedder(e),
             None => service,
@@ -207,12 +213,17 @@ impl Indexed {
             db,
             project,
             service,
+            gateway,
             _dir: dir,
         };
         indexed.reindex().await;
-        // Without an embedder (a provider with no key) the index stays keyword-only.
+        // Without an embedder (a provider with no key) the index stays keyword-only;
+        // past the budget, it stops where the limit was reached.
         if indexed.service.embedder().await.is_ok() {
-            indexed.embed().await;
+            let _ = indexed
+                .service
+                .fill_dense(indexed.project.id, Arc::new(|_, _| {}), &CancellationToken::new())
+                .await;
         }
         indexed
     }

@@ -82,11 +82,15 @@ pub async fn status(State(state): State<AppState>, Path(id): Path<i64>) -> ApiRe
     projects::get(&state.db, id).await?;
     let collections = mira_search::index::status(state.search.db(), id).await?;
     let embedder = state.search.embedder().await;
+    let embedder_name = embedder.as_ref().ok().map(|e| e.name());
+    // No embedder, or one whose last run of filling vectors stopped (a budget limit):
+    // either way search runs by keyword, and this says why.
+    let problem = embedder.err().or_else(|| state.search.dense_problem());
     Ok(Json(json!({
         "running": crate::search::running(id),
         "collections": collections,
-        "embedder": embedder.as_ref().ok().map(|e| e.name()),
-        "embedder_problem": embedder.err(),
+        "embedder": embedder_name,
+        "embedder_problem": problem,
     })))
 }
 

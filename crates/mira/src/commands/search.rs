@@ -84,10 +84,19 @@ pub async fn access(config: &Config, db: &Db) -> anyhow::Result<Access> {
     match DataDirLock::acquire(&config.data_dir) {
         Ok(lock) => {
             let store = vectors::open(&config.vectors, &config.data_dir).await?;
-            Ok(Access::Local(
-                SearchService::new(Arc::new(config.clone()), db.clone(), store),
-                lock,
-            ))
+            let mut service = SearchService::new(Arc::new(config.clone()), db.clone(), store);
+            // A provider embedder calls through the gateway (budget, spend, cache); the
+            // local model needs none. Search never chats, so no local chat model either.
+            if config.vectors.embedder != "local" {
+                let local = Arc::new(mira_llm::providers::local::Local::unavailable(
+                    "not used by search",
+                ));
+                let gateway = mira_llm::setup::gateway(config, db, local)
+                    .await
+                    .map_err(anyhow::Error::msg)?;
+                service = service.with_gateway(gateway);
+            }
+            Ok(Access::Local(service, lock))
         }
         Err(StoreError::Locked { .. }) => Ok(Access::Server),
         Err(e) => Err(e.into()),
@@ -151,17 +160,34 @@ pub async fn index(
                             .fill_dense(project.id, progress_of(&b), &CancellationToken::new())
                             .await;
                         b.finish_and_clear();
-                        let dense = dense?;
-                        if !quiet {
-                            println!(
-                                "Embedded {} chunk(s) with {} in {:.1} s ({:.0} chunks/s)",
-                                dense.embedded,
-                                dense.embedder,
-                                dense.elapsed_ms as f64 / 1000.0,
-                                dense.chunks_per_second
-                            );
+                        // The spend of the embedding calls is written before exiting.
+                        service.flush().await;
+                        match dense {
+                            Ok(dense) => {
+                                if !quiet {
+                                    println!(
+                                        "Embedded {} chunk(s) with {} in {:.1} s ({:.0} chunks/s)",
+                                        dense.embedded,
+                                        dense.embedder,
+                                        dense.elapsed_ms as f64 / 1000.0,
+                                        dense.chunks_per_second
+                                    );
+                                }
+                                dense_json = serde_json::to_value(dense)?;
+                            }
+                            // A refused budget or a failing provider: what was embedded
+                            // stays, search goes on by keyword for the rest.
+                            Err(mira_search::SearchError::Embedder(why)) => {
+                                let pending = mira_search::index::pending(db, project.id).await?;
+                                if !quiet {
+                                    println!(
+                                        "Embedding stopped ({why}); {pending} chunk(s) are found by keyword until `mira index` runs again"
+                                    );
+                                }
+                                dense_json = json!({ "error": why, "pending": pending });
+                            }
+                            Err(e) => return Err(e.into()),
                         }
-                        dense_json = serde_json::to_value(dense)?;
                     }
                     Err(why) => {
                         if !quiet {
@@ -220,7 +246,12 @@ pub async fn search(config: Config, args: SearchArgs) -> anyhow::Result<ExitCode
     request.mode = Mode::parse(&args.mode)?;
     request.collection = Some(args.collection.clone());
     let answer: SearchResponse = match access(&config, &db).await? {
-        Access::Local(service, _lock) => service.search(&request).await?,
+        Access::Local(service, _lock) => {
+            let answer = service.search(&request).await;
+            // The query's embedding call is recorded before exiting.
+            service.flush().await;
+            answer?
+        }
         Access::Server => {
             let mut query = vec![
                 ("q", args.query.clone()),
