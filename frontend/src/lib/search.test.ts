@@ -37,6 +37,9 @@ describe("search display", () => {
     expect(coverageLine({ ...status, embedder: null, embedder_problem: "model not found" }, "code")).toBe(
       "120 of 130 chunks embedded; keyword search only: model not found",
     );
+    expect(coverageLine({ ...status, embedder_problem: "budget: raise BUDGET_DAILY_LIMIT_USD" }, "code")).toBe(
+      "120 of 130 chunks embedded (local:all-MiniLM-L6-v2); the rest by keyword: budget: raise BUDGET_DAILY_LIMIT_USD",
+    );
     expect(coverageLine(status, "conversation")).toBe("Nothing indexed for search yet.");
     expect(coverageLine({ ...status, running: true, collections: [] }, "code")).toBe("Indexing for search...");
   });

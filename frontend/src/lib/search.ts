@@ -36,5 +36,8 @@ export function coverageLine(status: SearchStatus | null, collection: SearchColl
   if (!entry || entry.chunks === 0) return status.running ? "Indexing for search..." : "Nothing indexed for search yet.";
   const count = `${entry.dense} of ${entry.chunks} chunks embedded`;
   if (!status.embedder) return `${count}; keyword search only${status.embedder_problem ? `: ${status.embedder_problem}` : ""}${running}`;
+  // An embedder whose last run stopped (a budget limit): the rest is found by keyword.
+  if (status.embedder_problem && entry.dense < entry.chunks)
+    return `${count} (${status.embedder}); the rest by keyword: ${status.embedder_problem}${running}`;
   return `${count} (${status.embedder})${running}`;
 }
