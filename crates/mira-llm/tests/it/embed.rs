@@ -283,3 +283,39 @@ async fn the_embedding_cache_stays_within_its_bound() {
         .unwrap();
     assert_eq!(newest.cached, 1, "the newest stays");
 }
+
+#[tokio::test]
+async fn an_embed_call_given_up_midway_gives_its_reservation_back() {
+    let server = Scripted::start(vec![Reply::Delay(
+        std::time::Duration::from_secs(5),
+        Box::new(openai_vectors(1, 1)),
+    )])
+    .await;
+    let s = setup(Options {
+        openai: url(&server, "/v1"),
+        ..Options::default()
+    })
+    .await;
+    let gateway = s.gateway.clone();
+    let call = tokio::spawn(async move {
+        gateway
+            .embed("openai", texts(&["slow text"]), EmbedOptions::default())
+            .await
+    });
+    while server.requests().is_empty() {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    call.abort();
+    let _ = call.await;
+    let status = s.gateway.budget.status().await.unwrap();
+    assert_eq!(status.day.reserved_usd, 0.0, "{status:?}");
+    let state: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT status, error FROM budget_tracking WHERE operation = 'embed'")
+            .fetch_all(s.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        state,
+        vec![("failed".into(), Some("the call was cancelled".into()))]
+    );
+}
