@@ -48,3 +48,38 @@ pub fn chat_model() -> Arc<ChatModel> {
     C.get_or_init(|| Arc::new(ChatModel::load(&chat_path()).expect("chat model loads")))
         .clone()
 }
+
+/// Runs the Python reference `tests/reference/{script}` with `args`, the JSON of `input`
+/// on its standard input, and parses the JSON it prints. `needs` names the packages it
+/// imports (scripts/test.sh installs them), for the message when python3 is missing.
+pub fn python_reference<I: serde::Serialize, O: serde::de::DeserializeOwned>(
+    script: &str,
+    args: &[&std::ffi::OsStr],
+    input: &I,
+    needs: &str,
+) -> O {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let path = format!("{}/tests/reference/{script}", env!("CARGO_MANIFEST_DIR"));
+    let mut child = Command::new("python3")
+        .arg(&path)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("python3 runs {script} ({e}; scripts/test.sh installs {needs})"));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(input).unwrap().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the reference {script} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}

@@ -1,9 +1,6 @@
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use mira_models::{Embedder, cosine};
 
-use crate::common::{embed_dir, embedder};
+use crate::common::{embed_dir, embedder, python_reference};
 
 const SENTENCES: &[&str] = &[
     "hello world",
@@ -18,27 +15,13 @@ const SENTENCES: &[&str] = &[
 
 #[test]
 fn vectors_match_an_independent_numpy_reference() {
-    let reference = env!("CARGO_MANIFEST_DIR").to_string() + "/tests/reference/bert_reference.py";
-    let mut child = Command::new("python3")
-        .arg(&reference)
-        .arg(embed_dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs (scripts/test.sh installs numpy and tokenizers)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(serde_json::to_string(SENTENCES).unwrap().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "the reference failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let dir = embed_dir();
+    let expected: Vec<Vec<f32>> = python_reference(
+        "bert_reference.py",
+        &[dir.as_os_str()],
+        &SENTENCES,
+        "numpy and tokenizers",
     );
-    let expected: Vec<Vec<f32>> = serde_json::from_slice(&out.stdout).unwrap();
     let got = embedder().embed(SENTENCES).unwrap();
     assert_eq!(got.len(), SENTENCES.len());
     for (i, (a, b)) in got.iter().zip(&expected).enumerate() {

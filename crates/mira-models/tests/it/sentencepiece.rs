@@ -3,14 +3,14 @@
 //! GGUF with random weights, must tokenize every text exactly as SentencePiece does, and
 //! the model must load and answer.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::sync::atomic::AtomicBool;
 
 use candle_core::quantized::{GgmlDType, QTensor, gguf_file};
 use candle_core::{Device, Tensor};
 use mira_models::{ChatLoadOptions, ChatMessage, ChatModel, GenerateParams, Role};
 use serde::Deserialize;
+
+use crate::common::python_reference;
 
 const TEXTS: &[&str] = &[
     "Hello world",
@@ -46,27 +46,7 @@ struct Reference {
 }
 
 fn reference() -> Reference {
-    let script = env!("CARGO_MANIFEST_DIR").to_string() + "/tests/reference/sentencepiece_vocab.py";
-    let mut child = Command::new("python3")
-        .arg(&script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 runs (scripts/test.sh installs sentencepiece)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(serde_json::to_string(TEXTS).unwrap().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "the SentencePiece reference failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    python_reference("sentencepiece_vocab.py", &[], &TEXTS, "sentencepiece")
 }
 
 /// A llama GGUF of 2 layers over `pieces`, weights random but fixed.
