@@ -5,6 +5,8 @@
 //! - [`tokenize`] and [`bm25`] make code-aware BM25 sparse vectors (identifiers split at
 //!   `snake_case` and `camelCase`, paths at separators, English stemming).
 //! - [`concepts`] tags symbols with concepts from rules in SQLite, without an LLM.
+//! - [`analyse`] asks a model what each symbol is for (`semantic_nodes`) and adds its
+//!   concepts to the concept index (source `llm`); opt-in, through the gateway.
 //! - [`index`] keeps the `code`, `git` and `conversation` collections in step with the
 //!   database (keyword vectors at once; [`index::fill_dense`] adds dense vectors after,
 //!   resumably, never re-embedding a chunk whose text did not change).
@@ -22,6 +24,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod analyse;
 pub mod bm25;
 pub mod chunk;
 pub mod concepts;
@@ -45,6 +48,26 @@ pub enum SearchError {
     Invalid(String),
     #[error("{0}")]
     Task(String),
+}
+
+/// `text` cut to at most `max` bytes, at a character boundary.
+pub(crate) fn truncate_to(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}
+
+/// Seconds since the epoch, as the tables store times.
+pub(crate) fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// Called with (done, total) as work advances.

@@ -9,7 +9,7 @@ use mira_store::Db;
 use mira_store::vectors::{Collection, HybridQuery, KeywordFilter, Prefetch, Query, VectorStore};
 use serde::{Deserialize, Serialize};
 
-use crate::concepts::{ConceptRules, concept_term};
+use crate::concepts::{self, ConceptRules, concept_term};
 use crate::embedder::DenseEmbedder;
 use crate::{SearchError, bm25, tokenize};
 
@@ -253,7 +253,13 @@ impl Searcher<'_> {
         }
 
         let concepts = if collection == Collection::Code {
-            self.rules.in_query(text)
+            let mut named = self.rules.in_query(text);
+            for c in concepts::stored_in_query(self.db, request.project_id, text).await? {
+                if !named.contains(&c) {
+                    named.push(c);
+                }
+            }
+            named
         } else {
             Vec::new()
         };

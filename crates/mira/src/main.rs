@@ -47,6 +47,8 @@ enum Command {
     Fixes(commands::git::FixesArgs),
     /// Search code, docs, commits or chats by words and by meaning (hybrid BM25 + dense).
     Search(commands::search::SearchArgs),
+    /// Ask the fast-tier model what each symbol is for; its concepts join concept search.
+    Analyze(commands::analyze::AnalyzeArgs),
     /// The concept index: concepts found, symbols tagged with one, rules to add.
     #[command(subcommand)]
     Concepts(commands::search::ConceptsCommand),
@@ -102,6 +104,7 @@ fn main() -> ExitCode {
             Command::Experts(args) => commands::git::experts(config, args).await,
             Command::Fixes(args) => commands::git::fixes(config, args).await,
             Command::Search(args) => commands::search::search(config, args).await,
+            Command::Analyze(args) => commands::analyze::analyze(config, args).await,
             Command::Concepts(cmd) => commands::search::concepts(config, cmd).await,
             Command::Symbols(args) => commands::code::symbols(config, args).await,
             Command::Callers(args) => commands::code::callers(config, args).await,

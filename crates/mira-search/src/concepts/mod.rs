@@ -1,7 +1,8 @@
 //! The concept index: what a symbol is about ("database", "authentication"), derived
 //! without an LLM from the packages it uses, its name and its doc comment, by rules kept
 //! in SQLite (`concept_rules`, `concept_synonyms`) that users extend. A query that names
-//! a concept, or one of its synonyms, also finds the symbols tagged with it.
+//! a concept, or one of its synonyms, also finds the symbols tagged with it. Concepts a
+//! model gave (`mira analyze`, source `llm`) live in the same index and survive re-index.
 
 mod builtin;
 
@@ -391,6 +392,52 @@ pub async fn symbols_with(
                     confidence,
                 }),
         );
+    }
+    Ok(out)
+}
+
+/// The `llm` concepts of a file's symbols (from `mira analyze`), by qualified name.
+pub async fn llm_tags(
+    db: &Db,
+    project_id: i64,
+    path: &str,
+) -> Result<HashMap<String, Vec<String>>, SearchError> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT symbol, concept FROM concept_index WHERE project_id = ? AND path = ? AND source = 'llm'
+         ORDER BY symbol, concept",
+    )
+    .bind(project_id)
+    .bind(path)
+    .fetch_all(db.pool())
+    .await?;
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for (symbol, concept) in rows {
+        out.entry(symbol).or_default().push(concept);
+    }
+    Ok(out)
+}
+
+/// Words of a query that name a concept of the project's index though no rule knows
+/// them (concepts a model gave): the rules' vocabulary cannot list those.
+pub async fn stored_in_query(db: &Db, project_id: i64, query: &str) -> Result<Vec<String>, SearchError> {
+    let mut words: Vec<String> = tokenize::words(query)
+        .map(str::to_lowercase)
+        .filter(|w| !tokenize::is_stopword(w))
+        .collect();
+    words.sort();
+    words.dedup();
+    let mut out = Vec::new();
+    for word in words.iter().take(16) {
+        let hit: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM concept_index WHERE project_id = ? AND concept = ? AND source = 'llm' LIMIT 1",
+        )
+        .bind(project_id)
+        .bind(word)
+        .fetch_optional(db.pool())
+        .await?;
+        if hit.is_some() {
+            out.push(word.clone());
+        }
     }
     Ok(out)
 }

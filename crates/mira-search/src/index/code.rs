@@ -164,6 +164,9 @@ async fn prepare(
         None => (chunk::chunk_markdown(&text), HashMap::new(), Vec::new()),
     };
     let dirs = dirs_of(&source.path);
+    // Concepts `mira analyze` stored tag the chunks too, so the concept filter of a
+    // query finds them; they are kept in concept_index across re-index (not re-derived).
+    let llm = crate::concepts::llm_tags(db, project_id, &source.path).await?;
     let mut rows = Vec::with_capacity(chunks.len());
     let mut concepts = Vec::new();
     let mut seen_symbols = HashSet::new();
@@ -179,6 +182,7 @@ async fn prepare(
         {
             concepts.extend(derived.iter().map(|d| (symbol.clone(), d.clone())));
         }
+        let concepts = with_llm(derived, c.symbol.as_ref().and_then(|s| llm.get(s)));
         let mut row = ChunkRow {
             id: ids::chunk_id(project_id, "code", &source.path, &c.key),
             collection: "code",
@@ -193,7 +197,7 @@ async fn prepare(
             parts: c.parts,
             text: c.text,
             content_hash: String::new(),
-            concepts: derived.into_iter().map(|d| d.concept).collect(),
+            concepts,
             dirs: dirs.clone(),
         };
         row.content_hash = ids::content_hash(&row.embed_text());
@@ -205,6 +209,17 @@ async fn prepare(
         rows,
         concepts,
     })
+}
+
+/// The concept names of a chunk: the rules' then the model's, once each.
+fn with_llm(derived: Vec<Derived>, llm: Option<&Vec<String>>) -> Vec<String> {
+    let mut names: Vec<String> = derived.into_iter().map(|d| d.concept).collect();
+    for c in llm.into_iter().flatten() {
+        if !names.contains(c) {
+            names.push(c.clone());
+        }
+    }
+    names
 }
 
 /// (id, content_hash, start_line, end_line, concepts)
@@ -421,7 +436,7 @@ async fn write_batch(
             .execute(&mut *tx)
             .await?;
     }
-    let now = chrono_now();
+    let now = crate::now_secs();
     for p in &prepared {
         sqlx::query("DELETE FROM concept_index WHERE project_id = ? AND path = ? AND source <> 'llm'")
             .bind(project_id)
@@ -456,11 +471,4 @@ async fn write_batch(
     }
     tx.commit().await?;
     Ok((new_or_changed.len(), moves.len(), deletes.len()))
-}
-
-fn chrono_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }

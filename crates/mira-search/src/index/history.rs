@@ -19,14 +19,7 @@ const BATCH: usize = 256;
 const MAX_TEXT: usize = 4_000;
 
 fn truncate(text: &str) -> String {
-    if text.len() <= MAX_TEXT {
-        return text.to_string();
-    }
-    let mut end = MAX_TEXT;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text[..end].to_string()
+    crate::truncate_to(text, MAX_TEXT)
 }
 
 async fn stored_paths(db: &Db, project_id: i64, collection: &str) -> Result<HashSet<String>, SearchError> {

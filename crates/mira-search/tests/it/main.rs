@@ -2,6 +2,7 @@
 //! history (mira-git is not needed: commits are read from the tables the fixture fills
 //! through git itself), the embedded Qdrant engine and the local embedding model.
 
+mod analyse;
 mod common;
 mod concepts;
 mod reindex;

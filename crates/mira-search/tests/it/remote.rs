@@ -55,7 +55,7 @@ async fn start() -> (String, Seen) {
     (url, seen)
 }
 
-fn config(dir: &std::path::Path, vars: &[(&str, &str)]) -> mira_core::Config {
+pub fn config(dir: &std::path::Path, vars: &[(&str, &str)]) -> mira_core::Config {
     let mut env: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     env.insert("MIRA_DATA_DIR".into(), dir.display().to_string());
     mira_core::Config::from_sources(&mira_core::config::Sources {

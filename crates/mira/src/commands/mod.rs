@@ -1,3 +1,4 @@
+pub mod analyze;
 pub mod build;
 pub mod code;
 pub mod doctor;

@@ -103,7 +103,7 @@ pub async fn access(config: &Config, db: &Db) -> anyhow::Result<Access> {
     }
 }
 
-fn bar(quiet: bool, unit: &str, message: &str) -> ProgressBar {
+pub(crate) fn bar(quiet: bool, unit: &str, message: &str) -> ProgressBar {
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
@@ -121,7 +121,7 @@ fn bar(quiet: bool, unit: &str, message: &str) -> ProgressBar {
     bar
 }
 
-fn progress_of(bar: &ProgressBar) -> mira_search::Progress {
+pub(crate) fn progress_of(bar: &ProgressBar) -> mira_search::Progress {
     let bar = bar.clone();
     Arc::new(move |done: u64, total: u64| {
         bar.set_length(total);
