@@ -78,6 +78,15 @@ fn print_report(r: &AnalyseReport) {
     if let Some(why) = &r.error {
         println!("{} request(s) failed; the first: {why}", r.failed_batches);
     }
+    if r.analysed == 0 && r.failed > 0 && r.stopped.is_none() {
+        // The usual cause: the keyless default, a 135M local model, rarely writes the
+        // JSON asked for. Failed symbols are sent again on the next run.
+        println!(
+            "No answer could be used. Small local models (the default SmolLM2-135M) rarely answer in the JSON this needs: \
+             set GEMINI_API_KEY, OPENAI_API_KEY or ANTHROPIC_API_KEY, or OPENAI_BASE_URL (an Ollama or llama.cpp server) \
+             or MIRA_LOCAL_MODEL for a larger model, and run `mira analyze` again."
+        );
+    }
     if let Some(why) = &r.stopped {
         println!("Stopped early, keeping what was analysed: {why}");
     }
