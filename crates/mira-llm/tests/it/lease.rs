@@ -39,6 +39,14 @@ fn meta() -> CallMeta {
     }
 }
 
+/// A settlement of `usd` with nothing else to record.
+fn costing(usd: f64) -> Settlement {
+    Settlement {
+        cost_usd: usd,
+        ..Default::default()
+    }
+}
+
 async fn lease_rows(db: &Db) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM budget_leases")
         .fetch_one(db.pool())
@@ -121,13 +129,7 @@ async fn the_lease_of_a_process_that_died_stops_counting_when_it_expires() {
     let a = Budget::new(Db::open(&path).await.unwrap(), limits).with_lease(LeaseConfig { max_usd: 8.0, ttl });
     // A $1 call takes a lease of $4 (four times the call), which keeps $3 after it.
     let first = a.reserve(&meta(), 1.0).await.unwrap();
-    a.settle(
-        first,
-        Settlement {
-            cost_usd: 1.0,
-            ..Default::default()
-        },
-    );
+    a.settle(first, costing(1.0));
     let status = a.status().await.unwrap();
     assert!((status.day.spent_usd - 1.0).abs() < 1e-9);
     assert!((status.day.leased_usd - 3.0).abs() < 1e-9, "{status:?}");
@@ -160,13 +162,7 @@ async fn the_lease_of_a_process_that_died_stops_counting_when_it_expires() {
     let status = b.status().await.unwrap();
     assert_eq!(status.day.leased_usd, 0.0, "{status:?}");
     assert!((status.day.reserved_usd - 7.0).abs() < 1e-9, "{status:?}");
-    b.settle(
-        second,
-        Settlement {
-            cost_usd: 7.0,
-            ..Default::default()
-        },
-    );
+    b.settle(second, costing(7.0));
     // $1 + $7 spent: what is left is $2, and the expired lease's $3 are not among it.
     let err = b.reserve(&meta(), 2.5).await.unwrap_err();
     assert_eq!(err.kind(), "budget_exceeded");
@@ -241,13 +237,7 @@ async fn cost_above_an_estimate_never_hides_the_other_calls_of_a_lease() {
     // costs $5.
     let in_flight = a.reserve(&meta(), 1.0).await.unwrap();
     let expensive = a.reserve(&meta(), 1.0).await.unwrap();
-    a.settle(
-        expensive,
-        Settlement {
-            cost_usd: 5.0,
-            ..Default::default()
-        },
-    );
+    a.settle(expensive, costing(5.0));
     let status = a.status().await.unwrap();
     assert!((status.day.spent_usd - 5.0).abs() < 1e-9, "{status:?}");
     assert!((status.day.reserved_usd - 1.0).abs() < 1e-9, "{status:?}");
@@ -256,20 +246,8 @@ async fn cost_above_an_estimate_never_hides_the_other_calls_of_a_lease() {
     let err = b.reserve(&meta(), 4.5).await.unwrap_err();
     assert_eq!(err.kind(), "budget_exceeded", "{err}");
     let last = b.reserve(&meta(), 4.0).await.unwrap();
-    a.settle(
-        in_flight,
-        Settlement {
-            cost_usd: 1.0,
-            ..Default::default()
-        },
-    );
-    b.settle(
-        last,
-        Settlement {
-            cost_usd: 4.0,
-            ..Default::default()
-        },
-    );
+    a.settle(in_flight, costing(1.0));
+    b.settle(last, costing(4.0));
     a.flush().await;
     b.flush().await;
     let status = b.status().await.unwrap();
@@ -299,20 +277,8 @@ async fn a_lease_is_renewed_while_a_call_holds_it_and_given_back_when_idle() {
     let err = b.reserve(&meta(), 9.5).await.unwrap_err();
     assert_eq!(err.kind(), "budget_exceeded", "{err}");
     let other = b.reserve(&meta(), 9.0).await.unwrap();
-    a.settle(
-        long,
-        Settlement {
-            cost_usd: 1.0,
-            ..Default::default()
-        },
-    );
-    b.settle(
-        other,
-        Settlement {
-            cost_usd: 9.0,
-            ..Default::default()
-        },
-    );
+    a.settle(long, costing(1.0));
+    b.settle(other, costing(9.0));
     // Idle and holding nothing, the first process's lease goes (the second's, of 30 s,
     // stays until it is given back).
     tokio::time::sleep(ttl * 2).await;
