@@ -16,6 +16,7 @@ import { Api, ApiError } from "./lib/api";
 import { checkToken } from "./lib/tokenCheck";
 import { WsClient, wsUrlFor } from "./lib/wsClient";
 import { useActivityStore } from "./stores/useActivityStore";
+import { useAgentStore } from "./stores/useAgentStore";
 import { useAuthStore } from "./stores/useAuthStore";
 import { useBudgetStore } from "./stores/useBudgetStore";
 import { useBuildStore } from "./stores/useBuildStore";
@@ -86,6 +87,8 @@ function Workspace({ token }: { token: string }) {
 
   useEffect(() => {
     useChatStore.setState({ onSettled: () => void useBudgetStore.getState().load(api) });
+    // An applied change or a rewind rewrote files: the editor shows the new bytes.
+    useAgentStore.setState({ onFilesChanged: (paths) => void useProjectStore.getState().refresh(api, paths).catch(handleError) });
   }, [api]);
 
   useEffect(() => {
@@ -93,12 +96,20 @@ function Workspace({ token }: { token: string }) {
       onState: (state, detail) => {
         useConnectionStore.getState().set(state, detail);
         // Chat requests go out only on an open socket.
-        useChatStore.getState().attach(state === "open" ? (type, params) => client.request(type, params) : null);
+        const send = state === "open" ? (type: string, params: Record<string, unknown>) => client.request(type, params) : null;
+        useChatStore.getState().attach(send);
+        useAgentStore.getState().attach(send);
         if (state === "reconnecting") void checkToken(api, handleError);
       },
       onFrame: (frame) => {
         if (frame.type === "chat") {
           useChatStore.getState().onFrame(frame.id, frame);
+        } else if (frame.type === "agent") {
+          useAgentStore.getState().onFrame(frame.id, frame.operation_id, frame);
+        } else if (frame.type === "result") {
+          useAgentStore.getState().onResult(frame.id, frame.data);
+        } else if (frame.type === "error") {
+          useAgentStore.getState().onError(frame.id, frame.code, frame.message);
         } else if (frame.type === "event" && frame.event === "activity") {
           useActivityStore.getState().activity(frame.data);
           if (frame.data.kind.startsWith("project.")) useProjectStore.getState().load(api).catch(handleError);
@@ -199,7 +210,7 @@ function Workspace({ token }: { token: string }) {
                     </button>
                   ))}
                 </div>
-                {talk === "chat" ? <ChatPanel /> : <BudgetPanel api={api} />}
+                {talk === "chat" ? <ChatPanel api={api} onError={handleError} /> : <BudgetPanel api={api} />}
               </section>
             </Panel>
             <Separator className="separator separator-h" />

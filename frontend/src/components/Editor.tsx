@@ -1,4 +1,4 @@
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, useState } from "react";
 
 import type { Api } from "../lib/api";
 import { monacoLanguage } from "../lib/languages";
@@ -23,6 +23,7 @@ export function Editor({ api, onError }: { api: Api; onError(e: unknown): void }
   const editor = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
   const decorations = useRef<monaco.editor.IEditorDecorationsCollection | null>(null);
   const showText = !!file && !file.binary && !file.too_large && file.content !== null;
+  const [cursorLine, setCursorLine] = useState<number | null>(null);
 
   useEffect(() => {
     if (!host.current) return;
@@ -37,7 +38,14 @@ export function Editor({ api, onError }: { api: Api; onError(e: unknown): void }
       // editors unless told otherwise; build errors are the point of showing them.
       renderValidationDecorations: "on",
     });
+    // The selection goes with chat questions (grounding); the cursor line shows in the title.
+    const selection = editor.current.onDidChangeCursorSelection((e) => {
+      const sel = e.selection;
+      setCursorLine(sel.positionLineNumber);
+      useProjectStore.setState({ selection: sel.isEmpty() ? null : { start_line: sel.startLineNumber, end_line: sel.endLineNumber } });
+    });
     return () => {
+      selection.dispose();
       editor.current?.getModel()?.dispose();
       editor.current?.dispose();
       editor.current = null;
@@ -110,6 +118,11 @@ export function Editor({ api, onError }: { api: Api; onError(e: unknown): void }
     <div className="editor-wrap">
       <div className="editor-title">
         <span data-testid="editor-path">{file ? file.path : "No file open: pick one in the file browser"}</span>
+        {showText && cursorLine !== null && (
+          <span className="muted small" data-testid="editor-cursor" data-line={cursorLine}>
+            Ln {cursorLine}
+          </span>
+        )}
         {showText && projectId !== null && (
           <button
             type="button"

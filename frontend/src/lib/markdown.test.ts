@@ -35,4 +35,18 @@ describe("parseInline", () => {
     expect(safeHref("javascript:alert(1)")).toBe("#");
     expect(safeHref("http://localhost:3001/x")).toBe("http://localhost:3001/x");
   });
+
+  it("reads citation markers, alone or grouped, but not links or code", () => {
+    expect(parseInline("See [1] and [2, 3].")).toEqual([
+      { kind: "text", text: "See " },
+      { kind: "cite", refs: [1] },
+      { kind: "text", text: " and " },
+      { kind: "cite", refs: [2, 3] },
+      { kind: "text", text: "." },
+    ]);
+    expect(parseInline("[1](https://e.org)")).toEqual([{ kind: "link", href: "https://e.org", children: [{ kind: "text", text: "1" }] }]);
+    expect(parseInline("`a[1]`")).toEqual([{ kind: "code", text: "a[1]" }]);
+    expect(parseInline("**in [4]**")).toEqual([{ kind: "strong", children: [{ kind: "text", text: "in " }, { kind: "cite", refs: [4] }] }]);
+    expect(parseInline("[x] [1a] [](1)")).toEqual([{ kind: "text", text: "[x] [1a] [](1)" }]);
+  });
 });

@@ -1,13 +1,15 @@
 // A small Markdown reader for chat answers: fenced code (with its language), headings,
-// lists, paragraphs, and inline code, bold, italics and links. It returns a tree that
-// React renders as elements, so model output never becomes HTML.
+// lists, paragraphs, and inline code, bold, italics, links and citation markers ([1],
+// [2, 3]: the numbered context items of a grounded answer). It returns a tree that React
+// renders as elements, so model output never becomes HTML.
 
 export type Inline =
   | { kind: "text"; text: string }
   | { kind: "code"; text: string }
   | { kind: "strong"; children: Inline[] }
   | { kind: "em"; children: Inline[] }
-  | { kind: "link"; href: string; children: Inline[] };
+  | { kind: "link"; href: string; children: Inline[] }
+  | { kind: "cite"; refs: number[] };
 
 export type Block =
   | { kind: "code"; language: string; text: string; open: boolean }
@@ -71,16 +73,20 @@ export function parseMarkdown(text: string): Block[] {
   return blocks;
 }
 
-/** Inline spans: `code` first (nothing inside it is markup), then links, bold, italics. */
+/**
+ * Inline spans: `code` first (nothing inside it is markup), then links, bold, italics,
+ * and citation markers: `[n]` or `[n, m]` not followed by `(` (that is a link).
+ */
 export function parseInline(text: string): Inline[] {
   const out: Inline[] = [];
-  const pattern = /`([^`]+)`|\[([^\]]+)\]\(([^)\s]+)\)|\*\*([^*]+)\*\*|__([^_]+)__|\*([^*\s][^*]*)\*|_([^_\s][^_]*)_/g;
+  const pattern = /`([^`]+)`|\[([^\]]+)\]\(([^)\s]+)\)|\*\*([^*]+)\*\*|__([^_]+)__|\*([^*\s][^*]*)\*|_([^_\s][^_]*)_|\[(\d{1,4}(?:\s*,\s*\d{1,4})*)\](?!\()/g;
   let last = 0;
   for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
     if (m.index > last) out.push({ kind: "text", text: text.slice(last, m.index) });
     if (m[1] !== undefined) out.push({ kind: "code", text: m[1] });
     else if (m[2] !== undefined) out.push({ kind: "link", href: safeHref(m[3]), children: parseInline(m[2]) });
     else if (m[4] !== undefined || m[5] !== undefined) out.push({ kind: "strong", children: parseInline(m[4] ?? m[5]) });
+    else if (m[8] !== undefined) out.push({ kind: "cite", refs: m[8].split(",").map((n) => Number(n.trim())) });
     else out.push({ kind: "em", children: parseInline(m[6] ?? m[7]) });
     last = m.index + m[0].length;
   }

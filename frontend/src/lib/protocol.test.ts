@@ -34,4 +34,45 @@ describe("parseServerFrame", () => {
       expect(() => parseServerFrame(bad), bad).toThrow(FrameError);
     }
   });
+
+  it("reads a grounded answer's context event", () => {
+    const frame = parseServerFrame(
+      JSON.stringify({
+        type: "chat",
+        id: "c1",
+        event: "context",
+        context: {
+          files: [{ path: "src/lib.rs", score: 0.8, reasons: ["search hit"] }],
+          items: [{ source: "search", path: "src/lib.rs", lines: [10, 42], text: "t", tokens: 120, citation: "src/lib.rs:10-42" }],
+          tokens: 812,
+          config: "standard",
+          dropped_sources: [],
+        },
+      }),
+    );
+    expect(frame.type === "chat" && frame.event === "context" && frame.context.items[0].citation).toBe("src/lib.rs:10-42");
+    expect(() => parseServerFrame('{"type":"chat","id":"c1","event":"context","context":7}')).toThrow(FrameError);
+  });
+
+  it("reads agent frames with their request and operation ids", () => {
+    const artifact = parseServerFrame(
+      '{"type":"agent","id":"c3","operation_id":5,"event":"artifact","artifact_id":2,"checkpoint_id":9,"path":"a.rs","diff":"@@ -1 +1 @@\\n-a\\n+b\\n","status":"pending"}',
+    );
+    expect(artifact).toMatchObject({ type: "agent", id: "c3", operation_id: 5, event: "artifact", artifact_id: 2, checkpoint_id: 9, path: "a.rs", status: "pending" });
+    const call = parseServerFrame('{"type":"agent","id":"c3","operation_id":5,"event":"tool_call","call_id":"t1","name":"read_file","arguments":{"path":"a.rs"}}');
+    expect(call).toMatchObject({ event: "tool_call", call_id: "t1", name: "read_file", arguments: { path: "a.rs" } });
+    const result = parseServerFrame('{"type":"agent","id":"c3","operation_id":5,"event":"tool_result","call_id":"t1","name":"read_file","ok":false,"output":"no such file","duration_ms":3}');
+    expect(result).toMatchObject({ event: "tool_result", ok: false, output: "no such file", duration_ms: 3 });
+    const done = parseServerFrame('{"type":"agent","id":"c3","operation_id":5,"event":"done","status":"step_limit","summary":"s","steps":8,"cost_usd":0.01}');
+    expect(done).toMatchObject({ event: "done", status: "step_limit", steps: 8 });
+    for (const bad of [
+      '{"type":"agent","id":"c3","operation_id":5,"event":"mystery"}',
+      '{"type":"agent","id":"c3","operation_id":5,"event":"step"}',
+      '{"type":"agent","id":"c3","operation_id":5,"event":"artifact","artifact_id":2}',
+      '{"type":"agent","id":{},"event":"text","text":"x"}',
+    ]) {
+      expect(() => parseServerFrame(bad), bad).toThrow(FrameError);
+    }
+  });
 });
+

@@ -1,6 +1,8 @@
 // The WebSocket protocol, version 1 (docs/protocol.md): server frames, checked at the
 // edge so the rest of the UI can trust their shape.
 
+import { parseChatContext, type ChatContext } from "./chatContext";
+
 export const PROTOCOL_VERSION = 1;
 export const SUBPROTOCOL = "mira.v1";
 export const TOKEN_PROTOCOL_PREFIX = "mira.token.";
@@ -72,6 +74,7 @@ export interface ChatReport {
 
 export type ChatEvent =
   | { event: "started"; conversation_id: number; user_message_id: number }
+  | { event: "context"; context: ChatContext }
   | { event: "routed"; route: ChatRoute }
   | { event: "delta"; text: string }
   | { event: "tool_call"; name: string; arguments: unknown }
@@ -89,7 +92,26 @@ export type ServerFrame =
   | { type: "event"; event: "build_started"; data: BuildStartedData }
   | { type: "event"; event: "build_output"; data: BuildOutputData }
   | { type: "event"; event: "build_finished"; data: BuildFinishedData }
-  | ({ type: "chat"; id: RequestId } & ChatEvent);
+  | ({ type: "chat"; id: RequestId } & ChatEvent)
+  | ({ type: "agent"; id: RequestId; operation_id: number | null } & AgentEvent);
+
+export type AgentMode = "ask" | "auto";
+export type ArtifactStatus = "pending" | "applied" | "rejected";
+export type AgentDoneStatus = "complete" | "cancelled" | "failed" | "step_limit";
+
+/** What an agent operation streams (`agent` frames), in the order it happens. */
+export type AgentEvent =
+  | { event: "started"; task: string; mode: AgentMode }
+  | { event: "step"; n: number }
+  | { event: "text"; text: string }
+  | { event: "tool_call"; call_id: string; name: string; arguments: unknown }
+  | { event: "tool_result"; call_id: string; name: string; ok: boolean; output: string; duration_ms: number }
+  | { event: "artifact"; artifact_id: number | string; checkpoint_id: number | string | null; path: string; diff: string; status: ArtifactStatus }
+  | { event: "artifact_decided"; artifact_id: number | string; status: ArtifactStatus }
+  | { event: "ask_user"; question: string }
+  | { event: "usage"; input_tokens: number; output_tokens: number; cost_usd: number }
+  | { event: "done"; status: AgentDoneStatus; summary: string; steps: number; cost_usd: number }
+  | { event: "failed"; error: string; kind: string };
 
 export class FrameError extends Error {}
 
@@ -183,6 +205,9 @@ export function parseServerFrame(text: string): ServerFrame {
     case "chat":
       need(isId(f.id), "bad chat id");
       return { type: "chat", id: (f.id ?? null) as RequestId, ...parseChatEvent(f) };
+    case "agent":
+      need(isId(f.id), "bad agent id");
+      return { type: "agent", id: (f.id ?? null) as RequestId, operation_id: isNumber(f.operation_id) ? f.operation_id : null, ...parseAgentEvent(f) };
     default:
       throw new FrameError(`unknown frame type ${String(f.type)}`);
   }
@@ -208,6 +233,11 @@ function parseChatEvent(f: Json): ChatEvent {
     case "started":
       need(isNumber(f.conversation_id) && isNumber(f.user_message_id), "bad chat started");
       return { event: "started", conversation_id: f.conversation_id as number, user_message_id: f.user_message_id as number };
+    case "context": {
+      const context = parseChatContext(f.context);
+      need(context !== null, "bad chat context");
+      return { event: "context", context: context as ChatContext };
+    }
     case "routed":
       return { event: "routed", route: parseRoute(f.route) };
     case "delta":
@@ -250,5 +280,61 @@ function parseChatEvent(f: Json): ChatEvent {
       };
     default:
       throw new FrameError(`unknown chat event ${String(f.event)}`);
+  }
+}
+
+const isArtifactId = (v: unknown): v is number | string => isNumber(v) || isString(v);
+const artifactStatus = (v: unknown): ArtifactStatus => (v === "applied" || v === "rejected" ? v : "pending");
+const text = (v: unknown): string => (isString(v) ? v : v === undefined || v === null ? "" : JSON.stringify(v));
+
+function parseAgentEvent(f: Json): AgentEvent {
+  const n = (x: unknown) => (isNumber(x) ? x : 0);
+  switch (f.event) {
+    case "started":
+      return { event: "started", task: text(f.task), mode: f.mode === "auto" ? "auto" : "ask" };
+    case "step":
+      need(isNumber(f.n), "bad agent step");
+      return { event: "step", n: f.n as number };
+    case "text":
+      need(isString(f.text), "bad agent text");
+      return { event: "text", text: f.text as string };
+    case "tool_call":
+      need(isId(f.call_id) && isString(f.name), "bad agent tool_call");
+      return { event: "tool_call", call_id: String(f.call_id), name: f.name as string, arguments: f.arguments };
+    case "tool_result":
+      need(isId(f.call_id), "bad agent tool_result");
+      return {
+        event: "tool_result",
+        call_id: String(f.call_id),
+        name: text(f.name),
+        ok: f.ok !== false,
+        output: text(f.output),
+        duration_ms: n(f.duration_ms),
+      };
+    case "artifact":
+      need(isArtifactId(f.artifact_id) && isString(f.diff), "bad agent artifact");
+      return {
+        event: "artifact",
+        artifact_id: f.artifact_id as number | string,
+        checkpoint_id: isArtifactId(f.checkpoint_id) ? f.checkpoint_id : null,
+        path: text(f.path),
+        diff: f.diff as string,
+        status: artifactStatus(f.status),
+      };
+    case "artifact_decided":
+      need(isArtifactId(f.artifact_id), "bad agent artifact_decided");
+      return { event: "artifact_decided", artifact_id: f.artifact_id as number | string, status: artifactStatus(f.status) };
+    case "ask_user":
+      return { event: "ask_user", question: text(f.question) };
+    case "usage":
+      return { event: "usage", input_tokens: n(f.input_tokens), output_tokens: n(f.output_tokens), cost_usd: n(f.cost_usd) };
+    case "done": {
+      const status = f.status === "cancelled" || f.status === "failed" || f.status === "step_limit" ? f.status : "complete";
+      return { event: "done", status, summary: text(f.summary), steps: n(f.steps), cost_usd: n(f.cost_usd) };
+    }
+    case "failed":
+      return { event: "failed", error: text(f.error) || "the operation failed", kind: text(f.kind) };
+    default:
+      throw new FrameError(`unknown agent event ${String(f.event)}`);
   }
 }

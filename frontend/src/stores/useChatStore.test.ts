@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 
 import type { ChatReport } from "../lib/protocol";
-import { answerMeta, useChatStore } from "./useChatStore";
+import { answerMeta, messagesFromStored, scopeParams, useChatStore } from "./useChatStore";
 
 const report: ChatReport = {
   route: { tier: "voice", provider: "openai", model: "gpt-5.1", reason: "user-facing chat", cached: false, passed_over: [] },
@@ -16,7 +16,7 @@ describe("useChatStore", () => {
   let sent: [string, Record<string, unknown>][];
   beforeEach(() => {
     sent = [];
-    useChatStore.setState({ conversationId: null, messages: [], streamingId: null, tier: "auto" });
+    useChatStore.setState({ conversationId: null, messages: [], streamingId: null, tier: "auto", grounded: true });
     useChatStore.getState().attach((type, params) => {
       sent.push([type, params]);
       return `c${sent.length}`;
@@ -52,4 +52,53 @@ describe("useChatStore", () => {
     useChatStore.getState().onFrame("c1", { event: "failed", message_id: null, error: "budget: over the daily limit", kind: "budget_exceeded" });
     expect(useChatStore.getState().messages[1]).toMatchObject({ status: "failed", errorKind: "budget_exceeded" });
   });
+
+  it("grounds a question in the open project, file and selection, and keeps its context", () => {
+    const chat = useChatStore.getState();
+    chat.ask("what does this do?", { projectId: 2, file: "src/lib.rs", selection: { start_line: 3, end_line: 9 } });
+    expect(sent[0]).toEqual(["chat.send", { message: "what does this do?", project_id: 2, file: "src/lib.rs", selection: { start_line: 3, end_line: 9 } }]);
+    const context = {
+      files: [],
+      items: [{ source: "search", path: "src/lib.rs", lines: [3, 9] as [number, number], text: "t", tokens: 10, citation: "src/lib.rs:3-9" }],
+      tokens: 10,
+      config: "minimal",
+      dropped_sources: [],
+    };
+    chat.onFrame("c1", { event: "context", context });
+    chat.onFrame("c1", { event: "delta", text: "It parses [1]." });
+    expect(useChatStore.getState().messages[1].context).toEqual(context);
+    // Off: the project is still named, with context false.
+    useChatStore.getState().setGrounded(false);
+    chat.onFrame("c1", { event: "done", message_id: 10, status: "complete", report });
+    useChatStore.getState().ask("plain", { projectId: 2, file: "src/lib.rs", selection: null });
+    expect(sent[1][1]).toEqual({ message: "plain", project_id: 2, context: false });
+  });
+
+  it("sends no scope without a project, and the file without a selection", () => {
+    expect(scopeParams(undefined, true)).toEqual({});
+    expect(scopeParams({ projectId: null, file: "a", selection: null }, true)).toEqual({});
+    expect(scopeParams({ projectId: 1, file: "a.py", selection: null }, true)).toEqual({ project_id: 1, file: "a.py" });
+    expect(scopeParams({ projectId: 1, file: null, selection: { start_line: 1, end_line: 2 } }, true)).toEqual({ project_id: 1 });
+  });
+
+  it("reloads a stored conversation with context only where a message carries it", () => {
+    const stored = [
+      { id: 1, role: "user", content: "where?", status: "complete" },
+      { id: 2, role: "assistant", content: "In [1].", status: "complete" },
+      { id: 3, role: "tool", content: "{}" },
+      { id: 4, role: "assistant", content: "See [1].", status: "complete", context: { items: [{ source: "search", path: "a.rs", lines: [4, 8], tokens: 3 }], tokens: 3 } },
+      { id: 5, role: "assistant", content: "", status: "failed", error: "budget" },
+    ];
+    const messages = messagesFromStored(stored);
+    expect(messages.map((m) => [m.key, m.role, m.status, m.context?.items.length])).toEqual([
+      ["stored-1", "user", "complete", undefined],
+      ["stored-2", "assistant", "complete", undefined],
+      ["stored-4", "assistant", "complete", 1],
+      ["stored-5", "assistant", "failed", undefined],
+    ]);
+    useChatStore.getState().load(7, stored);
+    expect(useChatStore.getState()).toMatchObject({ conversationId: 7, streamingId: null });
+    expect(useChatStore.getState().messages).toHaveLength(4);
+  });
 });
+

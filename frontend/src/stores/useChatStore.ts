@@ -3,6 +3,7 @@
 
 import { create } from "zustand";
 
+import { parseChatContext, type ChatContext } from "../lib/chatContext";
 import type { ChatEvent, ChatReport, ChatRoute, RequestId } from "../lib/protocol";
 
 export interface ChatMessage {
@@ -15,6 +16,25 @@ export interface ChatMessage {
   report?: ChatReport;
   error?: string;
   errorKind?: string;
+  /** What a grounded answer was given; its items are what [n] markers cite. */
+  context?: ChatContext;
+}
+
+/** Where the user is: the project, the file open in the editor and its selection. */
+export interface ChatScope {
+  projectId: number | null;
+  file: string | null;
+  selection: { start_line: number; end_line: number } | null;
+}
+
+/** A message as `GET /api/conversations/{id}` gives it. */
+export interface StoredMessage {
+  id: number;
+  role: string;
+  content: string;
+  status?: string | null;
+  error?: string | null;
+  context?: unknown;
 }
 
 /** Sends a request over the WebSocket and returns its id. */
@@ -28,10 +48,18 @@ interface ChatState {
   /** The `chat.send` id of the answer streaming now. */
   streamingId: string | null;
   tier: TierChoice;
+  /** Ground answers in the open project (sent as `context: false` when off). */
+  grounded: boolean;
+  /** What the panel's composer does: ask a question, or start an agent operation. */
+  panel: "chat" | "agent";
   send: Send | null;
   attach(send: Send | null): void;
   setTier(tier: TierChoice): void;
-  ask(text: string): void;
+  setGrounded(grounded: boolean): void;
+  setPanel(panel: "chat" | "agent"): void;
+  ask(text: string, scope?: ChatScope): void;
+  /** Shows a stored conversation (reloaded from the API). */
+  load(conversationId: number, messages: StoredMessage[]): void;
   stop(): void;
   newChat(): void;
   onFrame(id: RequestId, event: ChatEvent): void;
@@ -50,6 +78,8 @@ export const useChatStore = create<ChatState>((set, get) => ({
   messages: [],
   streamingId: null,
   tier: "auto",
+  grounded: true,
+  panel: "chat",
   send: null,
   onSettled: null,
 
@@ -61,13 +91,22 @@ export const useChatStore = create<ChatState>((set, get) => ({
     set({ tier });
   },
 
-  ask(text) {
-    const { send, streamingId, conversationId, tier } = get();
+  setGrounded(grounded) {
+    set({ grounded });
+  },
+
+  setPanel(panel) {
+    set({ panel });
+  },
+
+  ask(text, scope) {
+    const { send, streamingId, conversationId, tier, grounded } = get();
     const message = text.trim();
     if (!send || streamingId || !message) return;
     const params: Record<string, unknown> = { message };
     if (conversationId !== null) params.conversation_id = conversationId;
     if (tier !== "auto") params.tier = tier;
+    Object.assign(params, scopeParams(scope, grounded));
     const id = send("chat.send", params);
     set((s) => ({
       streamingId: id,
@@ -84,6 +123,11 @@ export const useChatStore = create<ChatState>((set, get) => ({
     if (send && streamingId) send("chat.stop", { chat_id: streamingId });
   },
 
+  load(conversationId, stored) {
+    if (get().streamingId) get().stop();
+    set({ conversationId, streamingId: null, messages: messagesFromStored(stored) });
+  },
+
   newChat() {
     if (get().streamingId) get().stop();
     set({ conversationId: null, messages: [], streamingId: null });
@@ -96,6 +140,9 @@ export const useChatStore = create<ChatState>((set, get) => ({
     switch (event.event) {
       case "started":
         set({ conversationId: event.conversation_id });
+        break;
+      case "context":
+        set((s) => ({ messages: updateAnswer(s.messages, key, (m) => ({ ...m, context: event.context })) }));
         break;
       case "routed":
         set((s) => ({ messages: updateAnswer(s.messages, key, (m) => ({ ...m, route: event.route })) }));
@@ -135,4 +182,30 @@ export function answerMeta(m: ChatMessage): string {
   }
   if (m.status === "cancelled") parts.push("stopped");
   return parts.join(" · ");
+}
+
+/** The grounding parameters of `chat.send`: project, open file and selection. */
+export function scopeParams(scope: ChatScope | undefined, grounded: boolean): Record<string, unknown> {
+  if (!scope || scope.projectId === null) return {};
+  if (!grounded) return { project_id: scope.projectId, context: false };
+  const params: Record<string, unknown> = { project_id: scope.projectId };
+  if (scope.file) {
+    params.file = scope.file;
+    if (scope.selection) params.selection = scope.selection;
+  }
+  return params;
+}
+
+/** Stored messages as the panel shows them; context only where a message carries it. */
+export function messagesFromStored(stored: StoredMessage[]): ChatMessage[] {
+  return stored
+    .filter((m) => m.role === "user" || m.role === "assistant")
+    .map((m) => {
+      const status = m.status === "cancelled" || m.status === "failed" ? m.status : "complete";
+      const message: ChatMessage = { key: `stored-${m.id}`, role: m.role as "user" | "assistant", text: m.content, status };
+      if (m.error) message.error = m.error;
+      const context = m.context === undefined || m.context === null ? null : parseChatContext(m.context);
+      if (context) message.context = context;
+      return message;
+    });
 }

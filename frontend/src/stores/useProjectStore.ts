@@ -17,6 +17,8 @@ interface ProjectStore {
   expanded: Record<string, boolean>;
   openFile: FileContent | null;
   focus: Focus | null;
+  /** The lines selected in the editor (1-based, inclusive), null when nothing is. */
+  selection: { start_line: number; end_line: number } | null;
   error: string | null;
   load(api: Api): Promise<void>;
   select(api: Api, id: number): Promise<void>;
@@ -24,6 +26,8 @@ interface ProjectStore {
   open(api: Api, path: string): Promise<void>;
   /** Opens `path` (if it is not open) and puts the cursor at the line. */
   reveal(api: Api, focus: Focus): Promise<void>;
+  /** Reads the open file again if it is one of `paths` (changed on disk). */
+  refresh(api: Api, paths: string[]): Promise<void>;
 }
 
 function message(e: unknown): string {
@@ -47,6 +51,7 @@ export const useProjectStore = create<ProjectStore>((set, get) => ({
   expanded: {},
   openFile: null,
   focus: null,
+  selection: null,
   error: null,
   async load(api) {
     await guarded(set, async () => {
@@ -58,7 +63,7 @@ export const useProjectStore = create<ProjectStore>((set, get) => ({
     });
   },
   async select(api, id) {
-    set({ selectedId: id, trees: {}, expanded: {}, openFile: null, error: null });
+    set({ selectedId: id, trees: {}, expanded: {}, openFile: null, selection: null, error: null });
     await guarded(set, async () => {
       const root = await api.tree(id, "");
       if (get().selectedId === id) set({ trees: { "": root } });
@@ -80,11 +85,15 @@ export const useProjectStore = create<ProjectStore>((set, get) => ({
     if (id === null) return;
     await guarded(set, async () => {
       const file = await api.file(id, path);
-      if (get().selectedId === id) set({ openFile: file, error: null });
+      if (get().selectedId === id) set({ openFile: file, selection: get().openFile?.path === file.path ? get().selection : null, error: null });
     });
   },
   async reveal(api, focus) {
     set({ focus });
     if (get().openFile?.path !== focus.path) await get().open(api, focus.path);
+  },
+  async refresh(api, paths) {
+    const path = get().openFile?.path;
+    if (path !== undefined && paths.includes(path)) await get().open(api, path);
   },
 }));

@@ -1,0 +1,38 @@
+import { useMemo } from "react";
+
+import { citedItem, itemTarget } from "../lib/chatContext";
+import { answerMeta, type ChatMessage } from "../stores/useChatStore";
+import { ContextList } from "./ContextList";
+import { Markdown, type Citations } from "./Markdown";
+
+/** One question or answer; a grounded answer's [n] markers and context list open files. */
+export function ChatMessageView({ message: m, onOpen }: { message: ChatMessage; onOpen(path: string, line: number): void }) {
+  const context = m.context;
+  const citations = useMemo<Citations | undefined>(() => {
+    if (!context) return undefined;
+    return {
+      title: (n) => citedItem(context, n)?.citation ?? null,
+      open: (n) => {
+        const item = citedItem(context, n);
+        const target = item && itemTarget(item);
+        if (target) onOpen(target.path, target.line);
+      },
+    };
+  }, [context, onOpen]);
+  return (
+    <div className={`chat-msg chat-${m.role}`} data-testid={m.role === "user" ? "chat-question" : "chat-answer"} data-status={m.status}>
+      {m.role === "user" ? <div className="chat-question-text">{m.text}</div> : <Markdown text={m.text} citations={citations} />}
+      {m.status === "failed" && (
+        <div className="chat-error" data-testid="chat-error" data-kind={m.errorKind}>
+          {m.error}
+        </div>
+      )}
+      {context && <ContextList context={context} onOpen={onOpen} />}
+      {m.role === "assistant" && (
+        <div className="chat-meta muted small" data-testid="chat-meta" title={m.route?.reason}>
+          {answerMeta(m)}
+        </div>
+      )}
+    </div>
+  );
+}

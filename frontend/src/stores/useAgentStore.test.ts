@@ -1,0 +1,144 @@
+import { beforeEach, describe, expect, it } from "vitest";
+
+import type { AgentEvent } from "../lib/protocol";
+import { answerRun, newRun, reduceRun, runMeta, useAgentStore, type AgentRun } from "./useAgentStore";
+
+const DIFF = "--- a/src/main.rs\n+++ b/src/main.rs\n@@ -1 +1 @@\n-a\n+b\n";
+
+function play(events: AgentEvent[], run: AgentRun = newRun("c1", 1, "fix it", "ask")): AgentRun {
+  return events.reduce(reduceRun, run);
+}
+
+describe("reduceRun", () => {
+  it("keeps the transcript in the order things happened, streamed text joined", () => {
+    const run = play([
+      { event: "started", task: "fix it", mode: "ask" },
+      { event: "step", n: 1 },
+      { event: "text", text: "Reading " },
+      { event: "text", text: "the test." },
+      { event: "tool_call", call_id: "t1", name: "read_file", arguments: { path: "src/main.rs" } },
+      { event: "tool_call", call_id: "t2", name: "grep", arguments: { pattern: "x" } },
+      { event: "tool_result", call_id: "t2", name: "grep", ok: false, output: "no match", duration_ms: 4 },
+      { event: "tool_result", call_id: "t1", name: "read_file", ok: true, output: "fn main() {}", duration_ms: 2 },
+      { event: "step", n: 2 },
+      { event: "text", text: "Done." },
+      { event: "usage", input_tokens: 300, output_tokens: 40, cost_usd: 0.0021 },
+    ]);
+    expect(run.status).toBe("running");
+    expect(run.entries.map((e) => e.kind)).toEqual(["step", "text", "tool", "tool", "step", "text"]);
+    expect(run.entries[1]).toEqual({ kind: "text", text: "Reading the test." });
+    expect(run.entries[2]).toMatchObject({ name: "read_file", result: { ok: true, duration_ms: 2 } });
+    expect(run.entries[3]).toMatchObject({ name: "grep", result: { ok: false, output: "no match" } });
+    expect(run.step).toBe(2);
+    expect(runMeta(run)).toBe("2 steps · 300 in / 40 out · $0.0021 · running");
+  });
+
+  it("shows a result whose call was not seen as a step of its own", () => {
+    const run = play([{ event: "tool_result", call_id: "x", name: "search", ok: true, output: "3 hits", duration_ms: 9 }]);
+    expect(run.entries).toEqual([{ kind: "tool", call_id: "x", name: "search", arguments: null, result: { ok: true, output: "3 hits", duration_ms: 9 } }]);
+  });
+
+  it("tracks an artifact from pending to its decision, by id", () => {
+    let run = play([
+      { event: "artifact", artifact_id: 7, checkpoint_id: 3, path: "src/main.rs", diff: DIFF, status: "pending" },
+      { event: "artifact", artifact_id: 8, checkpoint_id: 3, path: "src/lib.rs", diff: DIFF, status: "applied" },
+    ]);
+    expect(run.entries.map((e) => e.kind === "artifact" && e.status)).toEqual(["pending", "applied"]);
+    run = reduceRun(run, { event: "artifact_decided", artifact_id: "7", status: "rejected" });
+    expect(run.entries.map((e) => e.kind === "artifact" && e.status)).toEqual(["rejected", "applied"]);
+    // The same artifact sent again replaces itself rather than showing twice.
+    run = reduceRun(run, { event: "artifact", artifact_id: 8, checkpoint_id: 3, path: "src/lib.rs", diff: DIFF, status: "applied" });
+    expect(run.entries).toHaveLength(2);
+  });
+
+  it("ends with done or failed, and an answer closes the open question", () => {
+    let run = play([{ event: "ask_user", question: "Which test?" }]);
+    run = answerRun(run, "the parser one");
+    expect(run.entries[0]).toEqual({ kind: "ask", question: "Which test?", answer: "the parser one" });
+    expect(answerRun(run, "again")).toBe(run);
+    const done = reduceRun(run, { event: "done", status: "complete", summary: "Fixed the test.", steps: 3, cost_usd: 0.004 });
+    expect(done).toMatchObject({ status: "complete", summary: "Fixed the test.", step: 3, costUsd: 0.004 });
+    expect(runMeta(done)).toBe("3 steps · $0.0040 · complete");
+    expect(runMeta(reduceRun(run, { event: "done", status: "step_limit", summary: "", steps: 8, cost_usd: 0 }))).toContain("stopped at the step limit");
+    const failed = reduceRun(run, { event: "failed", error: "no tool-capable model: set OPENAI_API_KEY", kind: "unavailable" });
+    expect(failed).toMatchObject({ status: "failed", error: "no tool-capable model: set OPENAI_API_KEY", errorKind: "unavailable" });
+    // Late frames after the end do not bring a run back to life.
+    expect(reduceRun(done, { event: "text", text: "late" }).status).toBe("complete");
+  });
+});
+
+describe("useAgentStore", () => {
+  let sent: [string, Record<string, unknown>][];
+  let changed: string[][];
+  beforeEach(() => {
+    sent = [];
+    changed = [];
+    useAgentStore.setState({ mode: "ask", runs: [], checkpoints: [], checkpointsProject: null, rewinding: null, notice: null, error: null, pending: {} });
+    useAgentStore.setState({ onFilesChanged: (paths) => changed.push(paths) });
+    useAgentStore.getState().attach((type, params) => {
+      sent.push([type, params]);
+      return `c${sent.length}`;
+    });
+  });
+
+  it("starts one operation at a time and decides its artifacts", () => {
+    const agent = useAgentStore.getState();
+    agent.setMode("ask");
+    agent.start(1, "  fix the test ", "thinker");
+    agent.start(1, "another");
+    expect(sent).toEqual([["agent.start", { project_id: 1, task: "fix the test", mode: "ask", tier: "thinker" }]]);
+    // Nothing can be decided before the operation id is known.
+    agent.onFrame("c1", null, { event: "artifact", artifact_id: 4, checkpoint_id: 2, path: "src/main.rs", diff: DIFF, status: "pending" });
+    agent.decide("c1", 4, "apply");
+    expect(sent).toHaveLength(1);
+    agent.onResult("c1", { operation_id: 12, streaming: "c1" });
+    agent.decide("c1", 4, "apply");
+    expect(sent[1]).toEqual(["agent.decide", { operation_id: 12, artifact_id: 4, decision: "apply" }]);
+    const deciding = useAgentStore.getState().runs[0].entries[0];
+    expect(deciding.kind === "artifact" && deciding.deciding).toBe(true);
+    agent.onFrame("c1", 12, { event: "artifact_decided", artifact_id: 4, status: "applied" });
+    const decided = useAgentStore.getState().runs[0].entries[0];
+    expect(decided).toMatchObject({ status: "applied", deciding: false });
+    expect(changed).toEqual([["src/main.rs"]]);
+    agent.stop();
+    expect(sent[2]).toEqual(["agent.stop", { operation_id: 12 }]);
+    agent.onFrame("c1", 12, { event: "done", status: "cancelled", summary: "", steps: 1, cost_usd: 0 });
+    expect(useAgentStore.getState().runs[0].status).toBe("cancelled");
+    // Frames of other requests are not this run's.
+    agent.onFrame("c9", 13, { event: "text", text: "x" });
+    expect(useAgentStore.getState().runs[0].entries).toHaveLength(1);
+  });
+
+  it("answers questions and shows a refused start", () => {
+    const agent = useAgentStore.getState();
+    agent.start(1, "ask me");
+    agent.onFrame("c1", 3, { event: "ask_user", question: "Which file?" });
+    agent.answer("c1", " a.rs ");
+    expect(sent[1]).toEqual(["agent.answer", { operation_id: 3, text: "a.rs" }]);
+    agent.onFrame("c1", 3, { event: "done", status: "complete", summary: "ok", steps: 2, cost_usd: 0 });
+    agent.start(1, "no model");
+    agent.onError("c3", "unavailable", "agent mode needs a tool-capable model");
+    expect(useAgentStore.getState().runs[1]).toMatchObject({ status: "failed", error: "agent mode needs a tool-capable model" });
+  });
+
+  it("lists checkpoints, rewinds one and refreshes the restored files", () => {
+    const agent = useAgentStore.getState();
+    agent.loadCheckpoints(1);
+    expect(sent[0]).toEqual(["checkpoints.list", { project_id: 1 }]);
+    agent.onResult("c1", { checkpoints: [{ id: 5, operation_id: 12, task: "fix", created_at: "2026-12-06T10:00:00Z", files: ["src/main.rs"] }, { bad: true }] });
+    expect(useAgentStore.getState().checkpoints).toEqual([{ id: 5, operation_id: 12, task: "fix", created_at: "2026-12-06T10:00:00Z", files: ["src/main.rs"] }]);
+    agent.rewind(5);
+    agent.rewind(5);
+    expect(sent[1]).toEqual(["checkpoints.rewind", { id: 5 }]);
+    expect(sent).toHaveLength(2);
+    expect(useAgentStore.getState().rewinding).toBe(5);
+    useAgentStore.getState().onResult("c2", { restored: ["src/main.rs"] });
+    expect(useAgentStore.getState()).toMatchObject({ rewinding: null, notice: "Restored src/main.rs" });
+    expect(changed).toEqual([["src/main.rs"]]);
+    // And the list is read again.
+    expect(sent[2]).toEqual(["checkpoints.list", { project_id: 1 }]);
+    useAgentStore.getState().rewind(5);
+    useAgentStore.getState().onError("c4", "not_found", "no checkpoint 5");
+    expect(useAgentStore.getState()).toMatchObject({ rewinding: null, error: "no checkpoint 5" });
+  });
+});

@@ -1,0 +1,406 @@
+// Agent operations: starting one (agent.start), its transcript as `agent` frames arrive
+// (text, tool calls with their results, artifacts waiting for Apply / Reject, questions),
+// the decisions and answers sent back, Stop, and the project's checkpoints with Rewind.
+
+import { create } from "zustand";
+
+import type { AgentDoneStatus, AgentEvent, AgentMode, ArtifactStatus, RequestId } from "../lib/protocol";
+import type { Send, TierChoice } from "./useChatStore";
+
+export interface ToolResult {
+  ok: boolean;
+  output: string;
+  duration_ms: number;
+}
+
+export type AgentEntry =
+  | { kind: "step"; n: number }
+  | { kind: "text"; text: string }
+  | { kind: "tool"; call_id: string; name: string; arguments: unknown; result: ToolResult | null }
+  | {
+      kind: "artifact";
+      artifact_id: number | string;
+      checkpoint_id: number | string | null;
+      path: string;
+      diff: string;
+      status: ArtifactStatus;
+      /** A decision was sent and its answer has not come yet. */
+      deciding: boolean;
+    }
+  | { kind: "ask"; question: string; answer: string | null };
+
+export type RunStatus = "starting" | "running" | AgentDoneStatus;
+
+export interface AgentRun {
+  /** The `agent.start` request id, which every frame of the operation carries. */
+  requestId: string;
+  operationId: number | null;
+  projectId: number;
+  task: string;
+  mode: AgentMode;
+  entries: AgentEntry[];
+  step: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  status: RunStatus;
+  summary: string | null;
+  error: string | null;
+  errorKind: string | null;
+}
+
+export interface Checkpoint {
+  id: number | string;
+  operation_id: number | null;
+  task: string;
+  created_at: string;
+  files: string[];
+}
+
+type Pending =
+  | { kind: "start"; requestId: string }
+  | { kind: "checkpoints"; projectId: number }
+  | { kind: "rewind"; checkpointId: number | string }
+  | { kind: "decide"; requestId: string; artifactId: number | string }
+  | { kind: "other"; requestId: string };
+
+export function newRun(requestId: string, projectId: number, task: string, mode: AgentMode): AgentRun {
+  return {
+    requestId,
+    operationId: null,
+    projectId,
+    task,
+    mode,
+    entries: [],
+    step: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    status: "starting",
+    summary: null,
+    error: null,
+    errorKind: null,
+  };
+}
+
+export const isActive = (run: AgentRun): boolean => run.status === "starting" || run.status === "running";
+
+function mapArtifact(entries: AgentEntry[], id: number | string, change: (a: Extract<AgentEntry, { kind: "artifact" }>) => AgentEntry): AgentEntry[] {
+  return entries.map((e) => (e.kind === "artifact" && String(e.artifact_id) === String(id) ? change(e) : e));
+}
+
+/** One event applied to a run: the transcript in the order things happened. */
+export function reduceRun(run: AgentRun, event: AgentEvent): AgentRun {
+  const live: RunStatus = isActive(run) ? "running" : run.status;
+  switch (event.event) {
+    case "started":
+      return { ...run, status: live, mode: event.mode, task: event.task || run.task };
+    case "step":
+      return { ...run, status: live, step: Math.max(run.step, event.n), entries: [...run.entries, { kind: "step", n: event.n }] };
+    case "text": {
+      const last = run.entries.at(-1);
+      if (last?.kind === "text") return { ...run, status: live, entries: [...run.entries.slice(0, -1), { ...last, text: last.text + event.text }] };
+      return { ...run, status: live, entries: [...run.entries, { kind: "text", text: event.text }] };
+    }
+    case "tool_call":
+      return {
+        ...run,
+        status: live,
+        entries: [...run.entries, { kind: "tool", call_id: event.call_id, name: event.name, arguments: event.arguments, result: null }],
+      };
+    case "tool_result": {
+      const result = { ok: event.ok, output: event.output, duration_ms: event.duration_ms };
+      let found = false;
+      const entries = run.entries.map((e) => {
+        if (found || e.kind !== "tool" || e.call_id !== event.call_id) return e;
+        found = true;
+        return { ...e, result };
+      });
+      // A result whose call was never seen still shows, as a step of its own.
+      if (!found) entries.push({ kind: "tool", call_id: event.call_id, name: event.name, arguments: null, result });
+      return { ...run, status: live, entries };
+    }
+    case "artifact": {
+      const artifact: AgentEntry = {
+        kind: "artifact",
+        artifact_id: event.artifact_id,
+        checkpoint_id: event.checkpoint_id,
+        path: event.path,
+        diff: event.diff,
+        status: event.status,
+        deciding: false,
+      };
+      const known = run.entries.some((e) => e.kind === "artifact" && String(e.artifact_id) === String(event.artifact_id));
+      return {
+        ...run,
+        status: live,
+        entries: known ? mapArtifact(run.entries, event.artifact_id, () => artifact) : [...run.entries, artifact],
+      };
+    }
+    case "artifact_decided":
+      return { ...run, entries: mapArtifact(run.entries, event.artifact_id, (a) => ({ ...a, status: event.status, deciding: false })) };
+    case "ask_user":
+      return { ...run, status: live, entries: [...run.entries, { kind: "ask", question: event.question, answer: null }] };
+    case "usage":
+      return { ...run, inputTokens: event.input_tokens, outputTokens: event.output_tokens, costUsd: event.cost_usd };
+    case "done":
+      return {
+        ...run,
+        status: event.status,
+        summary: event.summary || null,
+        step: Math.max(run.step, event.steps),
+        costUsd: Math.max(run.costUsd, event.cost_usd),
+        entries: run.entries.map((e) => (e.kind === "artifact" ? { ...e, deciding: false } : e)),
+      };
+    case "failed":
+      return { ...run, status: "failed", error: event.error, errorKind: event.kind || null };
+  }
+}
+
+/** The user's answer to the last open question. */
+export function answerRun(run: AgentRun, text: string): AgentRun {
+  let index = run.entries.length - 1;
+  while (index >= 0 && !(run.entries[index].kind === "ask" && (run.entries[index] as { answer: string | null }).answer === null)) index--;
+  if (index < 0) return run;
+  const entries = run.entries.slice();
+  entries[index] = { ...(entries[index] as Extract<AgentEntry, { kind: "ask" }>), answer: text };
+  return { ...run, entries };
+}
+
+/** The line under a run: steps, tokens and what it cost so far. */
+export function runMeta(run: AgentRun): string {
+  const parts = [`${run.step} ${run.step === 1 ? "step" : "steps"}`];
+  if (run.inputTokens || run.outputTokens) parts.push(`${run.inputTokens} in / ${run.outputTokens} out`);
+  parts.push(`$${run.costUsd.toFixed(4)}`);
+  const label: Record<RunStatus, string> = {
+    starting: "starting",
+    running: "running",
+    complete: "complete",
+    cancelled: "stopped",
+    failed: "failed",
+    step_limit: "stopped at the step limit",
+  };
+  parts.push(label[run.status]);
+  return parts.join(" · ");
+}
+
+function readCheckpoints(data: unknown): Checkpoint[] {
+  const list = (data as { checkpoints?: unknown })?.checkpoints;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((c): Checkpoint[] => {
+    if (typeof c !== "object" || c === null) return [];
+    const r = c as Record<string, unknown>;
+    if (typeof r.id !== "number" && typeof r.id !== "string") return [];
+    const created = typeof r.created_at === "number" ? new Date(r.created_at * 1000).toISOString() : String(r.created_at ?? "");
+    return [
+      {
+        id: r.id,
+        operation_id: typeof r.operation_id === "number" ? r.operation_id : null,
+        task: typeof r.task === "string" ? r.task : "",
+        created_at: created,
+        files: Array.isArray(r.files) ? r.files.filter((f): f is string => typeof f === "string") : [],
+      },
+    ];
+  });
+}
+
+interface AgentState {
+  mode: AgentMode;
+  runs: AgentRun[];
+  checkpoints: Checkpoint[];
+  checkpointsProject: number | null;
+  /** The checkpoint being rewound. */
+  rewinding: number | string | null;
+  notice: string | null;
+  error: string | null;
+  pending: Record<string, Pending>;
+  send: Send | null;
+  /** Files changed on disk by an applied artifact or a rewind (to refresh the editor). */
+  onFilesChanged: ((paths: string[]) => void) | null;
+  attach(send: Send | null): void;
+  setMode(mode: AgentMode): void;
+  start(projectId: number, task: string, tier?: TierChoice): void;
+  decide(requestId: string, artifactId: number | string, decision: "apply" | "reject"): void;
+  answer(requestId: string, text: string): void;
+  stop(): void;
+  clear(): void;
+  loadCheckpoints(projectId: number): void;
+  rewind(checkpointId: number | string): void;
+  onFrame(id: RequestId, operationId: number | null, event: AgentEvent): void;
+  onResult(id: RequestId, data: unknown): void;
+  onError(id: RequestId, code: string, message: string): void;
+}
+
+function updateRun(runs: AgentRun[], requestId: string, change: (r: AgentRun) => AgentRun): AgentRun[] {
+  return runs.map((r) => (r.requestId === requestId ? change(r) : r));
+}
+
+function withoutKey(pending: Record<string, Pending>, key: string): Record<string, Pending> {
+  const rest = { ...pending };
+  delete rest[key];
+  return rest;
+}
+
+export const useAgentStore = create<AgentState>((set, get) => ({
+  mode: "ask",
+  runs: [],
+  checkpoints: [],
+  checkpointsProject: null,
+  rewinding: null,
+  notice: null,
+  error: null,
+  pending: {},
+  send: null,
+  onFilesChanged: null,
+
+  attach(send) {
+    set({ send });
+  },
+
+  setMode(mode) {
+    set({ mode });
+  },
+
+  start(projectId, task, tier) {
+    const { send, runs, mode } = get();
+    const text = task.trim();
+    if (!send || !text || runs.some(isActive)) return;
+    const params: Record<string, unknown> = { project_id: projectId, task: text, mode };
+    if (tier && tier !== "auto") params.tier = tier;
+    const id = send("agent.start", params);
+    set((s) => ({
+      runs: [...s.runs, newRun(id, projectId, text, mode)],
+      pending: { ...s.pending, [id]: { kind: "start", requestId: id } },
+      notice: null,
+      error: null,
+    }));
+  },
+
+  decide(requestId, artifactId, decision) {
+    const { send, runs } = get();
+    const run = runs.find((r) => r.requestId === requestId);
+    if (!send || !run || run.operationId === null) return;
+    const id = send("agent.decide", { operation_id: run.operationId, artifact_id: artifactId, decision });
+    set((s) => ({
+      runs: updateRun(s.runs, requestId, (r) => ({ ...r, entries: mapArtifact(r.entries, artifactId, (a) => ({ ...a, deciding: true })) })),
+      pending: { ...s.pending, [id]: { kind: "decide", requestId, artifactId } },
+    }));
+  },
+
+  answer(requestId, text) {
+    const { send, runs } = get();
+    const run = runs.find((r) => r.requestId === requestId);
+    const reply = text.trim();
+    if (!send || !run || run.operationId === null || !reply) return;
+    const id = send("agent.answer", { operation_id: run.operationId, text: reply });
+    set((s) => ({
+      runs: updateRun(s.runs, requestId, (r) => answerRun(r, reply)),
+      pending: { ...s.pending, [id]: { kind: "other", requestId } },
+    }));
+  },
+
+  stop() {
+    const { send, runs } = get();
+    const run = runs.find(isActive);
+    if (!send || !run || run.operationId === null) return;
+    const id = send("agent.stop", { operation_id: run.operationId });
+    set((s) => ({ pending: { ...s.pending, [id]: { kind: "other", requestId: run.requestId } } }));
+  },
+
+  clear() {
+    set((s) => ({ runs: s.runs.filter(isActive), notice: null, error: null }));
+  },
+
+  loadCheckpoints(projectId) {
+    const { send } = get();
+    if (!send) return;
+    const id = send("checkpoints.list", { project_id: projectId });
+    set((s) => ({
+      checkpointsProject: projectId,
+      checkpoints: s.checkpointsProject === projectId ? s.checkpoints : [],
+      pending: { ...s.pending, [id]: { kind: "checkpoints", projectId } },
+    }));
+  },
+
+  rewind(checkpointId) {
+    const { send, rewinding } = get();
+    if (!send || rewinding !== null) return;
+    const id = send("checkpoints.rewind", { id: checkpointId });
+    set((s) => ({ rewinding: checkpointId, notice: null, error: null, pending: { ...s.pending, [id]: { kind: "rewind", checkpointId } } }));
+  },
+
+  onFrame(id, operationId, event) {
+    if (typeof id !== "string") return;
+    const run = get().runs.find((r) => r.requestId === id);
+    if (!run) return;
+    const next = reduceRun(operationId !== null && run.operationId === null ? { ...run, operationId } : run, event);
+    set((s) => ({ runs: updateRun(s.runs, id, () => next) }));
+    if (event.event === "artifact_decided" && event.status === "applied") {
+      const artifact = next.entries.find((e) => e.kind === "artifact" && String(e.artifact_id) === String(event.artifact_id));
+      if (artifact?.kind === "artifact" && artifact.path) get().onFilesChanged?.([artifact.path]);
+    }
+    if (event.event === "artifact" && event.status === "applied" && event.path) get().onFilesChanged?.([event.path]);
+    if (event.event === "done" || event.event === "failed") {
+      if (get().checkpointsProject === run.projectId) get().loadCheckpoints(run.projectId);
+    }
+  },
+
+  onResult(id, data) {
+    if (typeof id !== "string") return;
+    const pending = get().pending[id];
+    if (!pending) return;
+    set((s) => ({ pending: withoutKey(s.pending, id) }));
+    switch (pending.kind) {
+      case "start": {
+        const operationId = (data as { operation_id?: unknown })?.operation_id;
+        if (typeof operationId === "number") {
+          set((s) => ({ runs: updateRun(s.runs, pending.requestId, (r) => ({ ...r, operationId: r.operationId ?? operationId })) }));
+        }
+        break;
+      }
+      case "checkpoints":
+        if (get().checkpointsProject === pending.projectId) set({ checkpoints: readCheckpoints(data) });
+        break;
+      case "rewind": {
+        const restored = (data as { restored?: unknown })?.restored;
+        const paths = Array.isArray(restored) ? restored.filter((p): p is string => typeof p === "string") : [];
+        set({ rewinding: null, notice: paths.length ? `Restored ${paths.join(", ")}` : "Nothing to restore" });
+        if (paths.length) get().onFilesChanged?.(paths);
+        const project = get().checkpointsProject;
+        if (project !== null) get().loadCheckpoints(project);
+        break;
+      }
+      case "decide":
+      case "other":
+        break;
+    }
+  },
+
+  onError(id, code, message) {
+    if (typeof id !== "string") return;
+    const pending = get().pending[id];
+    if (!pending) return;
+    set((s) => ({ pending: withoutKey(s.pending, id) }));
+    switch (pending.kind) {
+      case "start":
+        set((s) => ({ runs: updateRun(s.runs, pending.requestId, (r) => ({ ...r, status: "failed", error: message, errorKind: code })) }));
+        break;
+      case "decide":
+        set((s) => ({
+          runs: updateRun(s.runs, pending.requestId, (r) => ({
+            ...r,
+            error: message,
+            entries: mapArtifact(r.entries, pending.artifactId, (a) => ({ ...a, deciding: false })),
+          })),
+        }));
+        break;
+      case "rewind":
+        set({ rewinding: null, error: message });
+        break;
+      case "checkpoints":
+      case "other":
+        set({ error: message });
+        break;
+    }
+  },
+}));
