@@ -11,7 +11,7 @@ export function ChatMessageView({ message: m, onOpen }: { message: ChatMessage; 
   const citations = useMemo<Citations | undefined>(() => {
     if (!context) return undefined;
     return {
-      title: (n) => citedItem(context, n)?.citation ?? null,
+      item: (n) => citedItem(context, n),
       open: (n) => {
         const item = citedItem(context, n);
         const target = item && itemTarget(item);

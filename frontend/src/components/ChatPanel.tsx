@@ -169,6 +169,7 @@ export function ChatPanel({ api, onError }: { api: Api; onError(e: unknown): voi
           <button
             type="button"
             className="link small"
+            data-testid="chat-new"
             onClick={() => (agent ? useAgentStore.getState().clear() : useChatStore.getState().newChat())}
           >
             {agent ? "Clear" : "New chat"}

@@ -20,36 +20,42 @@ const ALIASES: Record<string, string> = {
   c: "cpp",
 };
 
-/** What citation markers [n] point at: a title for those that match an item, and a click. */
+/** What citation markers [n] point at: the item a marker matches, and a click. */
 export interface Citations {
-  /** The item's citation ("src/lib.rs:10-42"), or null when n matches no item. */
-  title(n: number): string | null;
+  /** The item's citation ("src/lib.rs:10-42") and file, or null when n matches no item. */
+  item(n: number): { citation: string; path: string | null } | null;
   open(n: number): void;
 }
 
+/** [1] or [2, 3]: numbers that match an item with a file open it; others say what they cite. */
 function Cite({ refs, citations }: { refs: number[]; citations?: Citations }) {
-  const known = refs.map((n) => ({ n, title: citations?.title(n) ?? null }));
-  if (!citations || known.every((k) => k.title === null)) return <>{`[${refs.join(", ")}]`}</>;
+  const known = refs.map((n) => ({ n, item: citations?.item(n) ?? null }));
+  if (!citations || known.every((k) => k.item === null)) return <>{`[${refs.join(", ")}]`}</>;
   return (
     <span className="md-cite">
       [
-      {known.map((k, j) => (
-        <span key={k.n}>
+      {known.map(({ n, item }, j) => (
+        <span key={n}>
           {j > 0 && ", "}
-          {k.title === null ? (
-            String(k.n)
+          {item === null ? (
+            String(n)
+          ) : item.path === null ? (
+            <span title={item.citation} data-testid="chat-cite" data-n={n}>
+              {n}
+            </span>
           ) : (
             <a
-              href={`#cite-${k.n}`}
-              title={k.title}
+              href={`#cite-${n}`}
+              title={item.citation}
               data-testid="chat-cite"
-              data-n={k.n}
+              data-n={n}
+              data-path={item.path}
               onClick={(e) => {
                 e.preventDefault();
-                citations.open(k.n);
+                citations.open(n);
               }}
             >
-              {k.n}
+              {n}
             </a>
           )}
         </span>
