@@ -6,6 +6,7 @@ import { isActive, useAgentStore } from "../stores/useAgentStore";
 import { useChatStore, type TierChoice } from "../stores/useChatStore";
 import { useProjectStore } from "../stores/useProjectStore";
 import { AgentRunView } from "./AgentRunView";
+import { ChatHistory } from "./ChatHistory";
 import { ChatMessageView } from "./ChatMessageView";
 import { CheckpointList } from "./CheckpointList";
 
@@ -93,10 +94,13 @@ export function ChatPanel({ api, onError }: { api: Api; onError(e: unknown): voi
             onChange={(m) => useAgentStore.getState().setMode(m)}
           />
         ) : (
-          <label className="small" title="Put what Mira knows about the open project in the prompt, with citations">
-            <input type="checkbox" data-testid="chat-ground" checked={grounded} onChange={(e) => useChatStore.getState().setGrounded(e.target.checked)} /> ground in
-            project
-          </label>
+          <>
+            <label className="small" title="Put what Mira knows about the open project in the prompt, with citations">
+              <input type="checkbox" data-testid="chat-ground" checked={grounded} onChange={(e) => useChatStore.getState().setGrounded(e.target.checked)} /> ground
+              in project
+            </label>
+            <ChatHistory api={api} onError={onError} />
+          </>
         )}
       </div>
       <div className="chat-log scroll" data-testid={agent ? "agent-log" : "chat-log"}>

@@ -47,4 +47,17 @@ describe("Api", () => {
     expect((error as ApiError).message).toBe("empty query");
     expect((await api.searchStatus(2)).embedder_problem).toBe("no model");
   });
+
+  it("lists conversations and reads one's messages with their context", async () => {
+    const urls: string[] = [];
+    const api = new Api("tok", async (url) => {
+      urls.push(url);
+      if (url.startsWith("/api/conversations?")) return json(200, { conversations: [{ id: 4, title: "parser", project_id: 1, created_at: "", updated_at: "", messages: 2 }] });
+      return json(200, { conversation: { id: 4 }, messages: [{ id: 9, role: "assistant", content: "In [1].", context: { items: [] } }] });
+    });
+    expect((await api.conversations()).map((c) => c.title)).toEqual(["parser"]);
+    expect((await api.conversation(4))[0].context).toEqual({ items: [] });
+    expect(urls).toEqual(["/api/conversations?limit=30", "/api/conversations/4"]);
+  });
 });
+

@@ -295,6 +295,26 @@ export interface SearchStatus {
   embedder_problem: string | null;
 }
 
+/** A conversation as `GET /api/conversations` lists it. */
+/** A message as `GET /api/conversations/{id}` gives it. */
+export interface StoredMessage {
+  id: number;
+  role: string;
+  content: string;
+  status?: string | null;
+  error?: string | null;
+  context?: unknown;
+}
+
+export interface ConversationSummary {
+  id: number;
+  title: string;
+  project_id: number | null;
+  created_at: string;
+  updated_at: string;
+  messages: number;
+}
+
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
@@ -453,5 +473,14 @@ export class Api {
 
   file(projectId: number, path: string): Promise<FileContent> {
     return this.get<FileContent>(`/api/projects/${projectId}/file?path=${encodeURIComponent(path)}`);
+  }
+
+  async conversations(limit = 30): Promise<ConversationSummary[]> {
+    return (await this.get<{ conversations: ConversationSummary[] }>(`/api/conversations?limit=${limit}`)).conversations;
+  }
+
+  /** A stored conversation's messages (each may carry the `context` it was answered with). */
+  async conversation(id: number): Promise<StoredMessage[]> {
+    return (await this.get<{ messages: StoredMessage[] }>(`/api/conversations/${id}`)).messages;
   }
 }

@@ -3,6 +3,7 @@
 
 import { create } from "zustand";
 
+import type { StoredMessage } from "../lib/api";
 import { parseChatContext, type ChatContext } from "../lib/chatContext";
 import type { ChatEvent, ChatReport, ChatRoute, RequestId } from "../lib/protocol";
 
@@ -27,15 +28,6 @@ export interface ChatScope {
   selection: { start_line: number; end_line: number } | null;
 }
 
-/** A message as `GET /api/conversations/{id}` gives it. */
-export interface StoredMessage {
-  id: number;
-  role: string;
-  content: string;
-  status?: string | null;
-  error?: string | null;
-  context?: unknown;
-}
 
 /** Sends a request over the WebSocket and returns its id. */
 export type Send = (type: string, params: Record<string, unknown>) => string;
