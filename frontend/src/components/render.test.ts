@@ -1,0 +1,70 @@
+// The new chat and agent views rendered to static markup (no DOM needed): every kind of
+// transcript entry draws, and model or tool text stays text, never markup.
+
+import { createElement } from "react";
+import { renderToStaticMarkup } from "react-dom/server";
+import { describe, expect, it, vi } from "vitest";
+
+vi.mock("../monacoSetup", () => ({ monaco: { editor: { colorize: () => Promise.resolve("") } } }));
+
+const { AgentRunView } = await import("./AgentRunView");
+const { ChatMessageView } = await import("./ChatMessageView");
+const { newRun, reduceRun } = await import("../stores/useAgentStore");
+const { parseChatContext } = await import("../lib/chatContext");
+
+const DIFF = '--- a/src/main.rs\n+++ b/src/main.rs\n@@ -1 +1 @@\n-<b>old</b>\n+println!("<script>x</script>");\n';
+
+describe("views", () => {
+  it("draws an agent run: text, tool steps, a pending artifact's diff, a question, the meta line", () => {
+    let run = newRun("c1", 1, "fix <it>", "ask");
+    for (const e of [
+      { event: "step", n: 1 },
+      { event: "text", text: "Reading **the** test." },
+      { event: "tool_call", call_id: "t1", name: "read_file", arguments: '{"path":"src/main.rs"}' },
+      { event: "tool_result", call_id: "t1", name: "read_file", ok: false, output: "<no such file>", duration_ms: 3 },
+      { event: "artifact", artifact_id: 1, checkpoint_id: 1, path: "src/main.rs", diff: DIFF, status: "pending" },
+      { event: "ask_user", question: "Apply <both>?" },
+    ] as const) {
+      run = reduceRun(run, e);
+    }
+    const html = renderToStaticMarkup(createElement(AgentRunView, { run }));
+    expect(html).toContain("<strong>the</strong>");
+    expect(html).toContain('data-name="read_file" data-state="failed"');
+    expect(html).toContain("&lt;no such file&gt;");
+    expect(html).toContain('class="diff-line diff-del" data-kind="del"');
+    expect(html).toContain("&lt;script&gt;");
+    expect(html).not.toContain("<script>");
+    expect(html).not.toContain("<b>old");
+    expect(html).toContain('data-testid="artifact-apply"');
+    expect(html).toContain("Apply &lt;both&gt;?");
+    expect(html).toContain('data-testid="agent-answer-input"');
+    expect(html).toContain("1 step · $0.0000 · running");
+    // Once the run is over, nothing waits for a decision or an answer.
+    const over = renderToStaticMarkup(createElement(AgentRunView, { run: reduceRun(run, { event: "done", status: "cancelled", summary: "", steps: 1, cost_usd: 0 }) }));
+    expect(over).not.toContain('data-testid="artifact-apply"');
+    expect(over).not.toContain('data-testid="agent-answer-input"');
+  });
+
+  it("draws a grounded answer: citation links for items with files, the context list", () => {
+    const context = parseChatContext({
+      items: [
+        { source: "search", path: "src/main.rs", lines: [3, 5], text: "", tokens: 10, citation: "src/main.rs:3-5" },
+        { source: "git", path: null, text: "", tokens: 5, citation: "commit 1a2b3c4" },
+      ],
+      tokens: 15,
+      dropped_sources: [{ source: "cochange", reason: "timed out" }],
+    })!;
+    const message = { key: "a", role: "assistant" as const, text: "In [1], see [2] and [7].", status: "complete" as const, context };
+    const html = renderToStaticMarkup(createElement(ChatMessageView, { message, onOpen: () => {} }));
+    expect(html).toContain('href="#cite-1" title="src/main.rs:3-5" data-testid="chat-cite" data-n="1" data-path="src/main.rs"');
+    expect(html).toContain('<span title="commit 1a2b3c4" data-testid="chat-cite" data-n="2">2</span>');
+    expect(html).toContain("[7]");
+    expect(html).toContain("Context (2 sources, 15 tokens)");
+    expect(html).toContain('data-path="src/main.rs" data-line="3"');
+    expect(html).toContain("cochange (timed out)");
+    // Without context, markers are plain text.
+    const plain = renderToStaticMarkup(createElement(ChatMessageView, { message: { ...message, context: undefined }, onOpen: () => {} }));
+    expect(plain).not.toContain("chat-cite");
+    expect(plain).not.toContain("chat-context");
+  });
+});
