@@ -141,4 +141,14 @@ describe("useAgentStore", () => {
     useAgentStore.getState().onError("c4", "not_found", "no checkpoint 5");
     expect(useAgentStore.getState()).toMatchObject({ rewinding: null, error: "no checkpoint 5" });
   });
+
+  it("marks a run under way as lost when the connection closes", () => {
+    useAgentStore.getState().start(1, "long task");
+    useAgentStore.getState().attach(null);
+    const run = useAgentStore.getState().runs[0];
+    expect(run.status).toBe("lost");
+    expect(runMeta(run)).toContain("connection lost");
+    expect(useAgentStore.getState().pending).toEqual({});
+  });
 });
+

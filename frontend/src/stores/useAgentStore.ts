@@ -29,7 +29,8 @@ export type AgentEntry =
     }
   | { kind: "ask"; question: string; answer: string | null };
 
-export type RunStatus = "starting" | "running" | AgentDoneStatus;
+/** "lost": the connection closed while the run was going; its end was not heard. */
+export type RunStatus = "starting" | "running" | AgentDoneStatus | "lost";
 
 export interface AgentRun {
   /** The `agent.start` request id, which every frame of the operation carries. */
@@ -179,6 +180,7 @@ export function runMeta(run: AgentRun): string {
     cancelled: "stopped",
     failed: "failed",
     step_limit: "stopped at the step limit",
+    lost: "connection lost: see the server's operations for how it ended",
   };
   parts.push(label[run.status]);
   return parts.join(" · ");
@@ -254,6 +256,10 @@ export const useAgentStore = create<AgentState>((set, get) => ({
   onFilesChanged: null,
 
   attach(send) {
+    // Frames of runs under way went with the old connection: they are not live any more.
+    if (send === null) {
+      set((s) => ({ runs: s.runs.map((r) => (isActive(r) ? { ...r, status: "lost" as const } : r)), pending: {}, rewinding: null }));
+    }
     set({ send });
   },
 
