@@ -41,6 +41,12 @@ export function AgentRunView({ run }: { run: AgentRun }) {
             );
           case "ask":
             return <AskUser key={i} ask={e} onAnswer={live ? (text) => store().answer(run.requestId, text) : undefined} />;
+          case "rewound":
+            return (
+              <div key={i} className="muted small" data-testid="agent-rewound">
+                Rewound {e.files.join(", ") || "nothing"}
+              </div>
+            );
         }
       })}
       {run.summary && (

@@ -65,6 +65,8 @@ describe("parseServerFrame", () => {
     expect(result).toMatchObject({ event: "tool_result", ok: false, output: "no such file", duration_ms: 3 });
     const done = parseServerFrame('{"type":"agent","id":"c3","operation_id":5,"event":"done","status":"step_limit","summary":"s","steps":8,"cost_usd":0.01}');
     expect(done).toMatchObject({ event: "done", status: "step_limit", steps: 8 });
+    const rewound = parseServerFrame('{"type":"agent","id":"c3","operation_id":5,"event":"rewound","checkpoint_id":"9f3a","files":["a.rs",7]}');
+    expect(rewound).toMatchObject({ event: "rewound", checkpoint_id: "9f3a", files: ["a.rs"] });
     for (const bad of [
       '{"type":"agent","id":"c3","operation_id":5,"event":"mystery"}',
       '{"type":"agent","id":"c3","operation_id":5,"event":"step"}',

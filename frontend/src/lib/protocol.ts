@@ -110,6 +110,7 @@ export type AgentEvent =
   | { event: "artifact_decided"; artifact_id: number | string; status: ArtifactStatus }
   | { event: "ask_user"; question: string }
   | { event: "usage"; input_tokens: number; output_tokens: number; cost_usd: number }
+  | { event: "rewound"; checkpoint_id: number | string | null; files: string[] }
   | { event: "done"; status: AgentDoneStatus; summary: string; steps: number; cost_usd: number }
   | { event: "failed"; error: string; kind: string };
 
@@ -328,6 +329,12 @@ function parseAgentEvent(f: Json): AgentEvent {
       return { event: "ask_user", question: text(f.question) };
     case "usage":
       return { event: "usage", input_tokens: n(f.input_tokens), output_tokens: n(f.output_tokens), cost_usd: n(f.cost_usd) };
+    case "rewound":
+      return {
+        event: "rewound",
+        checkpoint_id: isArtifactId(f.checkpoint_id) ? f.checkpoint_id : null,
+        files: Array.isArray(f.files) ? f.files.filter(isString) : [],
+      };
     case "done": {
       const status = f.status === "cancelled" || f.status === "failed" || f.status === "step_limit" ? f.status : "complete";
       return { event: "done", status, summary: text(f.summary), steps: n(f.steps), cost_usd: n(f.cost_usd) };

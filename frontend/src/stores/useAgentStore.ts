@@ -27,7 +27,8 @@ export type AgentEntry =
       /** A decision was sent and its answer has not come yet. */
       deciding: boolean;
     }
-  | { kind: "ask"; question: string; answer: string | null };
+  | { kind: "ask"; question: string; answer: string | null }
+  | { kind: "rewound"; files: string[] };
 
 /** "lost": the connection closed while the run was going; its end was not heard. */
 export type RunStatus = "starting" | "running" | AgentDoneStatus | "lost";
@@ -142,6 +143,8 @@ export function reduceRun(run: AgentRun, event: AgentEvent): AgentRun {
       return { ...run, entries: mapArtifact(run.entries, event.artifact_id, (a) => ({ ...a, status: event.status, deciding: false })) };
     case "ask_user":
       return { ...run, status: live, entries: [...run.entries, { kind: "ask", question: event.question, answer: null }] };
+    case "rewound":
+      return { ...run, entries: [...run.entries, { kind: "rewound", files: event.files }] };
     case "usage":
       return { ...run, inputTokens: event.input_tokens, outputTokens: event.output_tokens, costUsd: event.cost_usd };
     case "done":
@@ -346,6 +349,7 @@ export const useAgentStore = create<AgentState>((set, get) => ({
       if (artifact?.kind === "artifact" && artifact.path) get().onFilesChanged?.([artifact.path]);
     }
     if (event.event === "artifact" && event.status === "applied" && event.path) get().onFilesChanged?.([event.path]);
+    if (event.event === "rewound" && event.files.length) get().onFilesChanged?.(event.files);
     if (event.event === "done" || event.event === "failed") {
       if (get().checkpointsProject === run.projectId) get().loadCheckpoints(run.projectId);
     }
