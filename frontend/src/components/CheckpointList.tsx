@@ -34,7 +34,10 @@ export function CheckpointList({ projectId, connected }: { projectId: number; co
             <div>
               <span className="muted">{c.created_at.replace("T", " ").slice(0, 19)}</span> {c.task}
             </div>
-            <div className="muted">{c.files.join(", ")}</div>
+            <div className="muted">
+              {c.files.join(", ")}
+              {c.artifact_status && ` (change ${c.artifact_status})`}
+            </div>
             <button
               type="button"
               className="toggle"

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 
 import type { AgentEvent } from "../lib/protocol";
-import { answerRun, newRun, reduceRun, runMeta, useAgentStore, type AgentRun } from "./useAgentStore";
+import { answerRun, newRun, reduceRun, restoredPaths, runMeta, useAgentStore, type AgentRun } from "./useAgentStore";
 
 const DIFF = "--- a/src/main.rs\n+++ b/src/main.rs\n@@ -1 +1 @@\n-a\n+b\n";
 
@@ -130,7 +130,9 @@ describe("useAgentStore", () => {
     agent.loadCheckpoints(1);
     expect(sent[0]).toEqual(["checkpoints.list", { project_id: 1 }]);
     agent.onResult("c1", { checkpoints: [{ id: 5, operation_id: 12, task: "fix", created_at: "2026-12-06T10:00:00Z", files: ["src/main.rs"] }, { bad: true }] });
-    expect(useAgentStore.getState().checkpoints).toEqual([{ id: 5, operation_id: 12, task: "fix", created_at: "2026-12-06T10:00:00Z", files: ["src/main.rs"] }]);
+    expect(useAgentStore.getState().checkpoints).toEqual([
+      { id: 5, operation_id: 12, task: "fix", created_at: "2026-12-06T10:00:00Z", files: ["src/main.rs"], artifact_status: null },
+    ]);
     agent.rewind(5);
     agent.rewind(5);
     expect(sent[1]).toEqual(["checkpoints.rewind", { id: 5 }]);
@@ -144,6 +146,22 @@ describe("useAgentStore", () => {
     useAgentStore.getState().rewind(5);
     useAgentStore.getState().onError("c4", "not_found", "no checkpoint 5");
     expect(useAgentStore.getState()).toMatchObject({ rewinding: null, error: "no checkpoint 5" });
+  });
+
+  it("reads checkpoint times in milliseconds or seconds, and restored files in either shape", () => {
+    useAgentStore.getState().loadCheckpoints(2);
+    useAgentStore.getState().onResult("c1", {
+      checkpoints: [
+        { id: "ab", operation_id: 1, task: "t", created_at: 1_765_000_000_000, files: [], artifact_status: "applied" },
+        { id: "cd", operation_id: 1, task: "t", created_at: 1_765_000_000, files: [] },
+      ],
+    });
+    const [a, b] = useAgentStore.getState().checkpoints;
+    expect(a.created_at).toBe(b.created_at);
+    expect(a.artifact_status).toBe("applied");
+    expect(restoredPaths({ restored: ["a.rs", 3] })).toEqual(["a.rs"]);
+    expect(restoredPaths({ files: [{ path: "b.rs", action: "restored" }] })).toEqual(["b.rs"]);
+    expect(restoredPaths(null)).toEqual([]);
   });
 
   it("marks a run under way as lost when the connection closes", () => {

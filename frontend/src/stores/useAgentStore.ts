@@ -57,6 +57,8 @@ export interface Checkpoint {
   task: string;
   created_at: string;
   files: string[];
+  /** What became of the change that followed it (applied, rejected, pending). */
+  artifact_status: string | null;
 }
 
 type Pending =
@@ -196,7 +198,9 @@ function readCheckpoints(data: unknown): Checkpoint[] {
     if (typeof c !== "object" || c === null) return [];
     const r = c as Record<string, unknown>;
     if (typeof r.id !== "number" && typeof r.id !== "string") return [];
-    const created = typeof r.created_at === "number" ? new Date(r.created_at * 1000).toISOString() : String(r.created_at ?? "");
+    // Milliseconds since the epoch (seconds are taken too), or already a date string.
+    const created =
+      typeof r.created_at === "number" ? new Date(r.created_at > 1e11 ? r.created_at : r.created_at * 1000).toISOString() : String(r.created_at ?? "");
     return [
       {
         id: r.id,
@@ -204,8 +208,20 @@ function readCheckpoints(data: unknown): Checkpoint[] {
         task: typeof r.task === "string" ? r.task : "",
         created_at: created,
         files: Array.isArray(r.files) ? r.files.filter((f): f is string => typeof f === "string") : [],
+        artifact_status: typeof r.artifact_status === "string" ? r.artifact_status : null,
       },
     ];
+  });
+}
+
+/** The files a rewind put back: `restored` as paths (or `files` as `{path}` objects). */
+export function restoredPaths(data: unknown): string[] {
+  const d = (data ?? {}) as { restored?: unknown; files?: unknown };
+  const list = Array.isArray(d.restored) ? d.restored : Array.isArray(d.files) ? d.files : [];
+  return list.flatMap((f): string[] => {
+    if (typeof f === "string") return [f];
+    const path = (f as { path?: unknown } | null)?.path;
+    return typeof path === "string" ? [path] : [];
   });
 }
 
@@ -372,8 +388,7 @@ export const useAgentStore = create<AgentState>((set, get) => ({
         if (get().checkpointsProject === pending.projectId) set({ checkpoints: readCheckpoints(data) });
         break;
       case "rewind": {
-        const restored = (data as { restored?: unknown })?.restored;
-        const paths = Array.isArray(restored) ? restored.filter((p): p is string => typeof p === "string") : [];
+        const paths = restoredPaths(data);
         set({ rewinding: null, notice: paths.length ? `Restored ${paths.join(", ")}` : "Nothing to restore" });
         if (paths.length) get().onFilesChanged?.(paths);
         const project = get().checkpointsProject;
