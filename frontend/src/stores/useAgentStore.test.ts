@@ -104,10 +104,11 @@ describe("useAgentStore", () => {
     expect(sent[2]).toEqual(["agent.stop", { operation_id: 12 }]);
     agent.onFrame("c1", 12, { event: "done", status: "cancelled", summary: "", steps: 1, cost_usd: 0 });
     expect(useAgentStore.getState().runs[0].status).toBe("cancelled");
+    expect(changed).toEqual([["src/main.rs"], ["src/main.rs"]]);
     // A rewind of the operation shows in its transcript and refreshes the files.
     agent.onFrame("c1", 12, { event: "rewound", checkpoint_id: "ab12", files: ["src/main.rs"] });
     expect(useAgentStore.getState().runs[0].entries.at(-1)).toEqual({ kind: "rewound", files: ["src/main.rs"] });
-    expect(changed).toEqual([["src/main.rs"], ["src/main.rs"]]);
+    expect(changed).toEqual([["src/main.rs"], ["src/main.rs"], ["src/main.rs"]]);
     // Frames of other requests are not this run's.
     agent.onFrame("c9", 13, { event: "text", text: "x" });
     expect(useAgentStore.getState().runs[0].entries).toHaveLength(2);

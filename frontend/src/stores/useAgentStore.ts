@@ -367,6 +367,9 @@ export const useAgentStore = create<AgentState>((set, get) => ({
     if (event.event === "artifact" && event.status === "applied" && event.path) get().onFilesChanged?.([event.path]);
     if (event.event === "rewound" && event.files.length) get().onFilesChanged?.(event.files);
     if (event.event === "done" || event.event === "failed") {
+      // Read applied files once more at the end, in case a write landed after its event.
+      const applied = next.entries.flatMap((e) => (e.kind === "artifact" && e.status === "applied" && e.path ? [e.path] : []));
+      if (applied.length) get().onFilesChanged?.([...new Set(applied)]);
       if (get().checkpointsProject === run.projectId) get().loadCheckpoints(run.projectId);
     }
   },
