@@ -136,7 +136,7 @@ describe("useAgentStore", () => {
     ]);
     agent.rewind(5);
     agent.rewind(5);
-    expect(sent[1]).toEqual(["checkpoints.rewind", { id: 5 }]);
+    expect(sent[1]).toEqual(["checkpoints.rewind", { checkpoint_id: "5" }]);
     expect(sent).toHaveLength(2);
     expect(useAgentStore.getState().rewinding).toBe(5);
     useAgentStore.getState().onResult("c2", { restored: ["src/main.rs"] });

@@ -350,7 +350,8 @@ export const useAgentStore = create<AgentState>((set, get) => ({
   rewind(checkpointId) {
     const { send, rewinding } = get();
     if (!send || rewinding !== null) return;
-    const id = send("checkpoints.rewind", { id: checkpointId });
+    // `checkpoint_id`, not `id`: the request's own `id` is that field of the frame.
+    const id = send("checkpoints.rewind", { checkpoint_id: String(checkpointId) });
     set((s) => ({ rewinding: checkpointId, notice: null, error: null, pending: { ...s.pending, [id]: { kind: "rewind", checkpointId } } }));
   },
 
