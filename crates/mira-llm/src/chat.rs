@@ -31,6 +31,17 @@ pub struct TurnRequest {
     pub model: Option<String>,
     pub bypass_cache: bool,
     pub max_tokens: Option<u32>,
+    /// Project context for the answer (from the context oracle, above this crate).
+    pub grounding: Option<Grounding>,
+}
+
+/// What a grounded turn adds: the context as the model reads it, and as JSON for the
+/// client and the stored answer. The prompt goes into the system message, so the answer
+/// cache's key covers it: an edit to a cited file changes the key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grounding {
+    pub prompt: String,
+    pub json: serde_json::Value,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -39,6 +50,10 @@ pub enum ChatEvent {
     Started {
         conversation_id: i64,
         user_message_id: i64,
+    },
+    /// The project context the answer is grounded in (before `routed`).
+    Context {
+        context: serde_json::Value,
     },
     Routed {
         route: Route,
@@ -96,7 +111,12 @@ pub async fn start_turn(
         None => conversations::create(db, &conversations::title_from(text), turn.project_id).await?,
     };
     let user_message_id = conversations::add_user(db, conversation_id, text).await?;
-    let mut messages = vec![Message::system(SYSTEM_PROMPT)];
+    let system = match &turn.grounding {
+        Some(g) if !g.prompt.is_empty() => format!("{SYSTEM_PROMPT}\n\n{}", g.prompt),
+        _ => SYSTEM_PROMPT.to_string(),
+    };
+    let context_json = turn.grounding.as_ref().map(|g| g.json.to_string());
+    let mut messages = vec![Message::system(system)];
     messages.extend(conversations::history(db, conversation_id, HISTORY_MESSAGES).await?);
     let request = ChatRequest {
         messages,
@@ -123,18 +143,25 @@ pub async fn start_turn(
                 status: "failed",
                 report: None,
                 error: Some(&e.to_string()),
+                context: context_json.as_deref(),
             };
             conversations::add_assistant(db, conversation_id, record).await?;
             return Err(e);
         }
     };
-    let started = ChatEvent::Started {
+    let mut first = vec![ChatEvent::Started {
         conversation_id,
         user_message_id,
-    };
+    }];
+    if let Some(g) = &turn.grounding {
+        first.push(ChatEvent::Context {
+            context: g.json.clone(),
+        });
+    }
     let saver = Saver {
         db: db.clone(),
         conversation_id,
+        context: context_json,
         text: String::new(),
         calls: Vec::new(),
         saved: false,
@@ -189,7 +216,7 @@ pub async fn start_turn(
             return Some((event, (stream, saver)));
         }
     });
-    Ok(Box::pin(futures_util::stream::iter([started]).chain(body)))
+    Ok(Box::pin(futures_util::stream::iter(first).chain(body)))
 }
 
 /// Stores the answer once; if the stream is dropped first, what came so far is stored
@@ -197,6 +224,7 @@ pub async fn start_turn(
 struct Saver {
     db: Db,
     conversation_id: i64,
+    context: Option<String>,
     text: String,
     calls: Vec<ToolCall>,
     saved: bool,
@@ -216,6 +244,7 @@ impl Saver {
             status,
             report,
             error,
+            context: self.context.as_deref(),
         };
         conversations::add_assistant(&self.db, self.conversation_id, record).await
     }
@@ -226,11 +255,12 @@ impl Drop for Saver {
         if self.saved {
             return;
         }
-        let (db, id, text, calls) = (
+        let (db, id, text, calls, context) = (
             self.db.clone(),
             self.conversation_id,
             std::mem::take(&mut self.text),
             std::mem::take(&mut self.calls),
+            self.context.take(),
         );
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             handle.spawn(async move {
@@ -240,6 +270,7 @@ impl Drop for Saver {
                     status: "cancelled",
                     report: None,
                     error: None,
+                    context: context.as_deref(),
                 };
                 let _ = conversations::add_assistant(&db, id, record).await;
             });

@@ -35,6 +35,9 @@ pub struct StoredMessage {
     pub cache_hit: Option<bool>,
     pub error: Option<String>,
     pub created_at: i64,
+    /// For a grounded answer: the context it was given (files, cited items, tokens).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<serde_json::Value>,
 }
 
 type MessageRow = (
@@ -53,6 +56,7 @@ type MessageRow = (
     Option<i64>,
     Option<String>,
     i64,
+    Option<String>,
 );
 
 fn now_ms() -> i64 {
@@ -116,7 +120,7 @@ pub async fn delete(db: &Db, id: i64) -> Result<bool, LlmError> {
 pub async fn messages(db: &Db, conversation_id: i64) -> Result<Vec<StoredMessage>, LlmError> {
     let rows: Vec<MessageRow> = sqlx::query_as(
         "SELECT id, conversation_id, role, content, tool_calls, status, provider, model, tier, input_tokens,
-             output_tokens, cost_usd, cache_hit, error, created_at
+             output_tokens, cost_usd, cache_hit, error, created_at, context
          FROM messages WHERE conversation_id = ? ORDER BY id",
     )
     .bind(conversation_id)
@@ -143,6 +147,7 @@ pub async fn messages(db: &Db, conversation_id: i64) -> Result<Vec<StoredMessage
             cache_hit: r.12.map(|h| h != 0),
             error: r.13,
             created_at: r.14,
+            context: r.15.and_then(|c| serde_json::from_str(&c).ok()),
         })
         .collect())
 }
@@ -185,6 +190,8 @@ pub struct AssistantRecord<'a> {
     pub status: &'a str,
     pub report: Option<&'a CallReport>,
     pub error: Option<&'a str>,
+    /// The context of a grounded answer, as JSON.
+    pub context: Option<&'a str>,
 }
 
 pub async fn add_assistant(db: &Db, conversation_id: i64, r: AssistantRecord<'_>) -> Result<i64, LlmError> {
@@ -194,8 +201,8 @@ pub async fn add_assistant(db: &Db, conversation_id: i64, r: AssistantRecord<'_>
     let report = r.report;
     let id = sqlx::query_scalar(
         "INSERT INTO messages (conversation_id, role, content, tool_calls, status, provider, model, tier,
-             input_tokens, output_tokens, cost_usd, cache_hit, error, created_at)
-         VALUES (?, 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             input_tokens, output_tokens, cost_usd, cache_hit, error, created_at, context)
+         VALUES (?, 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(conversation_id)
     .bind(r.content)
@@ -210,6 +217,7 @@ pub async fn add_assistant(db: &Db, conversation_id: i64, r: AssistantRecord<'_>
     .bind(report.map(|x| x.route.cached))
     .bind(r.error)
     .bind(now)
+    .bind(r.context)
     .fetch_one(db.pool())
     .await?;
     touch(db, conversation_id, now).await?;

@@ -60,6 +60,25 @@ pub async fn request_json(
     path: &str,
     query: &[(&str, String)],
 ) -> anyhow::Result<serde_json::Value> {
+    send(config, method, path, query, None).await
+}
+
+/// POSTs a JSON body to the running server (for requests too long for a query string).
+pub async fn post_json(
+    config: &Config,
+    path: &str,
+    body: &serde_json::Value,
+) -> anyhow::Result<serde_json::Value> {
+    send(config, "POST", path, &[], Some(body)).await
+}
+
+async fn send(
+    config: &Config,
+    method: &str,
+    path: &str,
+    query: &[(&str, String)],
+    body: Option<&serde_json::Value>,
+) -> anyhow::Result<serde_json::Value> {
     let Some(info) = read_runtime_info(&config.data_dir) else {
         bail!(
             "another Mira process holds {} but announced no address; stop it and run this again",
@@ -73,6 +92,10 @@ pub async fn request_json(
         "POST" => client.post(&url),
         "DELETE" => client.delete(&url),
         _ => client.get(&url),
+    };
+    let request = match body {
+        Some(body) => request.json(body),
+        None => request,
     };
     let response = request
         .query(query)

@@ -75,10 +75,13 @@ impl Server {
         // Provider embeddings go through the same gateway as chat: one budget, one cache.
         let search = mira_search::service::SearchService::new(config.clone(), db.clone(), vectors.clone())
             .with_gateway(llm.clone());
+        let oracle = mira_oracle::Oracle::new(db.clone(), config.clone(), Some(search.clone()))
+            .with_gateway(llm.clone());
         let state = AppState {
             config,
             db,
             vectors,
+            oracle,
             search,
             auth,
             metrics,

@@ -29,6 +29,8 @@ pub struct AppState {
     pub llm: mira_llm::Gateway,
     /// Semantic search: the index, its embedder and the concept rules.
     pub search: mira_search::service::SearchService,
+    /// The context oracle over the same database, search service and budget.
+    pub oracle: mira_oracle::Oracle,
     /// Build runs in progress, by run id: cancelling the token stops the run.
     pub builds: Arc<std::sync::Mutex<std::collections::HashMap<i64, CancellationToken>>>,
 }

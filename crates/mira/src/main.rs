@@ -45,6 +45,9 @@ enum Command {
     Experts(commands::git::ExpertsArgs),
     /// Past commits that fixed errors like this one, with the diff that fixed it.
     Fixes(commands::git::FixesArgs),
+    /// What Mira would tell a model about a task: the files that matter, ranked, and the
+    /// context that fits a token budget, with citations.
+    Context(commands::context::ContextArgs),
     /// Search code, docs, commits or chats by words and by meaning (hybrid BM25 + dense).
     Search(commands::search::SearchArgs),
     /// Ask the fast-tier model what each symbol is for; its concepts join concept search.
@@ -103,6 +106,7 @@ fn main() -> ExitCode {
             Command::Blame(args) => commands::git::blame(config, args).await,
             Command::Experts(args) => commands::git::experts(config, args).await,
             Command::Fixes(args) => commands::git::fixes(config, args).await,
+            Command::Context(args) => commands::context::context(config, args).await,
             Command::Search(args) => commands::search::search(config, args).await,
             Command::Analyze(args) => commands::analyze::analyze(config, args).await,
             Command::Concepts(cmd) => commands::search::concepts(config, cmd).await,

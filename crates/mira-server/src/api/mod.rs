@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod code;
+pub mod context;
 pub mod files;
 pub mod git;
 pub mod llm;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}/code/impact", get(code::impact))
         .route("/projects/{id}/code/definition", get(code::definition))
         .route("/projects/{id}/code/callgraph", get(code::callgraph))
+        .route("/projects/{id}/context", get(context::get).post(context::post))
         .route("/projects/{id}/search", get(search::search))
         .route("/projects/{id}/search/index", post(search::index))
         .route("/projects/{id}/search/status", get(search::status))

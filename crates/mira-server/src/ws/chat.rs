@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use futures_util::StreamExt;
-use mira_llm::chat::{ChatEvent, TurnRequest, start_turn};
+use mira_llm::chat::{ChatEvent, Grounding, TurnRequest, start_turn};
 use mira_llm::{LlmError, Tier};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -46,7 +46,9 @@ fn key(id: &Value) -> String {
 }
 
 /// `chat.send`: `{"id", "message", "conversation_id"?, "tier"?, "model"?, "bypass_cache"?,
-/// "project_id"?, "max_tokens"?}`.
+/// "project_id"?, "max_tokens"?, "context"?, "file"?, "selection"?}`. With a project,
+/// the answer is grounded in the context oracle's context unless `context` is false;
+/// `file` and `selection` (`{"start_line","end_line"}`) are what the editor shows.
 pub fn send(state: &AppState, chats: &SessionChats, frame: &ClientFrame) -> Result<Value, ApiError> {
     let id = frame.id.clone().ok_or_else(|| {
         ApiError::bad_request("`chat.send` needs an `id`: the answer's `chat` frames carry it")
@@ -79,6 +81,36 @@ pub fn send(state: &AppState, chats: &SessionChats, frame: &ClientFrame) -> Resu
             .get("max_tokens")
             .and_then(Value::as_u64)
             .map(|n| n.min(u64::from(u32::MAX)) as u32),
+        grounding: None,
+    };
+    let ground = match (turn.project_id, p.get("context")) {
+        (_, Some(Value::Bool(false))) | (None, _) => None,
+        (Some(project_id), None | Some(Value::Bool(true)) | Some(Value::Null)) => {
+            let file = match p
+                .get("file")
+                .and_then(Value::as_str)
+                .filter(|f| !f.trim().is_empty())
+            {
+                Some(f) => Some(crate::confine::relative_string(f)?),
+                None => None,
+            };
+            let selection = match p.get("selection") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(
+                    serde_json::from_value::<mira_oracle::Selection>(v.clone()).map_err(|e| {
+                        ApiError::bad_request(format!(
+                            "`selection` must be {{\"start_line\", \"end_line\"}}: {e}"
+                        ))
+                    })?,
+                ),
+            };
+            Some(GroundRequest {
+                project_id,
+                file,
+                selection,
+            })
+        }
+        (Some(_), Some(_)) => return Err(ApiError::bad_request("`context` must be true or false")),
     };
     let token = CancellationToken::new();
     {
@@ -93,6 +125,10 @@ pub fn send(state: &AppState, chats: &SessionChats, frame: &ClientFrame) -> Resu
     let (state, chats) = (state.clone(), chats.clone());
     let stream_id = id.clone();
     tokio::spawn(async move {
+        let mut turn = turn;
+        if let Some(ground) = ground {
+            turn.grounding = grounding(&state, &turn, ground).await;
+        }
         run(&state, &chats, stream_id.clone(), turn, token).await;
         chats.running.lock().expect("chat map").remove(&key(&stream_id));
     });
@@ -116,6 +152,46 @@ async fn run(state: &AppState, chats: &SessionChats, id: Value, turn: TurnReques
             // The session is gone; dropping the stream stops the model and stores
             // what came so far as cancelled.
             return;
+        }
+    }
+}
+
+/// What the client said about grounding a turn.
+struct GroundRequest {
+    project_id: i64,
+    file: Option<String>,
+    selection: Option<mira_oracle::Selection>,
+}
+
+/// The turn's project context; an answer without it beats no answer, so a failure is
+/// logged and the turn goes on ungrounded.
+async fn grounding(state: &AppState, turn: &TurnRequest, ground: GroundRequest) -> Option<Grounding> {
+    let project = match mira_store::projects::get(&state.db, ground.project_id).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %e, "chat without project context");
+            return None;
+        }
+    };
+    let max_output = turn.max_tokens.unwrap_or(state.config.llm.max_output_tokens);
+    let request = mira_oracle::ContextRequest {
+        task: turn.message.clone(),
+        file: ground.file,
+        selection: ground.selection,
+        room: mira_oracle::ground::room(
+            &state.llm,
+            turn.tier,
+            turn.model.as_deref(),
+            max_output,
+            state.config.models.local_context,
+        ),
+        ..Default::default()
+    };
+    match state.oracle.gather(&project, &request).await {
+        Ok(context) => Some(mira_oracle::ground::grounding(&context)),
+        Err(e) => {
+            tracing::warn!(error = %e, "chat without project context");
+            None
         }
     }
 }

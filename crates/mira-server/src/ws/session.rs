@@ -184,6 +184,17 @@ async fn dispatch(state: &AppState, frame: ClientFrame) -> Result<Option<Value>,
             let request = crate::api::search::request_of(id, params)?;
             Ok(Some(to_value(state.search.search(&request).await?)))
         }
+        "context.gather" => {
+            let id = frame
+                .params
+                .get("project_id")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| ApiError::bad_request("`context.gather` needs a numeric `project_id`"))?;
+            let params: crate::api::context::ContextParams =
+                serde_json::from_value(Value::Object(frame.params.clone()))
+                    .map_err(|e| ApiError::bad_request(format!("`context.gather`: {e}")))?;
+            Ok(Some(crate::api::context::answer(state, id, params).await?))
+        }
         other => Err(ApiError::new(
             ErrorCode::UnknownType,
             format!("unknown request type `{other}`; docs/protocol.md lists the types"),

@@ -34,6 +34,15 @@ pub struct AskArgs {
     /// Print one JSON object at the end instead of streaming text.
     #[arg(long)]
     json: bool,
+    /// Answer without the project's context (by default the context oracle's context
+    /// for the question goes into the prompt, with citations).
+    #[arg(long)]
+    no_context: bool,
+    /// The file you are looking at (joins the context).
+    #[arg(long)]
+    file: Option<String>,
+    #[command(flatten)]
+    target: super::git::ProjectArg,
 }
 
 #[derive(clap::Args)]
@@ -57,15 +66,23 @@ async fn open(config: &Config) -> anyhow::Result<(Db, Gateway)> {
 
 pub async fn ask(config: Config, args: AskArgs) -> anyhow::Result<ExitCode> {
     let (db, gateway) = open(&config).await?;
+    let message = args.question.join(" ");
+    let (project_id, grounding) = if args.no_context {
+        (None, None)
+    } else {
+        ground(&config, &db, &gateway, &args, &message).await?
+    };
     let turn = TurnRequest {
         conversation_id: args.conversation,
-        message: args.question.join(" "),
-        project_id: None,
+        message,
+        project_id,
         tier: args.tier,
         model: args.model,
         bypass_cache: args.no_cache,
         max_tokens: args.max_tokens,
+        grounding,
     };
+    let mut items: Vec<serde_json::Value> = Vec::new();
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
     tokio::spawn(async move {
@@ -81,6 +98,10 @@ pub async fn ask(config: Config, args: AskArgs) -> anyhow::Result<ExitCode> {
     while let Some(event) = events.next().await {
         match event {
             ChatEvent::Started { conversation_id, .. } => summary["conversation_id"] = conversation_id.into(),
+            ChatEvent::Context { context } => {
+                items = context["items"].as_array().cloned().unwrap_or_default();
+                summary["context"] = context;
+            }
             ChatEvent::Routed { route } => summary["route"] = serde_json::to_value(&route)?,
             ChatEvent::Delta { text: t } => {
                 if !args.json {
@@ -106,6 +127,9 @@ pub async fn ask(config: Config, args: AskArgs) -> anyhow::Result<ExitCode> {
                     if !text.ends_with('\n') {
                         writeln!(out)?;
                     }
+                    if let Some(sources) = sources_used(&text, &items) {
+                        writeln!(out, "\n{sources}")?;
+                    }
                     eprintln!("{}", footer(&report, &status));
                 }
             }
@@ -127,6 +151,70 @@ pub async fn ask(config: Config, args: AskArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     }
     Ok(code)
+}
+
+/// The project the question is about (`--project`, else the one containing the current
+/// directory) and its context; outside any project, an answer without it.
+async fn ground(
+    config: &Config,
+    db: &Db,
+    gateway: &Gateway,
+    args: &AskArgs,
+    message: &str,
+) -> anyhow::Result<(Option<i64>, Option<mira_llm::chat::Grounding>)> {
+    let project = match super::target::project(db, args.target.project.as_deref()).await {
+        Ok(p) => p,
+        Err(e) if args.target.project.is_none() => {
+            eprintln!("mira: answering without project context ({e})");
+            return Ok((None, None));
+        }
+        Err(e) => return Err(e),
+    };
+    let file = match &args.file {
+        Some(f) => Some(super::target::relative_path(&project, f)?),
+        None => None,
+    };
+    let max_output = args.max_tokens.unwrap_or(config.llm.max_output_tokens);
+    let request = mira_oracle::ContextRequest {
+        task: message.to_string(),
+        file,
+        room: mira_oracle::ground::room(
+            gateway,
+            args.tier,
+            args.model.as_deref(),
+            max_output,
+            config.models.local_context,
+        ),
+        ..Default::default()
+    };
+    let context = super::context::gather(config, db, &project, &request).await?;
+    Ok((Some(project.id), Some(mira_oracle::ground::grounding(&context))))
+}
+
+/// "Sources:" with the context items the answer cites as `[n]`; when it cites none, the
+/// items it was given.
+fn sources_used(answer: &str, items: &[serde_json::Value]) -> Option<String> {
+    if items.is_empty() {
+        return None;
+    }
+    let cited: Vec<usize> = (1..=items.len())
+        .filter(|n| answer.contains(&format!("[{n}]")))
+        .collect();
+    let (title, shown): (&str, Vec<usize>) = if cited.is_empty() {
+        ("Context given (none cited)", (1..=items.len()).collect())
+    } else {
+        ("Sources", cited)
+    };
+    let mut out = format!("{title}:");
+    for n in shown {
+        let item = &items[n - 1];
+        out.push_str(&format!(
+            "\n  [{n}] {} ({})",
+            item["citation"].as_str().unwrap_or("?"),
+            item["source"].as_str().unwrap_or("?")
+        ));
+    }
+    Some(out)
 }
 
 fn footer(report: &mira_llm::CallReport, status: &str) -> String {

@@ -1,6 +1,7 @@
 pub mod analyze;
 pub mod build;
 pub mod code;
+pub mod context;
 pub mod doctor;
 pub mod git;
 pub mod llm;

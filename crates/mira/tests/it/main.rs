@@ -8,6 +8,7 @@ mod build;
 mod chat;
 mod cli;
 mod code;
+mod context;
 mod files;
 mod git;
 mod harness;
