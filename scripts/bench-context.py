@@ -652,6 +652,11 @@ def main() -> int:
             systems = [s for s in systems if s != "context"]
     extra_context = args.context_args.split() if args.context_args else []
 
+    # Mira reads .env and mira.toml from its working directory; some of the projects
+    # carry a .env of their own (requests: autoenv's "workon r"), so Mira runs from an
+    # empty directory and gets the tree by path.
+    neutral = work / "cwd"
+    neutral.mkdir(exist_ok=True)
     results_path = work / "results.jsonl"
     out = results_path.open("w", encoding="utf-8")
     corpus = Bm25Corpus()
@@ -678,7 +683,7 @@ def main() -> int:
             "systems": {},
         }
         if mira:
-            code, so, se, secs = mira.run(["index", str(tree), "--no-embed", "--json"], cwd=tree)
+            code, so, se, secs = mira.run(["index", str(tree), "--no-embed", "--json"], cwd=neutral)
             index_secs.append(secs)
             row["index_seconds"] = round(secs, 2)
             if code != 0:
@@ -701,7 +706,7 @@ def main() -> int:
                 elif s == "search":
                     code, so, se, secs = mira.run(
                         ["search", task, "--limit", str(TOP_N), "--mode", "keyword", "--json", "--project", str(tree)],
-                        cwd=tree,
+                        cwd=neutral,
                     )
                     if code != 0:
                         raise RuntimeError(se.strip()[-1000:] or so[-1000:])
@@ -710,7 +715,7 @@ def main() -> int:
                     extra = {"hits": len(ans.get("results", []))}
                 else:
                     code, so, se, secs = mira.run(
-                        ["context", task, "--project", str(tree), "--json", *extra_context], cwd=tree
+                        ["context", task, "--project", str(tree), "--json", *extra_context], cwd=neutral
                     )
                     if code != 0:
                         raise RuntimeError(se.strip()[-1000:] or so[-1000:])
