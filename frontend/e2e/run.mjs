@@ -12,6 +12,9 @@ import { fileURLToPath } from "node:url";
 
 import { chromium } from "playwright-core";
 
+import { groundedAnswer, groundedReply } from "./grounded.mjs";
+import { streamReply } from "./standin.mjs";
+
 const here = dirname(fileURLToPath(import.meta.url));
 const frontend = resolve(here, "..");
 const targetDir = process.env.CARGO_TARGET_DIR ?? resolve(frontend, "../target");
@@ -58,7 +61,8 @@ function fixture(root) {
  * A stand-in for an OpenAI-compatible model server (what Ollama or llama.cpp serve at
  * OPENAI_BASE_URL), speaking the Chat Completions streaming format on 127.0.0.1. It
  * answers with Markdown and a Rust code block; a question with "slow" in it streams
- * for about ten seconds, so the Stop button can stop it.
+ * for about ten seconds, so the Stop button can stop it; grounded.mjs scripts an answer
+ * with a citation.
  */
 async function startModelServer() {
   const server = createServer(async (req, res) => {
@@ -69,6 +73,12 @@ async function startModelServer() {
       return;
     }
     const request = JSON.parse(body);
+    // The grounded answer (grounded.mjs).
+    const scripted = groundedReply(request);
+    if (scripted) {
+      await streamReply(res, scripted);
+      return;
+    }
     const question = request.messages.at(-1)?.content ?? "";
     const slow = question.includes("slow");
     const pieces = slow
@@ -313,6 +323,9 @@ async function main() {
     await page.screenshot({ path: join(outDir, "ui-budget.png") });
     await page.locator('[data-testid="talk-tab-chat"]').click();
 
+    // Grounded chat: the answer's context list, and a citation opening its file at its line.
+    await groundedAnswer(page, outDir);
+
     const fragment = new URL(page.url()).hash;
     if (fragment.includes("token")) throw new Error(`the token is still in the address bar: ${fragment}`);
     if (!page.url().startsWith(origin)) throw new Error(`left the origin: ${page.url()}`);
@@ -371,6 +384,7 @@ async function main() {
         "code index tags files and shows an outline with callers, " +
         "search finds a function as you type and opens it in the editor, Ctrl+Shift+F focuses the search box, " +
         "chat streams an answer from the local model, and a Markdown answer with highlighted code, model and cost, Stop stops one, the budget panel shows spend, " +
+        "a grounded answer lists its context and a citation opens the file at its line, " +
         "reload keeps the token, activity arrives, missing and refused tokens explained, reconnects after a restart",
     );
     console.log("1 passed, 0 failed");
