@@ -24,6 +24,12 @@ use mira_store::Db;
 use mira_store::projects;
 use mira_store::vectors;
 
+/// A function of the project: name, qualified name, file, first line.
+type Sym = (String, String, String, i64);
+
+/// A kind of task and how to write it for a function.
+type Shape = (&'static str, fn(&Sym) -> String);
+
 const USAGE: &str =
     "usage: bench_context PATH [--queries N] [--mira BIN] (MIRA_DATA_DIR indexed by `mira index PATH`)";
 
@@ -102,7 +108,7 @@ async fn main() -> anyhow::Result<()> {
     let oracle = Oracle::new(db.clone(), config.clone(), Some(search.clone()));
 
     // Functions and methods with a body of some size, spread over the project.
-    let symbols: Vec<(String, String, String, i64)> = sqlx::query_as(
+    let symbols: Vec<Sym> = sqlx::query_as(
         "SELECT e.name, e.qualified_name, f.path, e.start_line FROM code_elements e JOIN files f ON f.id = e.file_id \
          WHERE e.project_id = ? AND e.kind IN ('function', 'method') AND e.end_line - e.start_line >= 5 \
          AND e.is_test = 0 ORDER BY e.id",
@@ -131,7 +137,7 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     println!("warm-up gather {:.0} ms", warm.took_ms);
 
-    let shapes: [(&str, fn(&(String, String, String, i64)) -> String); 4] = [
+    let shapes: [Shape; 4] = [
         ("names a function", |s| {
             format!("How does {} work and where is it used?", s.0)
         }),

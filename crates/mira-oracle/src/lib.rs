@@ -308,15 +308,27 @@ fn pct(spent: f64, limit: f64) -> f64 {
     if limit > 0.0 { spent / limit * 100.0 } else { 0.0 }
 }
 
-/// Runs the jobs side by side, each under `deadline`; what fails or is late is named.
+/// Keyword search is the backbone of most rankings, and a long report makes a long
+/// query: it gets this many times the level's deadline.
+const SEARCH_DEADLINE_FACTOR: u32 = 3;
+
+fn deadline_of(source: &str, deadline: Duration) -> Duration {
+    match source {
+        "search" => deadline * SEARCH_DEADLINE_FACTOR,
+        _ => deadline,
+    }
+}
+
+/// Runs the jobs side by side, each under its deadline; what fails or is late is named.
 async fn run_all(jobs: Vec<Job<'_>>, deadline: Duration, dropped: &mut Vec<Dropped>) -> Vec<Found> {
     let runs = jobs.into_iter().map(|(name, job)| async move {
         let started = Instant::now();
-        let result = tokio::time::timeout(deadline, job).await;
-        (name, result, started.elapsed())
+        let limit = deadline_of(name, deadline);
+        let result = tokio::time::timeout(limit, job).await;
+        (name, result, started.elapsed(), limit)
     });
     let mut out = Vec::new();
-    for (name, result, took) in futures_util::future::join_all(runs).await {
+    for (name, result, took, limit) in futures_util::future::join_all(runs).await {
         match result {
             Ok(Ok(found)) => out.push(found),
             Ok(Err(reason)) => dropped.push(Dropped {
@@ -325,10 +337,7 @@ async fn run_all(jobs: Vec<Job<'_>>, deadline: Duration, dropped: &mut Vec<Dropp
             }),
             Err(_) => dropped.push(Dropped {
                 source: name.to_string(),
-                reason: format!(
-                    "gave no answer within its deadline of {} ms",
-                    deadline.as_millis()
-                ),
+                reason: format!("gave no answer within its deadline of {} ms", limit.as_millis()),
             }),
         }
         tracing::debug!(source = name, ms = took.as_millis() as u64, "context source");

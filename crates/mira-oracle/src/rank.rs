@@ -37,7 +37,9 @@ impl Ballot {
 /// Files by fused score, best first, scores scaled so the best is 1.0. `factor` scales
 /// a file's sum (below 1 pushes tests down when the task is not about them).
 pub fn fuse(ballots: &[Ballot], factor: impl Fn(&str) -> f64) -> Vec<RankedFile> {
-    let mut scores: HashMap<&str, (f64, Vec<(f64, &str)>)> = HashMap::new();
+    // Per file: the fused score and each ballot's part with its reason.
+    type Parts<'a> = (f64, Vec<(f64, &'a str)>);
+    let mut scores: HashMap<&str, Parts<'_>> = HashMap::new();
     for ballot in ballots {
         for (rank, (path, reason)) in ballot.files.iter().enumerate() {
             let part = ballot.weight / (K + rank as f64 + 1.0);

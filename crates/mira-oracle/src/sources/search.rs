@@ -33,7 +33,16 @@ async fn run(
     source: &'static str,
     weight: f64,
 ) -> Result<Found, String> {
-    let mut text: String = q.request.task.chars().take(QUERY_CHARS).collect();
+    // A report's title usually names what is wrong most plainly: it counts three times.
+    let title = q
+        .request
+        .task
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    let mut text = format!("{title}\n{title}\n");
+    text.extend(q.request.task.chars().take(QUERY_CHARS));
     if let Some(file) = &q.request.file {
         // The open file's name helps the query as a user's own words would.
         text.push(' ');

@@ -12,6 +12,92 @@ use crate::rank::Ballot;
 /// Names looked up at most (strong ones first).
 const MAX_NAMES: usize = 40;
 
+/// Member names so common across code bases that defining one says little about a
+/// file (measured on real bug reports: they put the wrong file first).
+const COMMON_MEMBERS: &[&str] = &[
+    "id",
+    "name",
+    "names",
+    "value",
+    "values",
+    "data",
+    "attrs",
+    "args",
+    "kwargs",
+    "real",
+    "use",
+    "default",
+    "write",
+    "read",
+    "open",
+    "close",
+    "run",
+    "call",
+    "copy",
+    "update",
+    "items",
+    "keys",
+    "format",
+    "parse",
+    "load",
+    "dump",
+    "save",
+    "add",
+    "apply",
+    "show",
+    "render",
+    "build",
+    "create",
+    "delete",
+    "remove",
+    "reset",
+    "start",
+    "stop",
+    "size",
+    "shape",
+    "type",
+    "text",
+    "path",
+    "file",
+    "config",
+    "options",
+    "result",
+    "results",
+    "state",
+    "context",
+    "request",
+    "response",
+    "error",
+    "errors",
+    "message",
+    "level",
+    "index",
+    "key",
+    "node",
+    "nodes",
+    "model",
+    "fit",
+    "transform",
+    "predict",
+    "plot",
+    "draw",
+    "test",
+    "setup",
+    "teardown",
+    "main",
+    "run_test",
+    "clean",
+    "validate",
+];
+
+/// How much naming `name` says: strong mentions (code, calls, frames) much more than a
+/// code-like word in prose; short or very common member names little.
+fn strength(name: &str, strong: bool) -> f64 {
+    let base = if strong { 1.0 } else { 0.25 };
+    let common = name.len() <= 3 || COMMON_MEMBERS.contains(&name.to_ascii_lowercase().as_str());
+    if common { base * 0.2 } else { base }
+}
+
 pub async fn mentioned(q: &Query<'_>) -> Result<Found, String> {
     let mut found = Found::default();
     let mut trace = Ballot::new("trace", 4.0);
@@ -142,8 +228,7 @@ pub async fn named(q: &Query<'_>) -> Result<Found, String> {
             }
             None => list.iter().collect(),
         };
-        let strength = if n.strong { 1.0 } else { 0.4 };
-        let share = strength / narrowed.len() as f64;
+        let share = strength(&n.name, n.strong) / narrowed.len() as f64;
         for r in narrowed {
             let weight = if r.6 { share * 0.3 } else { share };
             let entry = files.entry(r.3.clone()).or_default();
