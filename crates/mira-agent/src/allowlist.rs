@@ -25,9 +25,16 @@ impl Allowlist {
         if has("package.json") {
             lines.extend(["npm test", "npm run build"]);
         }
-        if ["pyproject.toml", "setup.py", "setup.cfg", "pytest.ini", "tox.ini", "requirements.txt"]
-            .iter()
-            .any(|f| has(f))
+        if [
+            "pyproject.toml",
+            "setup.py",
+            "setup.cfg",
+            "pytest.ini",
+            "tox.ini",
+            "requirements.txt",
+        ]
+        .iter()
+        .any(|f| has(f))
         {
             lines.extend(["pytest", "python -m pytest", "python3 -m pytest"]);
         }

@@ -16,8 +16,14 @@ fn lossy(bytes: Option<&[u8]>) -> String {
 }
 
 fn counts(diff: &str) -> (usize, usize) {
-    let added = diff.lines().filter(|l| l.starts_with('+') && !l.starts_with("+++")).count();
-    let removed = diff.lines().filter(|l| l.starts_with('-') && !l.starts_with("---")).count();
+    let added = diff
+        .lines()
+        .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+        .count();
+    let removed = diff
+        .lines()
+        .filter(|l| l.starts_with('-') && !l.starts_with("---"))
+        .count();
     (added, removed)
 }
 
@@ -31,7 +37,9 @@ pub(crate) async fn propose(
     new: Vec<u8>,
 ) -> Result<ToolOutput, String> {
     if previous.as_deref() == Some(new.as_slice()) {
-        return Ok(ToolOutput::ok(format!("no change: {path} already has this content")));
+        return Ok(ToolOutput::ok(format!(
+            "no change: {path} already has this content"
+        )));
     }
     let db = &ctx.db;
     let operation_id = ctx.operation_id();

@@ -81,7 +81,17 @@ pub struct Checkpoint {
     pub artifact_status: Option<String>,
 }
 
-type ListRow = (String, i64, i64, i64, String, String, Option<String>, Option<i64>, Option<String>);
+type ListRow = (
+    String,
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+);
 
 /// The project's checkpoints, newest first.
 pub async fn list(db: &Db, project_id: i64, limit: usize) -> Result<Vec<Checkpoint>, AgentError> {
@@ -113,7 +123,11 @@ pub async fn list(db: &Db, project_id: i64, limit: usize) -> Result<Vec<Checkpoi
             seq,
             created_at,
             task,
-            new_files: if sha256.is_none() { vec![path.clone()] } else { Vec::new() },
+            new_files: if sha256.is_none() {
+                vec![path.clone()]
+            } else {
+                Vec::new()
+            },
             files: vec![path],
             artifact_id,
             artifact_status,
@@ -144,8 +158,16 @@ pub async fn find(db: &Db, prefix: &str) -> Result<(String, i64, i64), AgentErro
         1 => Ok(rows.into_iter().next().expect("one row")),
         n => Err(AgentError::Ambiguous(format!(
             "`{prefix}` names {} checkpoints ({}); give more digits",
-            if n > 5 { "more than 5".to_string() } else { n.to_string() },
-            rows.iter().take(5).map(|r| &r.0[..12]).collect::<Vec<_>>().join(", ")
+            if n > 5 {
+                "more than 5".to_string()
+            } else {
+                n.to_string()
+            },
+            rows.iter()
+                .take(5)
+                .map(|r| &r.0[..12])
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
     }
 }
@@ -199,7 +221,10 @@ pub async fn rewind(db: &Db, prefix: &str) -> Result<Rewind, AgentError> {
     }
     let event = AgentEvent::Rewound {
         checkpoint_id: id.clone(),
-        files: files.iter().map(|f| format!("{} ({})", f.path, f.action)).collect(),
+        files: files
+            .iter()
+            .map(|f| format!("{} ({})", f.path, f.action))
+            .collect(),
     };
     store::append_event(db, operation_id, &event, None).await?;
     Ok(Rewind {
@@ -219,7 +244,8 @@ async fn blob(db: &Db, sha: &str) -> Result<Vec<u8>, AgentError> {
 }
 
 fn restore(project: &Project, path: &str, bytes: Option<&[u8]>) -> Result<&'static str, AgentError> {
-    let target = confine::resolve_for_write(&project.root, path).map_err(|e| AgentError::Invalid(e.message))?;
+    let target =
+        confine::resolve_for_write(&project.root, path).map_err(|e| AgentError::Invalid(e.message))?;
     let current = std::fs::read(&target).ok();
     match bytes {
         Some(bytes) if current.as_deref() == Some(bytes) => Ok("unchanged"),

@@ -186,7 +186,10 @@ mod tests {
             resolve(&root_path, "escape/secret.txt").unwrap_err().kind,
             ConfineKind::Forbidden
         );
-        assert_eq!(resolve(&root_path, "alias.txt").unwrap(), root_path.join("in.txt"));
+        assert_eq!(
+            resolve(&root_path, "alias.txt").unwrap(),
+            root_path.join("in.txt")
+        );
         assert_eq!(
             resolve(&root_path, "missing.txt").unwrap_err().kind,
             ConfineKind::NotFound
@@ -198,7 +201,9 @@ mod tests {
             ConfineKind::Forbidden
         );
         assert_eq!(
-            resolve_for_write(&root_path, "escape/secret.txt").unwrap_err().kind,
+            resolve_for_write(&root_path, "escape/secret.txt")
+                .unwrap_err()
+                .kind,
             ConfineKind::Forbidden
         );
         assert_eq!(

@@ -9,8 +9,7 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use mira_core::Config;
 use mira_llm::{
-    CallOptions, ChatRequest, FinishReason, Gateway, GatewayEvent, Message, StreamEvent, Task, Tier,
-    ToolCall,
+    CallOptions, ChatRequest, FinishReason, Gateway, GatewayEvent, Message, StreamEvent, Task, Tier, ToolCall,
 };
 use mira_store::Db;
 use mira_store::projects::Project;
@@ -123,7 +122,9 @@ pub async fn start(
 ) -> Result<Operation, AgentError> {
     let task = request.task.trim().to_string();
     if task.is_empty() {
-        return Err(AgentError::Invalid("the task is empty; say what the agent should do".into()));
+        return Err(AgentError::Invalid(
+            "the task is empty; say what the agent should do".into(),
+        ));
     }
     if request.max_steps == 0 || request.max_steps > MAX_STEPS_LIMIT {
         return Err(AgentError::Invalid(format!(
@@ -131,11 +132,12 @@ pub async fn start(
         )));
     }
     check_route(&deps.gateway, request.tier, request.model.as_deref())?;
-    let root = request
-        .project
-        .root
-        .canonicalize()
-        .map_err(|e| AgentError::Io(format!("cannot open the project root {}: {e}", request.project.root.display())))?;
+    let root = request.project.root.canonicalize().map_err(|e| {
+        AgentError::Io(format!(
+            "cannot open the project root {}: {e}",
+            request.project.root.display()
+        ))
+    })?;
     let id = store::create(&deps.db, request.project.id, &task, request.mode.as_str()).await?;
     let handle = OperationHandle::new(id, CancellationToken::new());
     let (tx, events) = mpsc::unbounded_channel();
@@ -246,7 +248,15 @@ impl Run {
         if let Err(e) = store::update_progress(&self.ctx.db, id, &self.progress).await {
             tracing::warn!(operation = id, error = %e, "cannot store an operation's totals");
         }
-        if let Err(e) = store::finish(&self.ctx.db, id, &outcome.status, &outcome.summary, outcome.error.as_deref()).await {
+        if let Err(e) = store::finish(
+            &self.ctx.db,
+            id,
+            &outcome.status,
+            &outcome.summary,
+            outcome.error.as_deref(),
+        )
+        .await
+        {
             tracing::warn!(operation = id, error = %e, "cannot store how an operation ended");
         }
         self.emit(AgentEvent::Done {
@@ -372,7 +382,11 @@ impl Run {
         .await;
         store::update_progress(&self.ctx.db, self.ctx.operation_id(), &self.progress).await?;
         if finish == Some(FinishReason::Cancelled) || cancel.is_cancelled() {
-            return Ok(Step::Finished(self.ended("cancelled", "cancelled by the user", None)));
+            return Ok(Step::Finished(self.ended(
+                "cancelled",
+                "cancelled by the user",
+                None,
+            )));
         }
         let calls: Vec<ToolCall> = calls.into_values().collect();
         let mut assistant = Message::assistant(text.clone());
@@ -388,7 +402,11 @@ impl Run {
         }
         for call in &calls {
             if cancel.is_cancelled() {
-                return Ok(Step::Finished(self.ended("cancelled", "cancelled by the user", None)));
+                return Ok(Step::Finished(self.ended(
+                    "cancelled",
+                    "cancelled by the user",
+                    None,
+                )));
             }
             self.emit(AgentEvent::ToolCall {
                 call_id: call.id.clone(),
@@ -415,7 +433,11 @@ impl Run {
             messages.push(Message::tool_result(call, content));
         }
         if cancel.is_cancelled() {
-            return Ok(Step::Finished(self.ended("cancelled", "cancelled by the user", None)));
+            return Ok(Step::Finished(self.ended(
+                "cancelled",
+                "cancelled by the user",
+                None,
+            )));
         }
         Ok(Step::Continue)
     }

@@ -14,9 +14,13 @@ pub enum AgentEvent {
         mode: String,
     },
     /// A model call begins (1-based).
-    Step { n: usize },
+    Step {
+        n: usize,
+    },
     /// The model's words as they stream.
-    Text { text: String },
+    Text {
+        text: String,
+    },
     ToolCall {
         call_id: String,
         name: String,
@@ -38,9 +42,14 @@ pub enum AgentEvent {
         diff: String,
         status: String,
     },
-    ArtifactDecided { artifact_id: i64, status: String },
+    ArtifactDecided {
+        artifact_id: i64,
+        status: String,
+    },
     /// The model asks the user something; answer with `OperationHandle::answer`.
-    AskUser { question: String },
+    AskUser {
+        question: String,
+    },
     /// Running totals of the operation.
     Usage {
         input_tokens: u64,
@@ -59,7 +68,10 @@ pub enum AgentEvent {
         steps: usize,
         cost_usd: f64,
     },
-    Failed { error: String, kind: String },
+    Failed {
+        error: String,
+        kind: String,
+    },
 }
 
 impl AgentEvent {

@@ -42,7 +42,11 @@ pub(crate) async fn context_tool(
     _tokens: Option<u64>,
 ) -> Result<ToolOutput, String> {
     match search_files(ctx, task, 15).await {
-        Some(lines) => Ok(ToolOutput::ok(bound(lines.join("\n"), MAX_OUTPUT_CHARS, "narrow the task"))),
+        Some(lines) => Ok(ToolOutput::ok(bound(
+            lines.join("\n"),
+            MAX_OUTPUT_CHARS,
+            "narrow the task",
+        ))),
         None => Ok(ToolOutput::ok(
             "no context found for this task; use grep, list_files and symbols to look around",
         )),

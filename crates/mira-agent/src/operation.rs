@@ -47,10 +47,17 @@ impl OperationHandle {
 
     /// Applies or rejects a pending artifact of this operation.
     pub fn decide(&self, artifact_id: i64, decision: Decision) -> Result<(), AgentError> {
-        let sender = self.inner.decisions.lock().expect("decisions").remove(&artifact_id);
+        let sender = self
+            .inner
+            .decisions
+            .lock()
+            .expect("decisions")
+            .remove(&artifact_id);
         match sender {
             Some(sender) => sender.send(decision).map_err(|_| {
-                AgentError::NotFound(format!("artifact {artifact_id} is no longer waiting for a decision"))
+                AgentError::NotFound(format!(
+                    "artifact {artifact_id} is no longer waiting for a decision"
+                ))
             }),
             None => Err(AgentError::NotFound(format!(
                 "artifact {artifact_id} of operation {} is not waiting for a decision",
@@ -91,12 +98,20 @@ impl OperationHandle {
     /// decision is never missed.
     pub(crate) fn expect_decision(&self, artifact_id: i64) -> oneshot::Receiver<Decision> {
         let (tx, rx) = oneshot::channel();
-        self.inner.decisions.lock().expect("decisions").insert(artifact_id, tx);
+        self.inner
+            .decisions
+            .lock()
+            .expect("decisions")
+            .insert(artifact_id, tx);
         rx
     }
 
     pub(crate) fn forget_decision(&self, artifact_id: i64) {
-        self.inner.decisions.lock().expect("decisions").remove(&artifact_id);
+        self.inner
+            .decisions
+            .lock()
+            .expect("decisions")
+            .remove(&artifact_id);
     }
 
     pub(crate) fn expect_answer(&self) -> oneshot::Receiver<String> {

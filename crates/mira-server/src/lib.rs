@@ -96,7 +96,10 @@ impl Server {
         if let Ok(n) = mira_agent::store::mark_interrupted(&state.db).await
             && n > 0
         {
-            tracing::info!(operations = n, "marked agent operations left running by a stopped process as failed");
+            tracing::info!(
+                operations = n,
+                "marked agent operations left running by a stopped process as failed"
+            );
         }
         // Runs left `running` by a process that is gone (older than any run can last).
         let stale_before =

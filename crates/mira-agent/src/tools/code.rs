@@ -34,7 +34,10 @@ pub async fn callers(ctx: &ToolContext, args: &Args, callers: bool) -> Result<To
     let symbol = str_arg(args, "symbol")?;
     let pid = ctx.project.id;
     let mut out = serde_json::Map::new();
-    for name in queries::lookup(&ctx.db, pid, symbol).await.map_err(|e| e.to_string())? {
+    for name in queries::lookup(&ctx.db, pid, symbol)
+        .await
+        .map_err(|e| e.to_string())?
+    {
         let refs = if callers {
             queries::callers(&ctx.db, pid, &name).await
         } else {
@@ -51,7 +54,10 @@ pub async fn impact(ctx: &ToolContext, args: &Args) -> Result<ToolOutput, String
     let depth = opt_u64(args, "depth").unwrap_or(3).clamp(1, 6) as u32;
     let pid = ctx.project.id;
     let mut out = serde_json::Map::new();
-    for name in queries::lookup(&ctx.db, pid, symbol).await.map_err(|e| e.to_string())? {
+    for name in queries::lookup(&ctx.db, pid, symbol)
+        .await
+        .map_err(|e| e.to_string())?
+    {
         let impact = queries::impact(&ctx.db, pid, &name, depth)
             .await
             .map_err(|e| e.to_string())?;

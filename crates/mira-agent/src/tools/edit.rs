@@ -70,8 +70,11 @@ pub async fn edit_file(ctx: &ToolContext, args: &Args) -> Result<ToolOutput, Str
         return Err(format!("{rel} is a directory"));
     }
     let path = confine::display_relative(&ctx.root, &target);
-    let bytes = tokio::fs::read(&target).await.map_err(|e| format!("cannot read {rel}: {e}"))?;
-    let text = String::from_utf8(bytes.clone()).map_err(|_| format!("{rel} is not a text file (not UTF-8)"))?;
+    let bytes = tokio::fs::read(&target)
+        .await
+        .map_err(|e| format!("cannot read {rel}: {e}"))?;
+    let text =
+        String::from_utf8(bytes.clone()).map_err(|_| format!("{rel} is not a text file (not UTF-8)"))?;
     let new = apply_block(&path, &text, search, replace)?;
     changes::propose(ctx, &path, &target, Some(bytes), new.into_bytes()).await
 }
@@ -105,7 +108,13 @@ mod tests {
     #[test]
     fn no_match_shows_the_nearest_lines() {
         let text = "fn one() {\n    1\n}\n\nfn add(a: i32, b: i32) -> i32 {\n    a - b\n}\n";
-        let err = apply_block("lib.rs", text, "fn add(a: i32, b: i32) -> i32 {\n    a - c\n}", "x").unwrap_err();
+        let err = apply_block(
+            "lib.rs",
+            text,
+            "fn add(a: i32, b: i32) -> i32 {\n    a - c\n}",
+            "x",
+        )
+        .unwrap_err();
         assert!(err.contains("matches nothing"), "{err}");
         assert!(err.contains("most similar lines are 5-7"), "{err}");
         assert!(err.contains("6\t    a - b"), "{err}");

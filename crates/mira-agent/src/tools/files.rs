@@ -18,7 +18,9 @@ pub async fn read_file(ctx: &ToolContext, args: &Args) -> Result<ToolOutput, Str
     let rel = str_arg(args, "path")?;
     let path = confine::resolve(&ctx.root, rel).map_err(refused)?;
     if path.is_dir() {
-        return Err(format!("{rel} is a directory; use list_files to see what it holds"));
+        return Err(format!(
+            "{rel} is a directory; use list_files to see what it holds"
+        ));
     }
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     if size > MAX_FILE_BYTES {
@@ -26,18 +28,25 @@ pub async fn read_file(ctx: &ToolContext, args: &Args) -> Result<ToolOutput, Str
             "{rel} is {size} bytes, too large to read; use grep to find the part you need"
         ));
     }
-    let bytes = tokio::fs::read(&path).await.map_err(|e| format!("cannot read {rel}: {e}"))?;
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|e| format!("cannot read {rel}: {e}"))?;
     let Ok(text) = String::from_utf8(bytes) else {
         return Err(format!("{rel} is not a text file (not UTF-8)"));
     };
     let total = text.lines().count();
     let start = opt_u64(args, "start_line").unwrap_or(1).max(1) as usize;
-    let end = opt_u64(args, "end_line").map(|e| e as usize).unwrap_or(total).min(total);
+    let end = opt_u64(args, "end_line")
+        .map(|e| e as usize)
+        .unwrap_or(total)
+        .min(total);
     if total == 0 {
         return Ok(ToolOutput::ok(format!("{rel} is empty")));
     }
     if start > total {
-        return Err(format!("{rel} has {total} lines; start_line {start} is past its end"));
+        return Err(format!(
+            "{rel} has {total} lines; start_line {start} is past its end"
+        ));
     }
     if end < start {
         return Err(format!("end_line {end} is before start_line {start}"));
@@ -46,7 +55,8 @@ pub async fn read_file(ctx: &ToolContext, args: &Args) -> Result<ToolOutput, Str
     for (i, line) in text.lines().enumerate().skip(start - 1).take(end - start + 1) {
         out.push_str(&format!("{}\t{line}\n", i + 1));
     }
-    let header = format!("{rel} (lines {start}-{end} of {total}; each line is prefixed by its number and a tab)\n");
+    let header =
+        format!("{rel} (lines {start}-{end} of {total}; each line is prefixed by its number and a tab)\n");
     Ok(ToolOutput::ok(bound(
         header + &out,
         MAX_OUTPUT_CHARS,
@@ -57,7 +67,9 @@ pub async fn read_file(ctx: &ToolContext, args: &Args) -> Result<ToolOutput, Str
 fn overrides(root: &Path, glob: Option<&str>) -> Result<Option<ignore::overrides::Override>, String> {
     let Some(glob) = glob else { return Ok(None) };
     let mut builder = OverrideBuilder::new(root);
-    builder.add(glob).map_err(|e| format!("`{glob}` is not a valid glob: {e}"))?;
+    builder
+        .add(glob)
+        .map_err(|e| format!("`{glob}` is not a valid glob: {e}"))?;
     builder
         .build()
         .map(Some)
@@ -69,7 +81,11 @@ fn overrides(root: &Path, glob: Option<&str>) -> Result<Option<ignore::overrides
 fn walk(root: &Path, dir: &Path, glob: Option<&str>, limit: usize) -> Result<(Vec<PathBuf>, bool), String> {
     let overrides = overrides(root, glob)?;
     let mut builder = WalkBuilder::new(dir);
-    builder.hidden(false).git_ignore(true).require_git(false).sort_by_file_name(|a, b| a.cmp(b));
+    builder
+        .hidden(false)
+        .git_ignore(true)
+        .require_git(false)
+        .sort_by_file_name(|a, b| a.cmp(b));
     builder.filter_entry(|e| e.file_name() != std::ffi::OsStr::new(".git"));
     let mut files = Vec::new();
     for entry in builder.build().flatten() {
@@ -104,11 +120,20 @@ pub async fn list_files(ctx: &ToolContext, args: &Args) -> Result<ToolOutput, St
     if files.is_empty() {
         return Ok(ToolOutput::ok("no files match"));
     }
-    let mut out: Vec<String> = files.iter().map(|f| confine::display_relative(&ctx.root, f)).collect();
+    let mut out: Vec<String> = files
+        .iter()
+        .map(|f| confine::display_relative(&ctx.root, f))
+        .collect();
     if more {
-        out.push(format!("[more than {MAX_LIST} files; narrow the directory or the pattern]"));
+        out.push(format!(
+            "[more than {MAX_LIST} files; narrow the directory or the pattern]"
+        ));
     }
-    Ok(ToolOutput::ok(bound(out.join("\n"), MAX_OUTPUT_CHARS, "narrow the directory or the pattern")))
+    Ok(ToolOutput::ok(bound(
+        out.join("\n"),
+        MAX_OUTPUT_CHARS,
+        "narrow the directory or the pattern",
+    )))
 }
 
 pub async fn grep(ctx: &ToolContext, args: &Args) -> Result<ToolOutput, String> {
@@ -129,14 +154,20 @@ pub async fn grep(ctx: &ToolContext, args: &Args) -> Result<ToolOutput, String> 
             if std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0) > MAX_FILE_BYTES {
                 continue;
             }
-            let Ok(text) = std::fs::read_to_string(&file) else { continue };
+            let Ok(text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
             for (i, line) in text.lines().enumerate() {
                 if regex.is_match(line) {
                     if out.len() == MAX_MATCHES {
                         return Ok((out, true));
                     }
                     let line: String = line.chars().take(300).collect();
-                    out.push(format!("{}:{}: {line}", confine::display_relative(&root, &file), i + 1));
+                    out.push(format!(
+                        "{}:{}: {line}",
+                        confine::display_relative(&root, &file),
+                        i + 1
+                    ));
                 }
             }
         }
@@ -149,7 +180,13 @@ pub async fn grep(ctx: &ToolContext, args: &Args) -> Result<ToolOutput, String> 
         return Ok(ToolOutput::ok(format!("no line matches `{pattern}`")));
     }
     if more {
-        lines.push(format!("[stopped at {MAX_MATCHES} matches; narrow the pattern, path or glob]"));
+        lines.push(format!(
+            "[stopped at {MAX_MATCHES} matches; narrow the pattern, path or glob]"
+        ));
     }
-    Ok(ToolOutput::ok(bound(lines.join("\n"), MAX_OUTPUT_CHARS, "narrow the pattern, path or glob")))
+    Ok(ToolOutput::ok(bound(
+        lines.join("\n"),
+        MAX_OUTPUT_CHARS,
+        "narrow the pattern, path or glob",
+    )))
 }

@@ -3,7 +3,10 @@
 
 use std::process::Stdio;
 
-use super::{Args, MAX_OUTPUT_CHARS, ToolContext, ToolOutput, bound, json_text, opt_str, opt_u64, refused, rel_path, str_arg};
+use super::{
+    Args, MAX_OUTPUT_CHARS, ToolContext, ToolOutput, bound, json_text, opt_str, opt_u64, refused, rel_path,
+    str_arg,
+};
 use crate::confine;
 
 const HINT: &str = "narrow the path";
@@ -104,7 +107,18 @@ pub async fn status(ctx: &ToolContext) -> Result<ToolOutput, String> {
     if !ctx.project.is_git {
         return Err("the project is not a git repository".into());
     }
-    let text = git(ctx, &["status", "--porcelain=v1", "--branch", "--untracked-files=all", "--", "."]).await?;
+    let text = git(
+        ctx,
+        &[
+            "status",
+            "--porcelain=v1",
+            "--branch",
+            "--untracked-files=all",
+            "--",
+            ".",
+        ],
+    )
+    .await?;
     Ok(ToolOutput::ok(bound(text, MAX_OUTPUT_CHARS, HINT)))
 }
 
@@ -117,7 +131,11 @@ pub async fn diff(ctx: &ToolContext, args: &Args) -> Result<ToolOutput, String> 
         None => ".".into(),
     };
     let mut argv = vec!["diff", "--no-color", "--no-ext-diff"];
-    if args.get("staged").and_then(serde_json::Value::as_bool).unwrap_or(false) {
+    if args
+        .get("staged")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false)
+    {
         argv.push("--cached");
     }
     argv.extend(["--", path.as_str()]);

@@ -125,7 +125,8 @@ pub fn specs(search_available: bool) -> Vec<ToolSpec> {
             parameters,
         })
     };
-    let path_prop = json!({"type": "string", "description": "A path relative to the project root, with `/`."});
+    let path_prop =
+        json!({"type": "string", "description": "A path relative to the project root, with `/`."});
     add(
         "read_file",
         "Read a text file of the project, with line numbers. Give start_line/end_line (1-based, inclusive) for part of a long file.",
@@ -180,7 +181,11 @@ pub fn specs(search_available: bool) -> Vec<ToolSpec> {
         json!({"symbol": {"type": "string", "description": "A qualified name, or a name to look up."}}),
         &["symbol"],
     );
-    add("callers", "Who calls a symbol, with the call sites.", symbol.clone());
+    add(
+        "callers",
+        "Who calls a symbol, with the call sites.",
+        symbol.clone(),
+    );
     add("callees", "What a symbol calls, with the call sites.", symbol);
     add(
         "impact",
@@ -198,7 +203,10 @@ pub fn specs(search_available: bool) -> Vec<ToolSpec> {
     add(
         "experts",
         "Who knows a file or directory best, from the git history.",
-        schema(json!({"path": {"type": "string", "description": "A file or directory; empty for the project."}}), &[]),
+        schema(
+            json!({"path": {"type": "string", "description": "A file or directory; empty for the project."}}),
+            &[],
+        ),
     );
     add(
         "log",
@@ -224,7 +232,10 @@ pub fn specs(search_available: bool) -> Vec<ToolSpec> {
     add(
         "errors",
         "Build and test errors recorded for the project that are still unresolved.",
-        schema(json!({"limit": {"type": "integer", "minimum": 1, "maximum": 50}}), &[]),
+        schema(
+            json!({"limit": {"type": "integer", "minimum": 1, "maximum": 50}}),
+            &[],
+        ),
     );
     add(
         "run_build",
@@ -234,11 +245,18 @@ pub fn specs(search_available: bool) -> Vec<ToolSpec> {
             &["command"],
         ),
     );
-    add("git_status", "The git status of the project: branch and changed files.", schema(json!({}), &[]));
+    add(
+        "git_status",
+        "The git status of the project: branch and changed files.",
+        schema(json!({}), &[]),
+    );
     add(
         "git_diff",
         "The uncommitted changes of the project (or of one path) as a diff.",
-        schema(json!({"path": {"type": "string"}, "staged": {"type": "boolean"}}), &[]),
+        schema(
+            json!({"path": {"type": "string"}, "staged": {"type": "boolean"}}),
+            &[],
+        ),
     );
     add(
         "edit_file",
@@ -251,7 +269,10 @@ pub fn specs(search_available: bool) -> Vec<ToolSpec> {
     add(
         "write_file",
         "Write a whole file (created with its directories if missing, replaced otherwise).",
-        schema(json!({"path": path_prop.clone(), "content": {"type": "string"}}), &["path", "content"]),
+        schema(
+            json!({"path": path_prop.clone(), "content": {"type": "string"}}),
+            &["path", "content"],
+        ),
     );
     add(
         "ask_user",
@@ -359,7 +380,14 @@ mod tests {
         assert!(all.iter().any(|t| t.name == "search"));
         assert!(!specs(false).iter().any(|t| t.name == "search"));
         let names: Vec<&str> = all.iter().map(|t| t.name.as_str()).collect();
-        for name in ["read_file", "edit_file", "run_build", "ask_user", "context", "blame"] {
+        for name in [
+            "read_file",
+            "edit_file",
+            "run_build",
+            "ask_user",
+            "context",
+            "blame",
+        ] {
             assert!(names.contains(&name), "{name}");
         }
     }

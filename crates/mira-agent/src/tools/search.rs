@@ -6,7 +6,9 @@ use super::{Args, ToolContext, ToolOutput, json_text, opt_str, opt_u64, rel_path
 
 pub async fn search(ctx: &ToolContext, args: &Args) -> Result<ToolOutput, String> {
     let Some(service) = &ctx.search else {
-        return Err("search is not available in this run (another Mira process holds the index); use grep".into());
+        return Err(
+            "search is not available in this run (another Mira process holds the index); use grep".into(),
+        );
     };
     let query = str_arg(args, "query")?;
     let mut request = SearchRequest::new(ctx.project.id, query);

@@ -29,7 +29,11 @@ pub fn git(root: &Path, args: &[&str]) {
         .current_dir(root)
         .output()
         .unwrap();
-    assert!(status.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
 }
 
 impl Fixture {
@@ -48,7 +52,10 @@ impl Fixture {
         git(&root, &["add", "."]);
         git(&root, &["commit", "-q", "-m", "first"]);
         let mut vars: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
-        vars.insert("MIRA_DATA_DIR".into(), dir.path().join("data").display().to_string());
+        vars.insert(
+            "MIRA_DATA_DIR".into(),
+            dir.path().join("data").display().to_string(),
+        );
         let config = Config::from_sources(&Sources {
             env: vars,
             ..Sources::default()
@@ -75,7 +82,9 @@ impl Fixture {
 
     pub async fn deps(&self) -> AgentDeps {
         let local = Arc::new(Local::unavailable("no local model in this test"));
-        let gateway = mira_llm::setup::gateway(&self.config, &self.db, local).await.unwrap();
+        let gateway = mira_llm::setup::gateway(&self.config, &self.db, local)
+            .await
+            .unwrap();
         AgentDeps {
             db: self.db.clone(),
             gateway,
@@ -91,7 +100,9 @@ impl Fixture {
     }
 
     pub async fn start(&self, task: &str, mode: Mode) -> Operation {
-        mira_agent::start(self.deps().await, self.request(task, mode), None).await.unwrap()
+        mira_agent::start(self.deps().await, self.request(task, mode), None)
+            .await
+            .unwrap()
     }
 }
 

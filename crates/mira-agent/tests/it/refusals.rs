@@ -22,18 +22,46 @@ async fn paths_outside_the_root_are_refused_by_every_file_tool() {
         ("c5", "list_files", json!({"directory": "escape"})),
         ("c6", "grep", json!({"pattern": "secret", "path": "/etc"})),
         ("c7", "grep", json!({"pattern": "secret", "path": "escape"})),
-        ("c8", "edit_file", json!({"path": "../project/src/lib.rs", "search": "a - b", "replace": "a + b"})),
-        ("c9", "edit_file", json!({"path": "escape/secret.txt", "search": "secret", "replace": "stolen"})),
-        ("c10", "write_file", json!({"path": "../evil.txt", "content": "x"})),
-        ("c11", "write_file", json!({"path": "/tmp/mira-agent-evil.txt", "content": "x"})),
-        ("c12", "write_file", json!({"path": "escape/new.txt", "content": "x"})),
-        ("c13", "write_file", json!({"path": "escape/secret.txt", "content": "x"})),
+        (
+            "c8",
+            "edit_file",
+            json!({"path": "../project/src/lib.rs", "search": "a - b", "replace": "a + b"}),
+        ),
+        (
+            "c9",
+            "edit_file",
+            json!({"path": "escape/secret.txt", "search": "secret", "replace": "stolen"}),
+        ),
+        (
+            "c10",
+            "write_file",
+            json!({"path": "../evil.txt", "content": "x"}),
+        ),
+        (
+            "c11",
+            "write_file",
+            json!({"path": "/tmp/mira-agent-evil.txt", "content": "x"}),
+        ),
+        (
+            "c12",
+            "write_file",
+            json!({"path": "escape/new.txt", "content": "x"}),
+        ),
+        (
+            "c13",
+            "write_file",
+            json!({"path": "escape/secret.txt", "content": "x"}),
+        ),
         ("c14", "blame", json!({"path": "../secret.txt"})),
         ("c15", "cochange", json!({"path": "/etc/passwd"})),
         ("c16", "git_diff", json!({"path": "../x"})),
     ];
     let n = calls.len();
-    let server = Scripted::start(vec![openai_calls(&calls), openai_text("I cannot reach those files.")]).await;
+    let server = Scripted::start(vec![
+        openai_calls(&calls),
+        openai_text("I cannot reach those files."),
+    ])
+    .await;
     let f = Fixture::new(&compat_env(&server.url("/v1"))).await;
     std::os::unix::fs::symlink(outside.path(), f.root().join("escape")).unwrap();
     let (outcome, events) = finish(f.start("Read the secrets", Mode::Auto).await).await;
@@ -55,9 +83,17 @@ async fn paths_outside_the_root_are_refused_by_every_file_tool() {
     let refusals: Vec<&serde_json::Value> = last.iter().filter(|m| m["role"] == "tool").collect();
     assert_eq!(refusals.len(), n);
     assert_eq!(refusals[0]["tool_call_id"], "c1");
-    assert!(refusals[0]["content"].as_str().unwrap().starts_with("error: refused:"));
+    assert!(
+        refusals[0]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("error: refused:")
+    );
     // Nothing moved.
-    assert_eq!(std::fs::read_to_string(outside.path().join("secret.txt")).unwrap(), "secret");
+    assert_eq!(
+        std::fs::read_to_string(outside.path().join("secret.txt")).unwrap(),
+        "secret"
+    );
     assert!(!outside.path().join("new.txt").exists());
     assert!(!f.dir.path().join("evil.txt").exists());
     assert!(!std::path::Path::new("/tmp/mira-agent-evil.txt").exists());
@@ -80,7 +116,10 @@ async fn commands_outside_the_allowlist_are_refused() {
     for (name, ok, output) in results(&events) {
         assert!(!ok, "{name}: {output}");
         assert!(output.contains("is not an allowed command"), "{output}");
-        assert!(output.contains("cargo test"), "the allowed commands are named: {output}");
+        assert!(
+            output.contains("cargo test"),
+            "the allowed commands are named: {output}"
+        );
         assert!(output.contains("AGENT_ALLOWED_COMMANDS"), "{output}");
     }
     assert_eq!(f.read("src/lib.rs"), LIB);
@@ -96,17 +135,34 @@ async fn search_blocks_that_match_nothing_or_twice_change_nothing() {
             "edit_file",
             json!({"path": "src/lib.rs", "search": "pub fn add(a: i32, b: i32) -> i32 {\n    a - c\n}", "replace": "x"}),
         ),
-        ("c2", "edit_file", json!({"path": "src/lib.rs", "search": "    #[test]\n", "replace": "x"})),
-        ("c3", "edit_file", json!({"path": "src/lib.rs", "search": "}\n", "replace": "x"})),
+        (
+            "c2",
+            "edit_file",
+            json!({"path": "src/lib.rs", "search": "    #[test]\n", "replace": "x"}),
+        ),
+        (
+            "c3",
+            "edit_file",
+            json!({"path": "src/lib.rs", "search": "}\n", "replace": "x"}),
+        ),
     ];
     let server = Scripted::start(vec![openai_calls(&calls), openai_text("Giving up.")]).await;
     let f = Fixture::new(&compat_env(&server.url("/v1"))).await;
     let (_, events) = finish(f.start("Edit", Mode::Auto).await).await;
     let r = results(&events);
     assert!(!r[0].1);
-    assert!(r[0].2.contains("matches nothing in src/lib.rs; nothing was changed"), "{}", r[0].2);
+    assert!(
+        r[0].2
+            .contains("matches nothing in src/lib.rs; nothing was changed"),
+        "{}",
+        r[0].2
+    );
     assert!(r[0].2.contains("most similar lines are 1-3"), "{}", r[0].2);
-    assert!(r[0].2.contains("2\t    a - b"), "the nearest lines are shown: {}", r[0].2);
+    assert!(
+        r[0].2.contains("2\t    a - b"),
+        "the nearest lines are shown: {}",
+        r[0].2
+    );
     assert!(r[1].1, "a block that matches once works: {}", r[1].2);
     assert!(!r[2].1);
     assert!(r[2].2.contains("matches 3 places"), "{}", r[2].2);
@@ -143,7 +199,11 @@ async fn cancelling_during_a_build_kills_it_and_stops() {
     }
     let outcome = op.join.await.unwrap();
     assert_eq!(outcome.status, "cancelled", "{outcome:?}");
-    assert!(started.elapsed() < Duration::from_secs(15), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
     let runs = mira_build::queries::runs(&f.db, f.project.id, 10).await.unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].status.as_str(), "cancelled");
@@ -163,7 +223,11 @@ async fn the_step_limit_ends_the_operation() {
     let (outcome, events) = finish(op).await;
     assert_eq!(outcome.status, "step_limit");
     assert_eq!(outcome.steps, 3);
-    assert!(outcome.summary.contains("step limit (3 steps)"), "{}", outcome.summary);
+    assert!(
+        outcome.summary.contains("step limit (3 steps)"),
+        "{}",
+        outcome.summary
+    );
     assert_eq!(server.requests().len(), 3);
     assert!(matches!(events.last(), Some(AgentEvent::Done { status, .. }) if status == "step_limit"));
     let stored = mira_agent::store::get(&f.db, op_id(&events)).await.unwrap();
@@ -187,10 +251,22 @@ async fn the_bundled_local_model_is_refused_with_what_to_configure() {
     };
     assert!(matches!(err, AgentError::Invalid(_)), "{err:?}");
     let text = err.to_string();
-    for needle in ["GEMINI_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "MIRA_LOCAL_MODEL", "Qwen2.5"] {
+    for needle in [
+        "GEMINI_API_KEY",
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "OPENAI_BASE_URL",
+        "MIRA_LOCAL_MODEL",
+        "Qwen2.5",
+    ] {
         assert!(text.contains(needle), "{needle}: {text}");
     }
-    assert!(mira_agent::store::list(&f.db, f.project.id, 5).await.unwrap().is_empty());
+    assert!(
+        mira_agent::store::list(&f.db, f.project.id, 5)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]

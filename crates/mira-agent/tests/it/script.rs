@@ -16,8 +16,12 @@ pub fn openai_calls(calls: &[(&str, &str, Value)]) -> Reply {
         chunks.push(data(&json!({"choices": [{"index": 0, "delta": {"tool_calls": [
             {"index": i, "function": {"arguments": b}}]}}]})));
     }
-    chunks.push(data(&json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})));
-    chunks.push(data(&json!({"choices": [], "usage": {"prompt_tokens": 100, "completion_tokens": 20}})));
+    chunks.push(data(
+        &json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}),
+    ));
+    chunks.push(data(
+        &json!({"choices": [], "usage": {"prompt_tokens": 100, "completion_tokens": 20}}),
+    ));
     chunks.push("data: [DONE]\n\n".into());
     Reply::Sse(chunks)
 }
@@ -46,7 +50,10 @@ pub fn anthropic_calls(calls: &[(&str, &str, Value)]) -> Reply {
             "content_block_delta",
             &json!({"type": "content_block_delta", "index": i, "delta": {"type": "input_json_delta", "partial_json": args.to_string()}}),
         ));
-        chunks.push(event("content_block_stop", &json!({"type": "content_block_stop", "index": i})));
+        chunks.push(event(
+            "content_block_stop",
+            &json!({"type": "content_block_stop", "index": i}),
+        ));
     }
     chunks.push(event(
         "message_delta",
@@ -71,7 +78,10 @@ pub fn anthropic_text(text: &str) -> Reply {
             "content_block_delta",
             &json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}}),
         ),
-        event("content_block_stop", &json!({"type": "content_block_stop", "index": 0})),
+        event(
+            "content_block_stop",
+            &json!({"type": "content_block_stop", "index": 0}),
+        ),
         event(
             "message_delta",
             &json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 10}}),

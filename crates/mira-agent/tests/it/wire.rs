@@ -29,7 +29,9 @@ async fn check_outcome(f: &Fixture, outcome: &mira_agent::Outcome, events: &[Age
     let artifact = events
         .iter()
         .find_map(|e| match e {
-            AgentEvent::Artifact { diff, status, path, .. } => Some((diff.clone(), status.clone(), path.clone())),
+            AgentEvent::Artifact {
+                diff, status, path, ..
+            } => Some((diff.clone(), status.clone(), path.clone())),
             _ => None,
         })
         .expect("an artifact");
@@ -45,10 +47,21 @@ async fn check_outcome(f: &Fixture, outcome: &mira_agent::Outcome, events: &[Age
         .into_iter()
         .map(|e| e.event["event"].as_str().unwrap().to_string())
         .collect();
-    for kind in ["started", "step", "tool_call", "tool_result", "artifact", "usage", "text", "done"] {
+    for kind in [
+        "started",
+        "step",
+        "tool_call",
+        "tool_result",
+        "artifact",
+        "usage",
+        "text",
+        "done",
+    ] {
         assert!(kinds.iter().any(|k| k == kind), "{kind} stored: {kinds:?}");
     }
-    let checkpoints = mira_agent::checkpoints::list(&f.db, f.project.id, 10).await.unwrap();
+    let checkpoints = mira_agent::checkpoints::list(&f.db, f.project.id, 10)
+        .await
+        .unwrap();
     assert_eq!(checkpoints.len(), 1);
     assert_eq!(checkpoints[0].files, ["src/lib.rs"]);
     assert!(checkpoints[0].new_files.is_empty());
@@ -73,10 +86,16 @@ async fn openai_tool_calls_round_trip_with_their_ids() {
     assert_eq!(first["model"], "tool-model");
     assert_eq!(first["stream"], true);
     let tools = first["tools"].as_array().unwrap();
-    let read = tools.iter().find(|t| t["function"]["name"] == "read_file").unwrap();
+    let read = tools
+        .iter()
+        .find(|t| t["function"]["name"] == "read_file")
+        .unwrap();
     assert_eq!(read["type"], "function");
     assert_eq!(read["function"]["parameters"], spec_of("read_file"));
-    let edit = tools.iter().find(|t| t["function"]["name"] == "edit_file").unwrap();
+    let edit = tools
+        .iter()
+        .find(|t| t["function"]["name"] == "edit_file")
+        .unwrap();
     assert_eq!(edit["function"]["parameters"], spec_of("edit_file"));
     assert_eq!(first["messages"][0]["role"], "system");
     assert!(first["messages"][1]["content"].as_str().unwrap().contains(TASK));
@@ -87,14 +106,28 @@ async fn openai_tool_calls_round_trip_with_their_ids() {
     assert_eq!(second[n - 2]["tool_calls"][0]["id"], "call_read");
     assert_eq!(second[n - 1]["role"], "tool");
     assert_eq!(second[n - 1]["tool_call_id"], "call_read");
-    assert!(second[n - 1]["content"].as_str().unwrap().contains("2\t    a - b"));
+    assert!(
+        second[n - 1]["content"]
+            .as_str()
+            .unwrap()
+            .contains("2\t    a - b")
+    );
 
     let third = sent[2].body["messages"].as_array().unwrap();
     let n = third.len();
-    assert_eq!(third[n - 3]["tool_call_id"], "call_read", "earlier results stay in order");
+    assert_eq!(
+        third[n - 3]["tool_call_id"],
+        "call_read",
+        "earlier results stay in order"
+    );
     assert_eq!(third[n - 2]["tool_calls"][0]["id"], "call_edit");
     assert_eq!(third[n - 1]["tool_call_id"], "call_edit");
-    assert!(third[n - 1]["content"].as_str().unwrap().starts_with("applied: src/lib.rs changed"));
+    assert!(
+        third[n - 1]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("applied: src/lib.rs changed")
+    );
 }
 
 #[tokio::test]
@@ -137,11 +170,21 @@ async fn anthropic_tool_use_round_trips_as_tool_result_blocks() {
         .collect();
     assert_eq!(
         blocks,
-        ["use toolu_read", "result toolu_read", "use toolu_edit", "result toolu_edit"]
+        [
+            "use toolu_read",
+            "result toolu_read",
+            "use toolu_edit",
+            "result toolu_edit"
+        ]
     );
     let last = messages.last().unwrap();
     assert_eq!(last["role"], "user");
-    assert!(last["content"][0]["content"].as_str().unwrap().starts_with("applied:"));
+    assert!(
+        last["content"][0]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("applied:")
+    );
 }
 
 #[tokio::test]
@@ -167,7 +210,9 @@ async fn gemini_function_calls_round_trip_by_name() {
     assert_eq!(sent.len(), 3);
     assert_eq!(sent[0].path, "/v1beta/models/gemini-test:streamGenerateContent");
     assert_eq!(sent[0].query.as_deref(), Some("alt=sse"));
-    let decls = sent[0].body["tools"][0]["functionDeclarations"].as_array().unwrap();
+    let decls = sent[0].body["tools"][0]["functionDeclarations"]
+        .as_array()
+        .unwrap();
     let edit = decls.iter().find(|d| d["name"] == "edit_file").unwrap();
     assert_eq!(edit["parameters"], spec_of("edit_file"));
 
@@ -186,7 +231,12 @@ async fn gemini_function_calls_round_trip_by_name() {
         .collect();
     assert_eq!(
         parts,
-        ["call read_file", "response read_file", "call edit_file", "response edit_file"]
+        [
+            "call read_file",
+            "response read_file",
+            "call edit_file",
+            "response edit_file"
+        ]
     );
     let last = contents.last().unwrap();
     assert_eq!(last["role"], "user");

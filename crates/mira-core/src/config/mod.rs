@@ -298,7 +298,8 @@ impl Config {
                 git_cooldown: ms("WATCHER_GIT_COOLDOWN_MS")?,
             },
             agent: AgentConfig {
-                allowed_commands: opt(sources, "AGENT_ALLOWED_COMMANDS", parse::command_lines)?.unwrap_or_default(),
+                allowed_commands: opt(sources, "AGENT_ALLOWED_COMMANDS", parse::command_lines)?
+                    .unwrap_or_default(),
                 run_timeout: Duration::from_secs(req(sources, "AGENT_RUN_TIMEOUT_SECS", int(1, 604_800))?),
             },
             data_dir,

@@ -6,7 +6,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use mira_agent::{AgentDeps, AgentError, Decision, Mode, Operation, OperationRequest, artifacts, checkpoints, store};
+use mira_agent::{
+    AgentDeps, AgentError, Decision, Mode, Operation, OperationRequest, artifacts, checkpoints, store,
+};
 use mira_core::ErrorCode;
 use mira_llm::Tier;
 use serde::Deserialize;
@@ -46,13 +48,14 @@ pub async fn start(state: &AppState, project_id: i64, body: StartBody) -> Result
     let project = mira_store::projects::get(&state.db, project_id).await?;
     let mode = match body.mode.as_deref() {
         None => Mode::Ask,
-        Some(m) => Mode::parse(m).ok_or_else(|| ApiError::bad_request(format!("unknown mode `{m}`: use ask or auto")))?,
+        Some(m) => Mode::parse(m)
+            .ok_or_else(|| ApiError::bad_request(format!("unknown mode `{m}`: use ask or auto")))?,
     };
     let tier = match body.tier.as_deref().filter(|t| !t.is_empty()) {
         None => None,
-        Some(t) => Some(
-            Tier::parse(t).ok_or_else(|| ApiError::bad_request(format!("unknown tier `{t}`: use fast, voice or thinker")))?,
-        ),
+        Some(t) => Some(Tier::parse(t).ok_or_else(|| {
+            ApiError::bad_request(format!("unknown tier `{t}`: use fast, voice or thinker"))
+        })?),
     };
     let mut request = OperationRequest::new(project, &body.task);
     request.mode = mode;
@@ -113,7 +116,12 @@ pub fn parse_decision(text: Option<&str>) -> Result<Decision, ApiError> {
 }
 
 /// Decides a pending artifact of a running operation.
-pub fn decide_artifact(state: &AppState, id: i64, artifact_id: i64, decision: Decision) -> Result<Value, ApiError> {
+pub fn decide_artifact(
+    state: &AppState,
+    id: i64,
+    artifact_id: i64,
+    decision: Decision,
+) -> Result<Value, ApiError> {
     let handle = state
         .agents
         .get(id)

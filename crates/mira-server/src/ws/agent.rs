@@ -56,11 +56,16 @@ pub async fn start(state: &AppState, agents: &SessionAgents, frame: &ClientFrame
         ApiError::bad_request("`agent.start` needs an `id`: the operation's `agent` frames carry it")
     })?;
     let project_id = id_param(frame, "project_id")?;
-    let task = str_param(frame, "task").ok_or_else(|| ApiError::bad_request("`agent.start` needs a string `task`"))?;
+    let task = str_param(frame, "task")
+        .ok_or_else(|| ApiError::bad_request("`agent.start` needs a string `task`"))?;
     let body = StartBody {
         task,
         mode: str_param(frame, "mode"),
-        max_steps: frame.params.get("max_steps").and_then(Value::as_u64).map(|n| n as usize),
+        max_steps: frame
+            .params
+            .get("max_steps")
+            .and_then(Value::as_u64)
+            .map(|n| n as usize),
         tier: str_param(frame, "tier"),
         model: str_param(frame, "model"),
     };
@@ -100,7 +105,8 @@ pub fn decide(state: &AppState, frame: &ClientFrame) -> Result<Value, ApiError> 
 /// `agent.answer`: `{"operation_id", "text"}`.
 pub fn answer(state: &AppState, frame: &ClientFrame) -> Result<Value, ApiError> {
     let id = id_param(frame, "operation_id")?;
-    let text = str_param(frame, "text").ok_or_else(|| ApiError::bad_request("`agent.answer` needs a string `text`"))?;
+    let text = str_param(frame, "text")
+        .ok_or_else(|| ApiError::bad_request("`agent.answer` needs a string `text`"))?;
     let handle = state
         .agents
         .get(id)
@@ -127,7 +133,9 @@ pub async fn checkpoints(state: &AppState, frame: &ClientFrame) -> Result<Value,
 pub async fn rewind(state: &AppState, frame: &ClientFrame) -> Result<Value, ApiError> {
     let id = str_param(frame, "checkpoint_id")
         .or_else(|| frame.id.as_ref().and_then(Value::as_str).map(str::to_string))
-        .ok_or_else(|| ApiError::bad_request("`checkpoints.rewind` needs the checkpoint's `checkpoint_id` (a string)"))?;
+        .ok_or_else(|| {
+            ApiError::bad_request("`checkpoints.rewind` needs the checkpoint's `checkpoint_id` (a string)")
+        })?;
     let done = mira_agent::checkpoints::rewind(&state.db, &id).await?;
     Ok(serde_json::to_value(done).expect("rewinds serialise"))
 }

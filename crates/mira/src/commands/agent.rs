@@ -202,9 +202,9 @@ impl Printer {
             self.at_line_start = true;
         }
         match event {
-            AgentEvent::Started { operation_id, mode, .. } => {
-                writeln!(out, "[operation {operation_id}, {mode} mode]")?
-            }
+            AgentEvent::Started {
+                operation_id, mode, ..
+            } => writeln!(out, "[operation {operation_id}, {mode} mode]")?,
             AgentEvent::Step { n } => writeln!(out, "[step {n}]")?,
             AgentEvent::Text { text } => {
                 write!(out, "{text}")?;
@@ -228,7 +228,11 @@ impl Printer {
                     "  {} ({duration_ms} ms): {}{}",
                     if *ok { "ok" } else { "failed" },
                     first.join("\n    "),
-                    if more > 0 { format!("\n    [{more} more lines]") } else { String::new() }
+                    if more > 0 {
+                        format!("\n    [{more} more lines]")
+                    } else {
+                        String::new()
+                    }
                 )?
             }
             AgentEvent::Artifact {
@@ -238,7 +242,11 @@ impl Printer {
                 checkpoint_id,
                 ..
             } => {
-                writeln!(out, "change to {path} ({status}; checkpoint {}):", &checkpoint_id[..12])?;
+                writeln!(
+                    out,
+                    "change to {path} ({status}; checkpoint {}):",
+                    &checkpoint_id[..12]
+                )?;
                 write!(out, "{diff}")?;
             }
             AgentEvent::ArtifactDecided { status, .. } => writeln!(out, "  change {status}")?,
@@ -269,11 +277,17 @@ pub async fn checkpoints(config: Config, args: CheckpointsArgs) -> anyhow::Resul
     let project = target::project(&db, args.project.as_deref()).await?;
     let list = mira_agent::checkpoints::list(&db, project.id, args.limit).await?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "checkpoints": list }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "checkpoints": list }))?
+        );
         return Ok(ExitCode::SUCCESS);
     }
     if list.is_empty() {
-        println!("no checkpoints in {} yet: `mira agent` takes one before each change", project.name);
+        println!(
+            "no checkpoints in {} yet: `mira agent` takes one before each change",
+            project.name
+        );
     }
     for c in list {
         let when = chrono::DateTime::from_timestamp_millis(c.created_at)
@@ -309,7 +323,10 @@ pub async fn rewind(config: Config, args: RewindArgs) -> anyhow::Result<ExitCode
         println!("{}", serde_json::to_string_pretty(&done)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("rewound operation {} to checkpoint {}", done.operation_id, done.checkpoint_id);
+    println!(
+        "rewound operation {} to checkpoint {}",
+        done.operation_id, done.checkpoint_id
+    );
     for f in &done.files {
         println!("  {:<9} {}", f.action, f.path);
     }

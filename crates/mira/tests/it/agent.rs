@@ -21,7 +21,10 @@ type Shared = Arc<Mutex<(Vec<Value>, Vec<String>)>>;
 
 /// Answers each chat completion with the next scripted SSE body, recording requests.
 async fn model_server(replies: Vec<String>) -> (String, Shared) {
-    async fn complete(State(shared): State<Shared>, axum::Json(body): axum::Json<Value>) -> axum::response::Response {
+    async fn complete(
+        State(shared): State<Shared>,
+        axum::Json(body): axum::Json<Value>,
+    ) -> axum::response::Response {
         let reply = {
             let mut s = shared.lock().unwrap();
             s.0.push(body);
@@ -80,7 +83,11 @@ fn make_crate(dirs: &Dirs, env: &[(&str, String)]) -> std::path::PathBuf {
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .output()
         .unwrap();
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     std::fs::write(root.join("src/lib.rs"), BUGGY).unwrap();
     root
 }
@@ -89,9 +96,18 @@ fn make_crate(dirs: &Dirs, env: &[(&str, String)]) -> std::path::PathBuf {
 fn toolchain_env(dirs: &Dirs) -> Vec<(&'static str, String)> {
     let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
     vec![
-        ("RUSTUP_HOME", std::env::var("RUSTUP_HOME").unwrap_or(format!("{home}/.rustup"))),
-        ("CARGO_HOME", std::env::var("CARGO_HOME").unwrap_or(format!("{home}/.cargo"))),
-        ("CARGO_TARGET_DIR", dirs.tmp.path().join("target").display().to_string()),
+        (
+            "RUSTUP_HOME",
+            std::env::var("RUSTUP_HOME").unwrap_or(format!("{home}/.rustup")),
+        ),
+        (
+            "CARGO_HOME",
+            std::env::var("CARGO_HOME").unwrap_or(format!("{home}/.cargo")),
+        ),
+        (
+            "CARGO_TARGET_DIR",
+            dirs.tmp.path().join("target").display().to_string(),
+        ),
     ]
 }
 
@@ -126,7 +142,13 @@ async fn the_agent_fixes_a_failing_test_in_ask_mode_and_rewind_restores_the_byte
 
     let mut child = dirs
         .command(&env_refs(&env))
-        .args(["agent", "Make the failing test pass", "--project", &root_arg, "--json"])
+        .args([
+            "agent",
+            "Make the failing test pass",
+            "--project",
+            &root_arg,
+            "--json",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -147,12 +169,20 @@ async fn the_agent_fixes_a_failing_test_in_ask_mode_and_rewind_restores_the_byte
         let event: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
         if event["event"] == "artifact" {
             assert_eq!(event["status"], "pending");
-            assert_eq!(std::fs::read(&lib).unwrap(), original, "nothing is written before a decision");
+            assert_eq!(
+                std::fs::read(&lib).unwrap(),
+                original,
+                "nothing is written before a decision"
+            );
             let answer = answers.next().expect("two changes proposed");
             writeln!(stdin, "{answer}").unwrap();
         }
         if event["event"] == "artifact_decided" && event["status"] == "rejected" {
-            assert_eq!(std::fs::read(&lib).unwrap(), original, "a rejected change is not written");
+            assert_eq!(
+                std::fs::read(&lib).unwrap(),
+                original,
+                "a rejected change is not written"
+            );
         }
         let done = event["event"] == "done";
         events.push(event);
@@ -167,7 +197,10 @@ async fn the_agent_fixes_a_failing_test_in_ask_mode_and_rewind_restores_the_byte
     let done = events.last().unwrap();
     assert_eq!(done["status"], "complete");
     assert_eq!(done["steps"], 5);
-    assert_eq!(std::fs::read_to_string(&lib).unwrap(), BUGGY.replace("a - b", "a + b"));
+    assert_eq!(
+        std::fs::read_to_string(&lib).unwrap(),
+        BUGGY.replace("a - b", "a + b")
+    );
 
     // The model read each result under its call's id; the build passed.
     let requests = shared.lock().unwrap().0.clone();
@@ -179,18 +212,40 @@ async fn the_agent_fixes_a_failing_test_in_ask_mode_and_rewind_restores_the_byte
         .filter(|m| m["role"] == "tool")
         .cloned()
         .collect();
-    let ids: Vec<&str> = tool_messages.iter().map(|m| m["tool_call_id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = tool_messages
+        .iter()
+        .map(|m| m["tool_call_id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["call_read", "call_edit1", "call_edit2", "call_test"]);
-    assert!(tool_messages[0]["content"].as_str().unwrap().contains("assert_eq!(super::add(2, 3), 5);"));
-    assert!(tool_messages[1]["content"].as_str().unwrap().contains("the user rejected this change"));
-    assert!(tool_messages[2]["content"].as_str().unwrap().starts_with("applied:"));
+    assert!(
+        tool_messages[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("assert_eq!(super::add(2, 3), 5);")
+    );
+    assert!(
+        tool_messages[1]["content"]
+            .as_str()
+            .unwrap()
+            .contains("the user rejected this change")
+    );
+    assert!(
+        tool_messages[2]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("applied:")
+    );
     let build = tool_messages[3]["content"].as_str().unwrap();
     assert!(build.starts_with("`cargo test`: succeeded"), "{build}");
     assert!(build.contains("test result: ok"), "{build}");
 
     // Two checkpoints (one per proposed change), newest first; rewinding to the applied
     // change's checkpoint puts the original bytes back, and again changes nothing.
-    let listed = stdout_json(&run(&dirs, &["checkpoints", "--project", &root_arg, "--json"], &env_refs(&env)));
+    let listed = stdout_json(&run(
+        &dirs,
+        &["checkpoints", "--project", &root_arg, "--json"],
+        &env_refs(&env),
+    ));
     let checkpoints = listed["checkpoints"].as_array().unwrap();
     assert_eq!(checkpoints.len(), 2);
     assert_eq!(checkpoints[0]["artifact_status"], "applied");
@@ -245,7 +300,11 @@ async fn agent_frames(
             continue;
         }
         if v["event"] == "artifact" && v["status"] == "pending" {
-            assert_eq!(std::fs::read(file).unwrap(), original, "nothing written before apply");
+            assert_eq!(
+                std::fs::read(file).unwrap(),
+                original,
+                "nothing written before apply"
+            );
             let decide = json!({"id": "d1", "type": "agent.decide", "operation_id": v["operation_id"],
                 "artifact_id": v["artifact_id"], "decision": "apply"});
             socket.send(Message::text(decide.to_string())).await.unwrap();
@@ -300,10 +359,14 @@ async fn the_server_streams_an_operation_takes_a_decision_and_rewinds_over_the_a
     assert_eq!(detail["operation"]["status"], "complete");
     assert_eq!(detail["artifacts"][0]["status"], "applied");
     assert!(detail["events"].as_array().unwrap().len() >= 6);
-    let listed = server.get_json(&format!("/api/projects/{project_id}/operations")).await;
+    let listed = server
+        .get_json(&format!("/api/projects/{project_id}/operations"))
+        .await;
     assert_eq!(listed["operations"][0]["id"], operation_id);
 
-    let checkpoints = server.get_json(&format!("/api/projects/{project_id}/checkpoints")).await;
+    let checkpoints = server
+        .get_json(&format!("/api/projects/{project_id}/checkpoints"))
+        .await;
     let id = checkpoints["checkpoints"][0]["id"].as_str().unwrap().to_string();
     let response = server
         .client()
