@@ -90,7 +90,17 @@ impl Server {
             shutdown: CancellationToken::new(),
             indexing: Arc::default(),
             builds: Arc::default(),
+            agents: mira_agent::Registry::default(),
         };
+        // Operations left running by a process that is gone cannot go on.
+        if let Ok(n) = mira_agent::store::mark_interrupted(&state.db).await
+            && n > 0
+        {
+            tracing::info!(
+                operations = n,
+                "marked agent operations left running by a stopped process as failed"
+            );
+        }
         // Runs left `running` by a process that is gone (older than any run can last).
         let stale_before =
             chrono::Utc::now().timestamp_millis() - state.config.build.timeout.as_millis() as i64;

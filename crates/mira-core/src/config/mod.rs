@@ -139,6 +139,17 @@ pub struct BuildConfig {
     pub log_max_bytes: usize,
 }
 
+/// The agent's limits (mira-agent).
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// Command lines run_build allows besides the project's detected build and test
+    /// commands (AGENT_ALLOWED_COMMANDS); a command is allowed when one is a prefix of
+    /// its words.
+    pub allowed_commands: Vec<String>,
+    /// Default timeout of a run_build (AGENT_RUN_TIMEOUT_SECS), at most BUILD_TIMEOUT_SECS.
+    pub run_timeout: Duration,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct WatcherConfig {
     pub enabled: bool,
@@ -162,6 +173,7 @@ pub struct Config {
     pub git: GitConfig,
     pub build: BuildConfig,
     pub watcher: WatcherConfig,
+    pub agent: AgentConfig,
 }
 
 /// Reads one setting through a parser; `None` when the setting is unset.
@@ -284,6 +296,11 @@ impl Config {
                 debounce: ms("WATCHER_DEBOUNCE_MS")?,
                 batch: ms("WATCHER_BATCH_MS")?,
                 git_cooldown: ms("WATCHER_GIT_COOLDOWN_MS")?,
+            },
+            agent: AgentConfig {
+                allowed_commands: opt(sources, "AGENT_ALLOWED_COMMANDS", parse::command_lines)?
+                    .unwrap_or_default(),
+                run_timeout: Duration::from_secs(req(sources, "AGENT_RUN_TIMEOUT_SECS", int(1, 604_800))?),
             },
             data_dir,
         })

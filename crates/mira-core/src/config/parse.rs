@@ -131,3 +131,16 @@ pub fn weight_format(setting: &Setting, value: &Value) -> Result<String, ConfigE
         _ => Err(invalid(setting, value)),
     }
 }
+
+/// AGENT_ALLOWED_COMMANDS: command lines separated by `;`, each split into words like a
+/// shell would (quotes allowed); empty entries are skipped.
+pub fn command_lines(setting: &Setting, value: &Value) -> Result<Vec<String>, ConfigError> {
+    let mut out = Vec::new();
+    for part in value.text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        match shlex::split(part) {
+            Some(words) if !words.is_empty() => out.push(part.to_string()),
+            _ => return Err(invalid(setting, value)),
+        }
+    }
+    Ok(out)
+}

@@ -369,6 +369,19 @@ pub const SETTINGS: &[Setting] = &[
         "a whole number of bytes from 4096 to 1073741824",
         "Most output kept per run; past it the stored log keeps the start and the end, and the count says how much was cut.",
     ),
+    // Agent
+    s(
+        "AGENT_ALLOWED_COMMANDS",
+        "",
+        "command lines separated by `;`",
+        "Commands the agent's run_build may run besides the build and test commands detected for the project (cargo build/test/check, npm test, npm run build, pytest, go build/test ./...); a command is allowed when one of these is a prefix of its words, for example `make test;just lint`. Nothing runs through a shell.",
+    ),
+    s(
+        "AGENT_RUN_TIMEOUT_SECS",
+        "600",
+        "a whole number of seconds from 1 to 604800",
+        "A build or test the agent runs is stopped after this long (and never later than BUILD_TIMEOUT_SECS).",
+    ),
 ];
 
 /// Looks a setting up by name.

@@ -6,6 +6,7 @@ pub mod context;
 pub mod files;
 pub mod git;
 pub mod llm;
+pub mod operations;
 pub mod projects;
 pub mod search;
 
@@ -54,4 +55,13 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}/build/runs/{run}/cancel", post(build::cancel))
         .route("/projects/{id}/build/errors", get(build::errors))
         .route("/projects/{id}/build/errors/{error}", get(build::error_detail))
+        .route(
+            "/projects/{id}/operations",
+            get(operations::list).post(operations::create),
+        )
+        .route("/projects/{id}/checkpoints", get(operations::project_checkpoints))
+        .route("/operations/{id}", get(operations::get))
+        .route("/operations/{id}/artifacts/{artifact}", post(operations::decide))
+        .route("/operations/{id}/cancel", post(operations::cancel))
+        .route("/checkpoints/{id}/rewind", post(operations::rewind))
 }

@@ -1,5 +1,6 @@
 //! The WebSocket endpoint `/ws`: a versioned JSON protocol (docs/protocol.md).
 
+mod agent;
 mod chat;
 mod protocol;
 mod session;

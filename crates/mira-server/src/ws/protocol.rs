@@ -53,6 +53,12 @@ pub enum ServerFrame {
         #[serde(flatten)]
         event: mira_llm::chat::ChatEvent,
     },
+    /// An event of an agent operation: `id` (the `agent.start` request's id),
+    /// `operation_id`, `event` and the event's fields.
+    Agent {
+        #[serde(flatten)]
+        body: Map<String, Value>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]

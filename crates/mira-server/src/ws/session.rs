@@ -56,6 +56,7 @@ async fn run(state: AppState, socket: WebSocket) {
     let mut events = state.events.subscribe();
     // Chat answers stream from their own tasks into this session only.
     let (chat_tx, mut chat_rx) = tokio::sync::mpsc::channel::<ServerFrame>(256);
+    let agents = super::agent::SessionAgents::new(chat_tx.clone());
     let chats = super::chat::SessionChats::new(chat_tx);
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
     loop {
@@ -86,7 +87,7 @@ async fn run(state: AppState, socket: WebSocket) {
                     ErrorCode::BadFrame,
                     "binary frames are not part of the protocol; send JSON text frames",
                 ),
-                Some(Ok(Message::Text(body))) => answer(&state, &chats, body.as_str()).await,
+                Some(Ok(Message::Text(body))) => answer(&state, &chats, &agents, body.as_str()).await,
             },
         };
         if sink.send(text(&outgoing)).await.is_err() {
@@ -94,6 +95,7 @@ async fn run(state: AppState, socket: WebSocket) {
         }
     }
     chats.stop_all();
+    agents.stop_all(&state);
     tracing::debug!(%session, "websocket closed");
 }
 
@@ -105,7 +107,12 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-async fn answer(state: &AppState, chats: &super::chat::SessionChats, body: &str) -> ServerFrame {
+async fn answer(
+    state: &AppState,
+    chats: &super::chat::SessionChats,
+    agents: &super::agent::SessionAgents,
+    body: &str,
+) -> ServerFrame {
     let limit = state.config.server.ws_max_frame_bytes;
     if body.len() > limit {
         return ServerFrame::error(
@@ -125,6 +132,7 @@ async fn answer(state: &AppState, chats: &super::chat::SessionChats, body: &str)
     let outcome = match frame.kind.as_str() {
         "chat.send" => super::chat::send(state, chats, &frame).map(Some),
         "chat.stop" => super::chat::stop(chats, &frame).map(Some),
+        "agent.start" => super::agent::start(state, agents, &frame).await.map(Some),
         _ => dispatch(state, frame).await,
     };
     match outcome {
@@ -195,6 +203,11 @@ async fn dispatch(state: &AppState, frame: ClientFrame) -> Result<Option<Value>,
                     .map_err(|e| ApiError::bad_request(format!("`context.gather`: {e}")))?;
             Ok(Some(crate::api::context::answer(state, id, params).await?))
         }
+        "agent.decide" => super::agent::decide(state, &frame).map(Some),
+        "agent.answer" => super::agent::answer(state, &frame).map(Some),
+        "agent.stop" => super::agent::stop(state, &frame).map(Some),
+        "checkpoints.list" => super::agent::checkpoints(state, &frame).await.map(Some),
+        "checkpoints.rewind" => super::agent::rewind(state, &frame).await.map(Some),
         other => Err(ApiError::new(
             ErrorCode::UnknownType,
             format!("unknown request type `{other}`; docs/protocol.md lists the types"),

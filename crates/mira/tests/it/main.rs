@@ -2,6 +2,7 @@
 //! ephemeral port with a temp data dir and a fixture project, and talks to it over
 //! HTTP and WebSocket like a client would.
 
+mod agent;
 mod analyze;
 mod auth;
 mod build;
