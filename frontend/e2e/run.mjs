@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 
 import { chromium } from "playwright-core";
 
+import { agentReply, agentRun } from "./agent.mjs";
 import { groundedAnswer, groundedReply } from "./grounded.mjs";
 import { streamReply } from "./standin.mjs";
 
@@ -74,7 +75,7 @@ async function startModelServer() {
     }
     const request = JSON.parse(body);
     // The grounded answer (grounded.mjs).
-    const scripted = groundedReply(request);
+    const scripted = agentReply(request) ?? groundedReply(request);
     if (scripted) {
       await streamReply(res, scripted);
       return;
@@ -325,6 +326,7 @@ async function main() {
 
     // Grounded chat: the answer's context list, and a citation opening its file at its line.
     await groundedAnswer(page, outDir);
+    await agentRun(page, project, outDir);
 
     const fragment = new URL(page.url()).hash;
     if (fragment.includes("token")) throw new Error(`the token is still in the address bar: ${fragment}`);
@@ -385,6 +387,7 @@ async function main() {
         "search finds a function as you type and opens it in the editor, Ctrl+Shift+F focuses the search box, " +
         "chat streams an answer from the local model, and a Markdown answer with highlighted code, model and cost, Stop stops one, the budget panel shows spend, " +
         "a grounded answer lists its context and a citation opens the file at its line, " +
+        "an agent's edit waits in Ask mode, Apply writes it and Rewind restores the original bytes, " +
         "reload keeps the token, activity arrives, missing and refused tokens explained, reconnects after a restart",
     );
     console.log("1 passed, 0 failed");

@@ -1,10 +1,3 @@
-// PENDING: not imported by run.mjs until the agent backend (agent.start and the agent
-// frames, checkpoints.list / checkpoints.rewind) is merged on main. To enable, in run.mjs:
-//   import { agentReply, agentRun } from "./agent.pending.mjs";   (rename the file to agent.mjs)
-//   in startModelServer: const scripted = agentReply(request) ?? groundedReply(request);
-//   after `await groundedAnswer(page, outDir);`: await agentRun(page, project, outDir);
-//   and add to the summary line: "an agent's edit waits in Ask mode, Apply writes it and
-//   Rewind restores the original bytes, ".
 // Browser test, agent mode: a scripted tool-calling model (the stand-in answers a request
 // that declares tools with an edit_file call of src/main.rs, and the request after the
 // tool's result with its last words) driven through the UI in Ask mode: the diff waits,
