@@ -2,7 +2,7 @@
 # Runs every test: Rust formatting, lints and tests; the web UI's lint, type check, unit
 # tests and build; and the browser test against the real server.
 # The browser test needs Chromium at /usr/bin/chromium and the build parser tests need Go,
-# pytest and a few npm tools; on Debian/Ubuntu, as root, this script installs what is missing.
+# pytest, the MCP Python SDK and a few npm tools; on Debian/Ubuntu, as root, this script installs what is missing.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -40,8 +40,15 @@ if ! python3 -c "import numpy, tokenizers, sentencepiece" >/dev/null 2>&1; then
   step "pip install numpy tokenizers sentencepiece (model references)"
   python3 -m pip install --quiet "numpy==2.*" "tokenizers==0.*" "sentencepiece==0.2.*"
 fi
-step "npm ci (build parser test tools)"
+# The MCP server's tests drive it with clients no one here wrote: the official Python
+# SDK and the official conformance suite (0.1.13 runs on Node 20).
+if ! python3 -c "import importlib.metadata as m; assert m.version('mcp') == '1.30.0'" >/dev/null 2>&1; then
+  step "pip install mcp (the MCP Python SDK, for the MCP server tests)"
+  python3 -m pip install --quiet "mcp==1.30.0"
+fi
+step "npm ci (build parser test tools, MCP conformance suite)"
 npm --prefix crates/mira-build/tests/toolchain ci --no-audit --no-fund
+npm --prefix crates/mira/tests/mcp/conformance ci --no-audit --no-fund
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -21,6 +21,7 @@ pub mod error;
 pub mod events;
 mod health;
 pub mod llm;
+mod mcp;
 pub mod metrics;
 mod rate_limit;
 pub mod search;
@@ -185,6 +186,7 @@ pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .nest("/api", api::router())
         .route("/ws", get(ws::upgrade))
+        .route_service("/mcp", mcp::service(&state))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_token));
     let protected = rate_limit::apply(protected, config.rate_limit);
     Router::new()

@@ -75,6 +75,9 @@ enum Command {
     Checkpoints(commands::agent::CheckpointsArgs),
     /// Put the files an operation changed back as they were at a checkpoint (ID or a prefix).
     Rewind(commands::agent::RewindArgs),
+    /// Serve Mira's tools to a coding agent over MCP (stdio); `mira mcp config HOST`
+    /// prints the host's set-up snippet.
+    Mcp(commands::mcp::McpArgs),
     /// Local models: list, pull (hub, else the Python package), path, remove.
     #[command(subcommand)]
     Models(commands::models::Command),
@@ -123,6 +126,7 @@ fn main() -> ExitCode {
             Command::Callgraph(args) => commands::code::callgraph(config, args).await,
             Command::Build(args) => commands::build::build(config, args).await,
             Command::Errors(args) => commands::build::errors(config, args).await,
+            Command::Mcp(args) => commands::mcp::run(config, args).await,
             Command::Models(cmd) => commands::models::run(config, cmd).await,
             Command::Agent(args) => commands::agent::agent(config, args).await,
             Command::Checkpoints(args) => commands::agent::checkpoints(config, args).await,

@@ -6,6 +6,7 @@ pub mod context;
 pub mod doctor;
 pub mod git;
 pub mod llm;
+pub mod mcp;
 pub mod models;
 pub mod projects;
 pub mod search;

@@ -13,6 +13,7 @@ mod context;
 mod files;
 mod git;
 mod harness;
+mod mcp;
 mod probes;
 mod rate_limit;
 mod shutdown;
