@@ -259,7 +259,9 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The first `file://` root the client offers, when it supports roots.
+/// The first `file://` root the client offers, when it supports roots. (Roots are
+/// deprecated by the newest revision, SEP-2577, but the 2025 revisions' clients use them.)
+#[allow(deprecated)]
 async fn client_root(ctx: &RequestContext<RoleServer>) -> Option<PathBuf> {
     let info = ctx.peer.peer_info()?;
     info.capabilities.roots.as_ref()?;
