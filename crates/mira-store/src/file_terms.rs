@@ -53,7 +53,7 @@ pub async fn put(
     key: i64,
     terms: &str,
 ) -> Result<(), StoreError> {
-    remove(&mut **tx, project_id, key).await?;
+    remove(tx, project_id, key).await?;
     sqlx::query(&format!(
         "INSERT INTO {} (rowid, terms) VALUES (?, ?)",
         table(project_id)
