@@ -28,15 +28,10 @@ fn table(project_id: i64) -> String {
 /// Creates the project's table unless it exists. True when it was created now (the
 /// caller then fills it for files indexed before it existed).
 pub async fn ensure(db: &Db, project_id: i64) -> Result<bool, StoreError> {
-    let name = table(project_id);
-    let exists: Option<String> =
-        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?")
-            .bind(&name)
-            .fetch_optional(db.pool())
-            .await?;
-    if exists.is_some() {
+    if exists(db, project_id).await? {
         return Ok(false);
     }
+    let name = table(project_id);
     sqlx::query(&format!(
         "CREATE VIRTUAL TABLE IF NOT EXISTS {name} USING fts5(terms, content='', contentless_delete=1, \
          tokenize='unicode61 remove_diacritics 0')"
