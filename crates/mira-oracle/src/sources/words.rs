@@ -10,17 +10,11 @@ use crate::rank::Ballot;
 /// Files listed at most.
 const FILES: usize = 50;
 
-/// Characters of the task read, as for search.
-const QUERY_CHARS: usize = 4_000;
-
 pub const WEIGHT: f64 = 1.4;
 
 pub async fn words(q: &Query<'_>) -> Result<Found, String> {
-    let task = &q.request.task;
-    // The title counts three times, as in the search source.
-    let title = task.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
-    let mut text = format!("{title}\n{title}\n");
-    text.extend(task.chars().take(QUERY_CHARS));
+    // The same bag of words as keyword search reads.
+    let text = super::search::query_text(&q.request.task);
     let terms = mira_search::tokenize::terms(&text);
     let files = mira_store::file_terms::search(q.db, q.project.id, &terms, FILES)
         .await
