@@ -725,10 +725,18 @@ def main() -> int:
                         "tokens": ans.get("tokens"),
                         "dropped_sources": ans.get("dropped_sources"),
                         "top_reasons": [f.get("reasons") for f in ans.get("files", [])[:3]],
+                        "took_ms": ans.get("took_ms"),
                     }
+                    if ans.get("ballots") is not None:
+                        # With `--explain`: each source's own list, for re-fusing offline.
+                        extra["ballots"] = [
+                            {**b, "files": [norm_path(p, tree) for p in b.get("files", [])][:TOP_N]}
+                            for b in ans["ballots"]
+                        ]
                 row["systems"][s] = {
                     "rank": rank_of(files, truth),
                     "top5": files[:5],
+                    "files": files[:TOP_N],
                     "seconds": round(secs, 3),
                     **extra,
                 }

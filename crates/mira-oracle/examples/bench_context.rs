@@ -161,17 +161,25 @@ async fn main() -> anyhow::Result<()> {
     let mut items = 0usize;
     let mut tokens = 0usize;
     let mut runs = 0usize;
+    let mut per_source: std::collections::BTreeMap<String, Vec<Duration>> = Default::default();
     for (label, make) in shapes {
         let mut times = Vec::new();
         for s in &picked {
             let mut request = ContextRequest::new(make(s));
             request.level = Some(Level::Standard);
+            request.explain = true;
             let started = Instant::now();
             let context = oracle.gather(&project, &request).await?;
             times.push(started.elapsed());
             items += context.items.len();
             tokens += context.tokens;
             runs += 1;
+            for (source, ms) in context.source_ms.unwrap_or_default() {
+                per_source
+                    .entry(source)
+                    .or_default()
+                    .push(Duration::from_secs_f64(ms / 1000.0));
+            }
             for d in context.dropped_sources {
                 *dropped.entry(format!("{}: {}", d.source, d.reason)).or_default() += 1;
             }
@@ -180,6 +188,10 @@ async fn main() -> anyhow::Result<()> {
         report(label, &mut times);
     }
     report("all", &mut all);
+    println!("per source (time from the round's start to its answer):");
+    for (source, times) in &mut per_source {
+        report(&format!("  {source}"), times);
+    }
     println!(
         "mean items {:.1}, mean tokens {:.0} (standard budget 6000)",
         items as f64 / runs as f64,

@@ -29,7 +29,17 @@ pub struct ContextRequest {
     /// window leaves (see `ground::room`).
     #[serde(default)]
     pub room: Option<usize>,
+    /// Each source's deadline in milliseconds instead of the level's (at most
+    /// [`MAX_DEADLINE_MS`]): for slow machines and for benchmarks of the ranking alone.
+    #[serde(default)]
+    pub deadline_ms: Option<u64>,
+    /// Also answer each source's file list (`ballots`), to see why files rank as they do.
+    #[serde(default)]
+    pub explain: bool,
 }
+
+/// The longest deadline a request may ask for.
+pub const MAX_DEADLINE_MS: u64 = 30_000;
 
 impl ContextRequest {
     pub fn new(task: impl Into<String>) -> Self {
@@ -88,6 +98,20 @@ pub struct Context {
     pub config: String,
     pub dropped_sources: Vec<Dropped>,
     pub took_ms: f64,
+    /// Each source's files, best first, when the request asked to explain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ballots: Option<Vec<BallotView>>,
+    /// How long each source took, in milliseconds, when the request asked to explain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ms: Option<std::collections::BTreeMap<String, f64>>,
+}
+
+/// One source's vote as the fusion saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BallotView {
+    pub source: String,
+    pub weight: f64,
+    pub files: Vec<String>,
 }
 
 impl Context {

@@ -42,7 +42,9 @@ use mira_store::Db;
 use mira_store::projects::Project;
 
 pub use config::{ContextConfig, Level, context_window};
-pub use context::{Context, ContextRequest, Dropped, Item, RankedFile, Selection};
+pub use context::{
+    BallotView, Context, ContextRequest, Dropped, Item, MAX_DEADLINE_MS, RankedFile, Selection,
+};
 pub use sources::{Found, Query, Scored, Source};
 
 use evidence::Evidence;
@@ -152,6 +154,9 @@ impl Oracle {
         if let Some(d) = self.deadline {
             config.deadline = d;
         }
+        if let Some(ms) = request.deadline_ms {
+            config.deadline = Duration::from_millis(ms.clamp(1, MAX_DEADLINE_MS));
+        }
         config
     }
 
@@ -196,6 +201,7 @@ impl Oracle {
             ("path", Box::pin(sources::symbols::mentioned(&query))),
             ("errors", Box::pin(sources::build::errors(&query))),
             ("open", Box::pin(sources::workspace::open_file(&query))),
+            ("words", Box::pin(sources::words::words(&query))),
         ];
         if config.changes {
             jobs.push(("changes", Box::pin(sources::workspace::changes(&query))));
@@ -225,10 +231,12 @@ impl Oracle {
                 Box::pin(async move { source.collect(query).await }),
             ));
         }
-        let first = run_all(jobs, config.deadline, &mut dropped).await;
+        let mut timings = Vec::new();
+        let first = run_all(jobs, config.deadline, &mut dropped, &mut timings).await;
 
+        let about_tests = evidence.about_tests || first.iter().any(|f| f.names_tests);
         let factor = |path: &str| {
-            if !evidence.about_tests && mira_code::extract::is_test_path(path) {
+            if !about_tests && mira_code::extract::is_test_path(path) {
                 TEST_FACTOR
             } else {
                 1.0
@@ -268,10 +276,20 @@ impl Oracle {
                 jobs.push(("experts", Box::pin(sources::history::experts(&query, &in_play))));
             }
         }
-        let second = run_all(jobs, config.deadline, &mut dropped).await;
+        let second = run_all(jobs, config.deadline, &mut dropped, &mut timings).await;
 
         let all: Vec<Found> = first.into_iter().chain(second).collect();
         let ballots: Vec<Ballot> = all.iter().flat_map(|f| f.ballots.iter().cloned()).collect();
+        let explained = request.explain.then(|| {
+            ballots
+                .iter()
+                .map(|b| BallotView {
+                    source: b.source.to_string(),
+                    weight: b.weight,
+                    files: b.files.iter().map(|(p, _)| p.clone()).collect(),
+                })
+                .collect()
+        });
         let mut ranked = rank::fuse(&ballots, factor);
         ranked.truncate(MAX_FILES);
         let file_score: HashMap<&str, f64> = ranked.iter().map(|f| (f.path.as_str(), f.score)).collect();
@@ -300,6 +318,13 @@ impl Oracle {
             config: config.level.as_str().to_string(),
             dropped_sources: dropped,
             took_ms: started.elapsed().as_secs_f64() * 1000.0,
+            ballots: explained,
+            source_ms: request.explain.then(|| {
+                timings
+                    .into_iter()
+                    .map(|(s, ms)| (s, (ms * 10.0).round() / 10.0))
+                    .collect()
+            }),
         })
     }
 }
@@ -320,7 +345,12 @@ fn deadline_of(source: &str, deadline: Duration) -> Duration {
 }
 
 /// Runs the jobs side by side, each under its deadline; what fails or is late is named.
-async fn run_all(jobs: Vec<Job<'_>>, deadline: Duration, dropped: &mut Vec<Dropped>) -> Vec<Found> {
+async fn run_all(
+    jobs: Vec<Job<'_>>,
+    deadline: Duration,
+    dropped: &mut Vec<Dropped>,
+    timings: &mut Vec<(String, f64)>,
+) -> Vec<Found> {
     let runs = jobs.into_iter().map(|(name, job)| async move {
         let started = Instant::now();
         let limit = deadline_of(name, deadline);
@@ -341,6 +371,7 @@ async fn run_all(jobs: Vec<Job<'_>>, deadline: Duration, dropped: &mut Vec<Dropp
             }),
         }
         tracing::debug!(source = name, ms = took.as_millis() as u64, "context source");
+        timings.push((name.to_string(), took.as_secs_f64() * 1000.0));
     }
     out
 }

@@ -17,6 +17,7 @@
 
 mod db;
 mod error;
+pub mod file_terms;
 mod lock;
 pub mod projects;
 pub mod vectors;

@@ -120,11 +120,14 @@ pub async fn find(db: &Db, id_or_path: &str) -> Result<Project, StoreError> {
         .ok_or_else(|| StoreError::ProjectNotFound(id_or_path.to_string()))
 }
 
-/// Removes a project: its vectors first, then its row (other tables' rows follow by
+/// Removes a project: its vectors first, then its whole-file terms, then its row (other tables' rows follow by
 /// cascade). If the vector store fails, nothing is removed and the call can be repeated.
 pub async fn remove(db: &Db, vectors: &dyn VectorStore, id: i64) -> Result<Project, StoreError> {
     let project = get(db, id).await?;
     vectors.delete_project(id).await?;
+    // Before the row: a later index of the project recreates the table if the delete
+    // fails, and no table outlives its project to be read under a reused id.
+    crate::file_terms::drop_table(db, id).await?;
     sqlx::query("DELETE FROM projects WHERE id = ?")
         .bind(id)
         .execute(db.pool())

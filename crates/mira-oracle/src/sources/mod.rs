@@ -9,6 +9,7 @@ pub mod history;
 pub mod overview;
 pub mod search;
 pub mod symbols;
+pub mod words;
 pub mod workspace;
 
 use std::path::Path;
@@ -47,6 +48,9 @@ pub struct Found {
     pub items: Vec<Scored>,
     /// Qualified names of symbols this source found relevant (for the call graph).
     pub symbols: Vec<String>,
+    /// The task names a test of the project (a name defined only in test files), so
+    /// test files are not pushed down.
+    pub names_tests: bool,
 }
 
 /// A source from outside this crate (memory, later ones), run beside the built-in ones

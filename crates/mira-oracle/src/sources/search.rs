@@ -11,9 +11,18 @@ use mira_search::service::SearchService;
 use super::{Found, Query, Scored, cite_lines, excerpt, item};
 use crate::rank::Ballot;
 
-/// Characters of the task sent as the query: the BM25 query is a bag of its terms, and
-/// a whole pasted log would only add noise and time.
+/// Characters of the task sent as a query: a BM25 query is a bag of its terms, and a
+/// whole pasted log would only add noise and time.
 const QUERY_CHARS: usize = 4_000;
+
+/// The task as a bag-of-words query: its first `QUERY_CHARS` characters, the title (a
+/// report's first line, which names what is wrong most plainly) counted three times.
+pub fn query_text(task: &str) -> String {
+    let title = task.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let mut text = format!("{title}\n{title}\n");
+    text.extend(task.chars().take(QUERY_CHARS));
+    text
+}
 
 /// Chunks quoted as items (the best ones); files are ranked from all hits.
 const QUOTED: usize = 8;
@@ -33,16 +42,7 @@ async fn run(
     source: &'static str,
     weight: f64,
 ) -> Result<Found, String> {
-    // A report's title usually names what is wrong most plainly: it counts three times.
-    let title = q
-        .request
-        .task
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("");
-    let mut text = format!("{title}\n{title}\n");
-    text.extend(q.request.task.chars().take(QUERY_CHARS));
+    let mut text = query_text(&q.request.task);
     if let Some(file) = &q.request.file {
         // The open file's name helps the query as a user's own words would.
         text.push(' ');

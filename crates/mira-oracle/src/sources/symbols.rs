@@ -228,6 +228,9 @@ pub async fn named(q: &Query<'_>) -> Result<Found, String> {
             }
             None => list.iter().collect(),
         };
+        if n.name.to_ascii_lowercase().starts_with("test") && narrowed.iter().all(|r| r.6) {
+            found.names_tests = true;
+        }
         let share = strength(&n.name, n.strong) / narrowed.len() as f64;
         for r in narrowed {
             let weight = if r.6 { share * 0.3 } else { share };

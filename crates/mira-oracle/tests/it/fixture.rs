@@ -174,6 +174,8 @@ pub fn write_fixture(root: &Path) -> String {
 pub struct Shop {
     pub project: Project,
     pub oracle: Oracle,
+    pub db: Db,
+    pub search: SearchService,
     pub fix_sha: String,
     pub _dir: tempfile::TempDir,
 }
@@ -201,13 +203,26 @@ impl Shop {
             .await
             .unwrap();
         search.index_project(&project, Arc::new(|_, _| {})).await.unwrap();
-        let oracle = Oracle::new(db.clone(), config, Some(search));
+        let oracle = Oracle::new(db.clone(), config, Some(search.clone()));
         Shop {
             project,
             oracle,
+            db,
+            search,
             fix_sha,
             _dir: dir,
         }
+    }
+
+    /// Indexes the project again (code, then search), as after a save.
+    pub async fn reindex(&self) {
+        mira_code::index::index_project(&self.db, &self.project, Arc::new(|_, _| {}))
+            .await
+            .unwrap();
+        self.search
+            .index_project(&self.project, Arc::new(|_, _| {}))
+            .await
+            .unwrap();
     }
 
     pub async fn ask(&self, task: &str) -> Context {

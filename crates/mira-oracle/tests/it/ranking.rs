@@ -280,3 +280,50 @@ async fn an_empty_task_is_refused() {
         .unwrap_err();
     assert!(err.to_string().contains("empty"), "{err}");
 }
+
+#[tokio::test]
+async fn the_words_of_a_report_find_the_file_that_shares_them_and_follow_edits() {
+    let shop = Shop::new().await;
+    let mut request = ContextRequest::new("Amounts shown for display are rounded to cents wrongly");
+    request.explain = true;
+    let words = |c: &mira_oracle::Context| -> Vec<String> {
+        c.ballots
+            .as_ref()
+            .expect("explain answers ballots")
+            .iter()
+            .find(|b| b.source == "words")
+            .map(|b| b.files.clone())
+            .unwrap_or_default()
+    };
+    let context = shop.gather(request.clone()).await;
+    assert_eq!(
+        words(&context).first().map(String::as_str),
+        Some("shop/currency.py")
+    );
+    assert_eq!(paths(&context)[0], "shop/currency.py");
+    let timings = context.source_ms.as_ref().expect("explain answers timings");
+    assert!(
+        timings.contains_key("words") && timings.contains_key("search"),
+        "{timings:?}"
+    );
+
+    // The file loses those words: after a re-index the source no longer lists it.
+    std::fs::write(
+        shop.project.root.join("shop/currency.py"),
+        "def convert(x, r):\n    return x * r\n",
+    )
+    .unwrap();
+    shop.reindex().await;
+    let context = shop.gather(request).await;
+    assert!(
+        !words(&context).contains(&"shop/currency.py".to_string()),
+        "{:?}",
+        words(&context)
+    );
+
+    // Without `explain` the answer carries neither.
+    let plain = shop
+        .ask("Amounts shown for display are rounded to cents wrongly")
+        .await;
+    assert!(plain.ballots.is_none() && plain.source_ms.is_none());
+}

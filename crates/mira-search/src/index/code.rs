@@ -108,6 +108,13 @@ struct Prepared {
     stored_hash: String,
     rows: Vec<ChunkRow>,
     concepts: Vec<(String, Derived)>,
+    /// The whole file's BM25 terms (code files only; see `mira_store::file_terms`).
+    terms: Option<String>,
+}
+
+/// A code file's document for whole-file BM25: its path and text as terms.
+fn file_terms_of(path: &str, text: &str) -> String {
+    crate::tokenize::terms(&format!("{path}\n{text}")).join(" ")
 }
 
 type ElementRow = (i64, Option<i64>, String, String, i64, i64, Option<String>);
@@ -163,6 +170,7 @@ async fn prepare(
         }
         None => (chunk::chunk_markdown(&text), HashMap::new(), Vec::new()),
     };
+    let terms = source.file_id.map(|_| file_terms_of(&source.path, &text));
     let dirs = dirs_of(&source.path);
     // Concepts `mira analyze` stored tag the chunks too, so the concept filter of a
     // query finds them; they are kept in concept_index across re-index (not re-derived).
@@ -208,6 +216,7 @@ async fn prepare(
         stored_hash,
         rows,
         concepts,
+        terms,
     })
 }
 
@@ -257,6 +266,11 @@ pub async fn index_code(
     let (changed, unchanged): (Vec<Source>, Vec<Source>) = sources
         .into_iter()
         .partition(|s| known.get(&s.path).is_none_or(|h| h.is_empty() || *h != s.hash));
+    // Whole-file terms: a project indexed before they existed gets them for the files
+    // that did not change (the changed ones get them as they are written).
+    if mira_store::file_terms::ensure(db, project.id).await? {
+        backfill_terms(db, project, &unchanged).await?;
+    }
     let mut summary = IndexSummary {
         files_unchanged: unchanged.len(),
         files_removed: removed.len(),
@@ -298,6 +312,35 @@ pub async fn index_code(
     Ok(summary)
 }
 
+/// Terms for code files whose chunks are already stored, in transactions of
+/// [`BATCH_FILES`] files.
+async fn backfill_terms(db: &Db, project: &Project, unchanged: &[Source]) -> Result<(), SearchError> {
+    let code: Vec<&Source> = unchanged.iter().filter(|s| s.file_id.is_some()).collect();
+    for batch in code.chunks(BATCH_FILES) {
+        let mut docs = Vec::with_capacity(batch.len());
+        for source in batch {
+            let text = tokio::fs::read_to_string(project.root.join(&source.path))
+                .await
+                .unwrap_or_default();
+            docs.push((source.path.as_str(), file_terms_of(&source.path, &text)));
+        }
+        let mut tx = db.pool().begin().await?;
+        for (path, terms) in docs {
+            let key: Option<i64> =
+                sqlx::query_scalar("SELECT rowid FROM search_files WHERE project_id = ? AND path = ?")
+                    .bind(project.id)
+                    .bind(path)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some(key) = key {
+                mira_store::file_terms::put(&mut tx, project.id, key, &terms).await?;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
 async fn remove_files(
     db: &Db,
     store: &dyn VectorStore,
@@ -319,6 +362,15 @@ async fn remove_files(
     store.delete(Collection::Code, &points).await?;
     let mut tx = db.pool().begin().await?;
     for path in paths {
+        let key: Option<i64> =
+            sqlx::query_scalar("SELECT rowid FROM search_files WHERE project_id = ? AND path = ?")
+                .bind(project_id)
+                .bind(path)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(key) = key {
+            mira_store::file_terms::remove(&mut tx, project_id, key).await?;
+        }
         for sql in [
             "DELETE FROM search_chunks WHERE project_id = ? AND collection = 'code' AND path = ?",
             "DELETE FROM concept_index WHERE project_id = ? AND path = ?",
@@ -458,16 +510,20 @@ async fn write_batch(
             .execute(&mut *tx)
             .await?;
         }
-        sqlx::query(
+        let key: i64 = sqlx::query_scalar(
             "INSERT INTO search_files (project_id, path, content_hash, indexed_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (project_id, path) DO UPDATE SET content_hash = excluded.content_hash, indexed_at = excluded.indexed_at",
+             ON CONFLICT (project_id, path) DO UPDATE SET content_hash = excluded.content_hash, indexed_at = excluded.indexed_at
+             RETURNING rowid",
         )
         .bind(project_id)
         .bind(&p.source.path)
         .bind(&p.stored_hash)
         .bind(now)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
+        if let Some(terms) = &p.terms {
+            mira_store::file_terms::put(&mut tx, project_id, key, terms).await?;
+        }
     }
     tx.commit().await?;
     Ok((new_or_changed.len(), moves.len(), deletes.len()))

@@ -34,6 +34,11 @@ pub struct ContextParams {
     pub level: Option<String>,
     /// At most this many tokens whatever the level (what a model's window leaves).
     pub room: Option<usize>,
+    /// Each source's deadline in ms instead of the level's (bounded by the oracle).
+    pub deadline_ms: Option<u64>,
+    /// Also answer each source's file list.
+    #[serde(default)]
+    pub explain: bool,
 }
 
 pub fn request_of(p: ContextParams) -> ApiResult<ContextRequest> {
@@ -64,6 +69,8 @@ pub fn request_of(p: ContextParams) -> ApiResult<ContextRequest> {
         tokens: p.tokens,
         level,
         room: p.room,
+        deadline_ms: p.deadline_ms,
+        explain: p.explain,
     })
 }
 

@@ -2,5 +2,6 @@
 //! engine (and a Qdrant server when QDRANT_URL is set).
 
 mod db;
+mod file_terms;
 mod projects;
 mod vector_suite;

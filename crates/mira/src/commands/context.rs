@@ -31,6 +31,13 @@ pub struct ContextArgs {
     /// minimal, standard or full (default: chosen from the budget's headroom).
     #[arg(long, value_parser = parse_level)]
     level: Option<Level>,
+    /// Give each source this many milliseconds instead of the level's deadline (a slow
+    /// machine; a benchmark of the ranking alone).
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=mira_oracle::MAX_DEADLINE_MS))]
+    deadline_ms: Option<u64>,
+    /// Also show each source's own file list (why files rank as they do).
+    #[arg(long)]
+    explain: bool,
     /// Print the context exactly as a model reads it.
     #[arg(long, conflicts_with = "json")]
     prompt: bool,
@@ -79,6 +86,8 @@ pub async fn context(config: Config, args: ContextArgs) -> anyhow::Result<ExitCo
         tokens: args.tokens,
         level: args.level,
         room: None,
+        deadline_ms: args.deadline_ms,
+        explain: args.explain,
     };
     let context = gather(&config, &db, &project, &request).await?;
     if args.json {
@@ -158,6 +167,13 @@ fn print_human(context: &Context) {
     }
     for d in &context.dropped_sources {
         println!("\nLeft out {}: {}", d.source, d.reason);
+    }
+    if let Some(ballots) = &context.ballots {
+        println!("\nEach source's files (weight; first five):");
+        for b in ballots {
+            let first: Vec<&str> = b.files.iter().take(5).map(String::as_str).collect();
+            println!("  {} ({}): {}", b.source, b.weight, first.join(", "));
+        }
     }
     eprintln!(
         "({:.0} ms; `--prompt` prints what a model reads, `--json` all of it)",
