@@ -97,8 +97,12 @@ pub async fn find_symbols(
     .bind(limit as i64)
     .fetch_all(db.pool())
     .await?;
-    if !exact.is_empty() {
-        return Ok(exact.into_iter().map(symbol).collect());
+    let exact: Vec<Symbol> = exact.into_iter().map(symbol).collect();
+    // A Python module's qualified name is its file's stem, so `checkout` names both the
+    // module checkout.py and the function `checkout.checkout` in it; a module alone
+    // would answer "no callers" for the function the user meant, so both are kept.
+    if !exact.is_empty() && !exact.iter().all(|s| s.kind == "module") {
+        return Ok(exact);
     }
     let by_name: Vec<SymbolRow> = sqlx::query_as(&format!(
         "{SYMBOL_SELECT} WHERE e.project_id = ? AND e.name = ? AND e.kind NOT IN ('impl', 'field') \
@@ -109,8 +113,14 @@ pub async fn find_symbols(
     .bind(limit as i64)
     .fetch_all(db.pool())
     .await?;
-    if !by_name.is_empty() {
-        return Ok(by_name.into_iter().map(symbol).collect());
+    if !exact.is_empty() || !by_name.is_empty() {
+        let mut found = exact;
+        for s in by_name.into_iter().map(symbol) {
+            if found.len() < limit && !found.iter().any(|f| f.qualified_name == s.qualified_name) {
+                found.push(s);
+            }
+        }
+        return Ok(found);
     }
     let pattern = format!(
         "%{}%",

@@ -408,8 +408,31 @@ pub async fn call(cx: &Call<'_>, name: &str, args: &Args) -> Result<Answer, Tool
         "reindex" => reindex(cx).await?,
         other => return Err(ToolError(format!("there is no tool `{other}`"))),
     };
+    let value = short_floats(value);
     let text = render::text(name, &value);
     Ok(Answer { value, text })
+}
+
+/// Scores computed in `f32` widen to `f64` in a JSON value (`6.228637218475342`):
+/// written back as the `f32` they were, they read as the CLI prints them (`6.228637`)
+/// and cost the host fewer tokens.
+fn short_floats(value: Value) -> Value {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let x = n.as_f64().unwrap_or_default();
+            let narrow = x as f32;
+            if f64::from(narrow) == x
+                && let Ok(short) = narrow.to_string().parse::<f64>()
+                && let Some(n) = serde_json::Number::from_f64(short)
+            {
+                return Value::Number(n);
+            }
+            Value::Number(n)
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(short_floats).collect()),
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, short_floats(v))).collect()),
+        other => other,
+    }
 }
 
 fn pid(cx: &Call<'_>) -> i64 {
@@ -474,6 +497,8 @@ async fn context(cx: &Call<'_>, args: &Args) -> Result<Value, ToolError> {
         tokens: args::opt_integer(args, "tokens", 256, 200_000)?.map(|t| t as usize),
         level,
         room: None,
+        explain: false,
+        deadline_ms: None,
     };
     let context = cx.backend.context(cx.project, &request).await.map_err(failed)?;
     let value = serde_json::to_value(context).map_err(failed)?;
@@ -907,4 +932,21 @@ pub async fn index_project(
         Err(e) => json!({ "error": e.to_string() }),
     };
     Ok(json!({ "code": code, "git": git, "search": search }))
+}
+
+#[cfg(test)]
+mod float_tests {
+    use super::short_floats;
+    use serde_json::json;
+
+    #[test]
+    fn f32_scores_read_as_printed_and_f64_values_stay() {
+        let widened = f64::from(6.228_637_f32);
+        assert_eq!(widened.to_string(), "6.228637218475342");
+        let v = short_floats(json!({"results": [{"score": widened, "n": 3}], "ratio": 0.1_f64}));
+        assert_eq!(
+            v.to_string(),
+            r#"{"ratio":0.1,"results":[{"n":3,"score":6.228637}]}"#
+        );
+    }
 }
