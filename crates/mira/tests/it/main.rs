@@ -10,6 +10,7 @@ mod chat;
 mod cli;
 mod code;
 mod context;
+mod errors;
 mod files;
 mod git;
 mod harness;
