@@ -38,6 +38,14 @@ pub fn resolve(root: &Path, relative: &str) -> Result<PathBuf, ConfineError> {
             ConfineKind::NotFound,
             format!("no such file or directory: {relative}"),
         ),
+        // A file where a directory is expected (`a.rs/x`) names nothing.
+        std::io::ErrorKind::NotADirectory => ConfineError::new(
+            ConfineKind::NotFound,
+            format!("no such file or directory: {relative}"),
+        ),
+        std::io::ErrorKind::InvalidFilename | std::io::ErrorKind::InvalidInput => {
+            ConfineError::new(ConfineKind::Invalid, format!("{relative}: {e}"))
+        }
         _ => ConfineError::new(ConfineKind::Io, format!("cannot read {relative}: {e}")),
     })?;
     inside(root, relative, canonical)
@@ -97,6 +105,12 @@ fn inside(root: &Path, relative: &str, canonical: PathBuf) -> Result<PathBuf, Co
     Ok(canonical)
 }
 
+/// The longest file name most file systems take (NAME_MAX); a longer one is a bad
+/// request, not an I/O failure.
+const MAX_NAME_BYTES: usize = 255;
+/// The longest path the kernel resolves (PATH_MAX).
+const MAX_PATH_BYTES: usize = 4096;
+
 /// Checks the shape of a relative path without touching the disk.
 pub fn clean_relative(relative: &str) -> Result<PathBuf, ConfineError> {
     if relative.contains('\0') {
@@ -105,10 +119,28 @@ pub fn clean_relative(relative: &str) -> Result<PathBuf, ConfineError> {
             "the path contains a NUL byte".into(),
         ));
     }
+    if relative.len() > MAX_PATH_BYTES {
+        return Err(ConfineError::new(
+            ConfineKind::Invalid,
+            format!(
+                "the path is {} bytes long; paths are at most {MAX_PATH_BYTES}",
+                relative.len()
+            ),
+        ));
+    }
     let normalized = relative.replace('\\', "/");
     let mut clean = PathBuf::new();
     for component in Path::new(&normalized).components() {
         match component {
+            Component::Normal(part) if part.len() > MAX_NAME_BYTES => {
+                return Err(ConfineError::new(
+                    ConfineKind::Invalid,
+                    format!(
+                        "a file name in the path is {} bytes long; names are at most {MAX_NAME_BYTES}",
+                        part.len()
+                    ),
+                ));
+            }
             Component::Normal(part) => clean.push(part),
             Component::CurDir => {}
             Component::ParentDir => {

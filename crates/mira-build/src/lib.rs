@@ -20,6 +20,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod bounds;
 pub mod detect;
 pub mod diagnostic;
 pub mod fingerprint;

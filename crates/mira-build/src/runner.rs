@@ -14,6 +14,7 @@ use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
 use crate::BuildError;
+use crate::bounds::Kept;
 use crate::diagnostic::{Diagnostic, Tool};
 use crate::parse::Pipeline;
 
@@ -219,7 +220,8 @@ pub async fn execute(
     let mut stderr = child.stderr.take().expect("piped");
     let mut out_parser = Pipeline::new(tool);
     let mut err_parser = Pipeline::new(tool);
-    let mut diagnostics = Vec::new();
+    // Kept within `bounds`: a flood of diagnostics is counted, not stored.
+    let mut diagnostics = Kept::default();
     let mut log = Log::new(log_max);
     let (mut out_buf, mut err_buf) = (vec![0u8; 16 * 1024], vec![0u8; 16 * 1024]);
     let (mut out_done, mut err_done) = (false, false);
@@ -244,7 +246,7 @@ pub async fn execute(
                     on_output(Stream::Stdout, &out_buf[..n]);
                     log.push(&out_buf[..n]);
                     out_parser.bytes(&out_buf[..n]);
-                    diagnostics.append(&mut out_parser.take_new());
+                    diagnostics.extend(out_parser.take_new());
                 }
             },
             r = stderr.read(&mut err_buf), if !err_done => match r {
@@ -253,7 +255,7 @@ pub async fn execute(
                     on_output(Stream::Stderr, &err_buf[..n]);
                     log.push(&err_buf[..n]);
                     err_parser.bytes(&err_buf[..n]);
-                    diagnostics.append(&mut err_parser.take_new());
+                    diagnostics.extend(err_parser.take_new());
                 }
             },
             status = child.wait(), if exit.is_none() => {
@@ -304,7 +306,7 @@ pub async fn execute(
         exit_code,
         failure,
         duration: started.elapsed(),
-        diagnostics,
+        diagnostics: diagnostics.finish(),
         log,
         log_bytes,
         log_truncated,

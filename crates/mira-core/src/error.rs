@@ -25,6 +25,10 @@ pub enum ErrorCode {
     Conflict,
     /// A dependency (database, vector store) does not answer.
     Unavailable,
+    /// (HTTP only) the route exists but not with this method.
+    MethodNotAllowed,
+    /// (HTTP only) a request body over the route's limit.
+    PayloadTooLarge,
     Internal,
 }
 
@@ -41,6 +45,8 @@ impl ErrorCode {
             Self::UnknownType => "unknown_type",
             Self::Conflict => "conflict",
             Self::Unavailable => "unavailable",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::PayloadTooLarge => "payload_too_large",
             Self::Internal => "internal",
         }
     }
@@ -63,6 +69,8 @@ mod tests {
             ErrorCode::UnknownType,
             ErrorCode::Conflict,
             ErrorCode::Unavailable,
+            ErrorCode::MethodNotAllowed,
+            ErrorCode::PayloadTooLarge,
             ErrorCode::Internal,
         ] {
             let wire = serde_json::to_value(code).unwrap();

@@ -188,20 +188,24 @@ impl Gateway {
                 dimensions: request.dimensions,
                 task: request.task,
             };
-            let answer = backend.embed(&call).await.and_then(|a| {
-                if a.vectors.len() == call.texts.len() {
-                    Ok(a)
-                } else {
-                    Err(LlmError::protocol(
-                        provider,
-                        format!(
-                            "asked for {} embeddings, got {}",
-                            call.texts.len(),
-                            a.vectors.len()
-                        ),
-                    ))
-                }
-            });
+            let answer = backend
+                .embed(&call)
+                .await
+                .map_err(|e| backend.redact(e))
+                .and_then(|a| {
+                    if a.vectors.len() == call.texts.len() {
+                        Ok(a)
+                    } else {
+                        Err(LlmError::protocol(
+                            provider,
+                            format!(
+                                "asked for {} embeddings, got {}",
+                                call.texts.len(),
+                                a.vectors.len()
+                            ),
+                        ))
+                    }
+                });
             let answer = match answer {
                 Ok(a) => a,
                 Err(e) => {

@@ -286,8 +286,18 @@ impl Gateway {
                 }
                 Err(e) => return Err(e),
             };
-            match candidate.provider.chat_stream(&call).await {
+            // Every error of the provider, before the call or in its stream, is scrubbed
+            // of keys before it is logged, stored in the budget rows or returned.
+            match candidate
+                .provider
+                .chat_stream(&call)
+                .await
+                .map_err(|e| candidate.provider.redact(e))
+            {
                 Ok(stream) => {
+                    let provider = candidate.provider.clone();
+                    let stream: ChatStream =
+                        Box::pin(stream.map(move |item| item.map_err(|e| provider.redact(e))));
                     self.observer.routed(&route);
                     let stream = match &options.cancel {
                         Some(token) => with_cancel(stream, token.clone()),

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::error::LlmError;
 use crate::retry::RetryPolicy;
+use crate::scrub::Scrubber;
 
 #[derive(Debug, Clone, Copy)]
 pub struct HttpSettings {
@@ -53,6 +54,8 @@ pub struct Http {
     pub provider: &'static str,
     /// The setting that holds the key, named in auth errors.
     pub key_setting: &'static str,
+    /// Cuts the provider's key (and any credential shape) out of every error made here.
+    pub scrubber: Scrubber,
 }
 
 impl Http {
@@ -67,7 +70,14 @@ impl Http {
             settings,
             provider,
             key_setting,
+            scrubber: Scrubber::default(),
         }
+    }
+
+    /// Scrubs `key` from the errors of this provider (see [`crate::scrub`]).
+    pub fn with_key(mut self, key: Option<&mira_core::Secret>) -> Self {
+        self.scrubber = Scrubber::new(key.cloned());
+        self
     }
 
     pub fn client(&self) -> &reqwest::Client {
@@ -90,13 +100,13 @@ impl Http {
                     .map_err(|_| self.timeout())?
                     .map_err(|e| self.transport(&e))?;
                 serde_json::from_slice(&bytes).map_err(|e| {
-                    LlmError::protocol(
+                    self.scrubber.error(LlmError::protocol(
                         self.provider,
                         format!(
                             "answer is not JSON ({e}): {:.200}",
                             String::from_utf8_lossy(&bytes)
                         ),
-                    )
+                    ))
                 })
             })
             .await
@@ -132,32 +142,38 @@ impl Http {
             .ok()
             .and_then(Result::ok)
             .unwrap_or_default();
-        Err(classify(self.provider, self.key_setting, status, &headers, &body))
+        Err(self
+            .scrubber
+            .error(classify(self.provider, self.key_setting, status, &headers, &body)))
     }
 
     fn sse(&self, response: Response) -> impl Stream<Item = Result<Event, LlmError>> + Send + 'static {
         let provider = self.provider;
         let idle = self.settings.stream_idle;
+        let scrubber = self.scrubber.clone();
         let events = response.bytes_stream().eventsource();
-        futures_util::stream::unfold(Some(events), move |state| async move {
-            let mut events = state?;
-            match tokio::time::timeout(idle, events.next()).await {
-                Err(_) => Some((
-                    Err(LlmError::Timeout {
-                        provider: provider.to_string(),
-                        after: idle,
-                    }),
-                    None,
-                )),
-                Ok(None) => None,
-                Ok(Some(Ok(event))) => Some((Ok(event), Some(events))),
-                Ok(Some(Err(e))) => Some((
-                    Err(LlmError::Transport {
-                        provider: provider.to_string(),
-                        message: format!("the stream broke off: {e}"),
-                    }),
-                    None,
-                )),
+        futures_util::stream::unfold(Some(events), move |state| {
+            let scrubber = scrubber.clone();
+            async move {
+                let mut events = state?;
+                match tokio::time::timeout(idle, events.next()).await {
+                    Err(_) => Some((
+                        Err(LlmError::Timeout {
+                            provider: provider.to_string(),
+                            after: idle,
+                        }),
+                        None,
+                    )),
+                    Ok(None) => None,
+                    Ok(Some(Ok(event))) => Some((Ok(event), Some(events))),
+                    Ok(Some(Err(e))) => Some((
+                        Err(scrubber.error(LlmError::Transport {
+                            provider: provider.to_string(),
+                            message: format!("the stream broke off: {e}"),
+                        })),
+                        None,
+                    )),
+                }
             }
         })
     }
@@ -182,10 +198,10 @@ impl Http {
             message.push_str(&s.to_string());
             source = s.source();
         }
-        LlmError::Transport {
+        self.scrubber.error(LlmError::Transport {
             provider: self.provider.to_string(),
             message,
-        }
+        })
     }
 }
 

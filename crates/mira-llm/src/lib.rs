@@ -40,6 +40,7 @@ pub mod provider;
 pub mod providers;
 pub mod retry;
 pub mod router;
+pub mod scrub;
 pub mod setup;
 pub mod stream;
 pub mod types;

@@ -24,6 +24,13 @@ pub trait Provider: Send + Sync + 'static {
         true
     }
 
+    /// `error`, one of this provider's, with its key and anything shaped like a
+    /// credential cut out of the message ([`crate::scrub`]). The gateway passes every
+    /// provider error through this before it is shown, logged or stored.
+    fn redact(&self, error: LlmError) -> LlmError {
+        crate::scrub::Scrubber::default().error(error)
+    }
+
     /// The default model of this provider, used when a tier names only the provider.
     fn default_model(&self) -> &str;
 

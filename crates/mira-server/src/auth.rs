@@ -74,9 +74,9 @@ impl From<AuthError> for ApiError {
 
 /// Writes `contents` to `path` readable by the owner only, atomically (temp file, fsync,
 /// rename), so a crash never leaves a half-written secret.
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
+    mira_store::private::create_dir(dir)?;
     let mut tmp = tempfile_in(dir)?;
     tmp.1.write_all(contents.as_bytes())?;
     tmp.1.sync_all()?;

@@ -33,9 +33,8 @@ impl Drop for RuntimeFileGuard {
 
 pub fn write_runtime_info(data_dir: &Path, info: &RuntimeInfo) -> std::io::Result<RuntimeFileGuard> {
     let path = runtime_path(data_dir);
-    let tmp = data_dir.join(format!(".{RUNTIME_FILE}.{}", std::process::id()));
-    std::fs::write(&tmp, serde_json::to_vec_pretty(info)?)?;
-    std::fs::rename(&tmp, &path)?;
+    // Owner-only like the token files: it says where the server listens and its pid.
+    crate::auth::write_private(&path, &serde_json::to_string_pretty(info)?)?;
     Ok(RuntimeFileGuard(path))
 }
 

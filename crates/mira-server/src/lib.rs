@@ -20,6 +20,7 @@ pub mod confine;
 pub mod error;
 pub mod events;
 mod health;
+mod json_errors;
 pub mod llm;
 mod mcp;
 pub mod metrics;
@@ -37,7 +38,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::Router;
 use axum::middleware;
-use axum::routing::get;
+use axum::routing::{any, get};
 use mira_core::Config;
 use mira_store::{DataDirLock, Db, vectors};
 use tokio::net::TcpListener;
@@ -183,12 +184,18 @@ impl Server {
 /// The whole application: probes, the protected API and WebSocket, and the UI.
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
+    // Unknown `/api` paths are routes of their own (behind the token like the rest), so
+    // they answer 404 JSON instead of falling through to the UI page.
     let protected = Router::new()
         .nest("/api", api::router())
+        .route("/api", any(json_errors::unknown_route))
+        .route("/api/", any(json_errors::unknown_route))
+        .route("/api/{*rest}", any(json_errors::unknown_route))
         .route("/ws", get(ws::upgrade))
         .route_service("/mcp", mcp::service(&state))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_token));
-    let protected = rate_limit::apply(protected, config.rate_limit);
+    let protected =
+        rate_limit::apply(protected, config.rate_limit).layer(middleware::from_fn(json_errors::rewrite));
     Router::new()
         .route("/health", get(health::health))
         .route("/live", get(health::live))

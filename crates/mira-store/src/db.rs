@@ -35,9 +35,22 @@ const MAX_CONNECTIONS: u32 = 8;
 impl Db {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            crate::private::create_dir(parent)
                 .map_err(StoreError::io(format!("cannot create {}", parent.display())))?;
+        }
+        // Created 0600 before SQLite opens it: SQLite gives the WAL and SHM files the
+        // database's mode. Those left by an older install are tightened as well.
+        crate::private::create_file(path)
+            .map_err(StoreError::io(format!("cannot create {}", path.display())))?;
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            let side = Path::new(&side);
+            // Files of another owner cannot be tightened; they still open.
+            if let Err(e) = crate::private::restrict_file(side) {
+                tracing::warn!(file = %side.display(), error = %e, "cannot make the file private");
+            }
         }
         let url = format!("sqlite://{}", path.display());
         let options = SqliteConnectOptions::from_str(&url)

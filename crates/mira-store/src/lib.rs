@@ -19,6 +19,7 @@ mod db;
 mod error;
 pub mod file_terms;
 mod lock;
+pub mod private;
 pub mod projects;
 pub mod vectors;
 

@@ -18,7 +18,7 @@ impl DataDirLock {
     /// Takes the lock, or says which process holds it. Released when dropped (and by the
     /// OS when the process dies, so a crash never leaves a stale lock).
     pub fn acquire(data_dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(StoreError::io(format!(
+        crate::private::create_dir(data_dir).map_err(StoreError::io(format!(
             "cannot create data dir {}",
             data_dir.display()
         )))?;

@@ -128,9 +128,21 @@ pub async fn remove(db: &Db, vectors: &dyn VectorStore, id: i64) -> Result<Proje
     // Before the row: a later index of the project recreates the table if the delete
     // fails, and no table outlives its project to be read under a reused id.
     crate::file_terms::drop_table(db, id).await?;
+    let mut tx = db.pool().begin().await?;
     sqlx::query("DELETE FROM projects WHERE id = ?")
         .bind(id)
-        .execute(db.pool())
+        .execute(&mut *tx)
         .await?;
+    // Checkpoint contents are shared by hash across operations and projects, so the
+    // cascade above cannot remove them: the ones no remaining checkpoint names go here,
+    // in the same transaction (a checkpoint being taken writes its blob and its row in
+    // one transaction, so it never sees its blob collected).
+    sqlx::query(
+        "DELETE FROM checkpoint_blobs WHERE sha256 NOT IN \
+         (SELECT sha256 FROM checkpoint_files WHERE sha256 IS NOT NULL)",
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
     Ok(project)
 }

@@ -85,7 +85,11 @@ fn parsers_for(tool: Option<Tool>) -> Vec<Box<dyn LineParser>> {
 pub struct Pipeline {
     parsers: Vec<Box<dyn LineParser>>,
     active: Option<usize>,
+    /// Bytes the open block has taken in ([`crate::bounds::MAX_BLOCK_BYTES`]).
+    block_bytes: usize,
     out: Vec<Diagnostic>,
+    /// The start of a line whose end has not arrived, at most
+    /// [`crate::bounds::MAX_LINE_BYTES`]; the rest of such a line is skipped.
     partial: Vec<u8>,
 }
 
@@ -95,6 +99,7 @@ impl Pipeline {
         Self {
             parsers: parsers_for(tool),
             active: None,
+            block_bytes: 0,
             out: Vec::new(),
             partial: Vec::new(),
         }
@@ -110,6 +115,15 @@ impl Pipeline {
             raw
         };
         let line = line.strip_suffix('\r').unwrap_or(line);
+        if let Some(i) = self.active {
+            // A block that never ends (a flood of note lines) is closed where it stands,
+            // so one diagnostic cannot grow without bound.
+            self.block_bytes += line.len();
+            if self.block_bytes > crate::bounds::MAX_BLOCK_BYTES {
+                self.parsers[i].flush(&mut self.out);
+                self.active = None;
+            }
+        }
         if let Some(i) = self.active {
             match self.parsers[i].feed(line, &mut self.out) {
                 Step::Open => return,
@@ -129,6 +143,7 @@ impl Pipeline {
                 Step::Consumed => return,
                 Step::Open => {
                     self.active = Some(i);
+                    self.block_bytes = line.len();
                     return;
                 }
             }
@@ -136,21 +151,31 @@ impl Pipeline {
     }
 
     /// Feeds raw bytes as they come from a pipe; a line cut between two chunks is kept
-    /// until its end arrives.
+    /// until its end arrives. Only the first [`crate::bounds::MAX_LINE_BYTES`] of a line
+    /// are kept and parsed, so one endless line never fills memory.
     pub fn bytes(&mut self, chunk: &[u8]) {
+        let max = crate::bounds::MAX_LINE_BYTES;
         let mut rest = chunk;
         while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
             let (head, tail) = rest.split_at(pos);
             if self.partial.is_empty() {
-                self.line_bytes(head);
+                self.line_bytes(&head[..head.len().min(max)]);
             } else {
                 let mut joined = std::mem::take(&mut self.partial);
-                joined.extend_from_slice(head);
+                let room = max.saturating_sub(joined.len());
+                joined.extend_from_slice(&head[..head.len().min(room)]);
                 self.line_bytes(&joined);
             }
             rest = &tail[1..];
         }
-        self.partial.extend_from_slice(rest);
+        let room = max.saturating_sub(self.partial.len());
+        self.partial.extend_from_slice(&rest[..rest.len().min(room)]);
+    }
+
+    /// Bytes held for a line whose end has not arrived (bounded by
+    /// [`crate::bounds::MAX_LINE_BYTES`]).
+    pub fn pending_bytes(&self) -> usize {
+        self.partial.len()
     }
 
     fn line_bytes(&mut self, bytes: &[u8]) {

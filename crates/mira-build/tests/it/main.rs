@@ -3,6 +3,7 @@
 //! gcc, their output parsed; runs recorded in a real SQLite database.
 
 mod fixtures;
+mod hostile;
 mod parsers;
 mod runs;
 mod tools;

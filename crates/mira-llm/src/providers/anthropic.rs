@@ -30,7 +30,7 @@ pub struct Anthropic {
 impl Anthropic {
     pub fn new(key: Option<Secret>, base_url: Option<&str>, settings: HttpSettings) -> Self {
         Self {
-            http: Http::new("anthropic", "ANTHROPIC_API_KEY", settings),
+            http: Http::new("anthropic", "ANTHROPIC_API_KEY", settings).with_key(key.as_ref()),
             base_url: base_url
                 .unwrap_or(ANTHROPIC_BASE_URL)
                 .trim_end_matches('/')
@@ -299,6 +299,10 @@ impl StreamState {
 impl Provider for Anthropic {
     fn id(&self) -> &str {
         "anthropic"
+    }
+
+    fn redact(&self, error: LlmError) -> LlmError {
+        self.http.scrubber.error(error)
     }
 
     fn check(&self) -> Result<(), LlmError> {

@@ -31,7 +31,7 @@ pub struct Gemini {
 impl Gemini {
     pub fn new(key: Option<Secret>, base_url: Option<&str>, settings: HttpSettings) -> Self {
         Self {
-            http: Http::new("gemini", "GEMINI_API_KEY", settings),
+            http: Http::new("gemini", "GEMINI_API_KEY", settings).with_key(key.as_ref()),
             base_url: base_url
                 .unwrap_or(GEMINI_BASE_URL)
                 .trim_end_matches('/')
@@ -297,6 +297,10 @@ impl StreamState {
 impl Provider for Gemini {
     fn id(&self) -> &str {
         "gemini"
+    }
+
+    fn redact(&self, error: LlmError) -> LlmError {
+        self.http.scrubber.error(error)
     }
 
     fn check(&self) -> Result<(), LlmError> {

@@ -39,7 +39,7 @@ impl OpenAi {
     /// OpenAI itself; without a key the provider is unavailable.
     pub fn official(key: Option<Secret>, base_url: Option<&str>, settings: HttpSettings) -> Self {
         Self {
-            http: Http::new("openai", "OPENAI_API_KEY", settings),
+            http: Http::new("openai", "OPENAI_API_KEY", settings).with_key(key.as_ref()),
             base_url: base_url
                 .unwrap_or(OPENAI_BASE_URL)
                 .trim_end_matches('/')
@@ -58,7 +58,7 @@ impl OpenAi {
         settings: HttpSettings,
     ) -> Self {
         Self {
-            http: Http::new("compat", "OPENAI_API_KEY", settings),
+            http: Http::new("compat", "OPENAI_API_KEY", settings).with_key(key.as_ref()),
             base_url: base_url.trim_end_matches('/').to_string(),
             key,
             flavor: Flavor::Compatible,
@@ -352,6 +352,10 @@ impl StreamState {
 impl Provider for OpenAi {
     fn id(&self) -> &str {
         self.provider()
+    }
+
+    fn redact(&self, error: LlmError) -> LlmError {
+        self.http.scrubber.error(error)
     }
 
     fn check(&self) -> Result<(), LlmError> {

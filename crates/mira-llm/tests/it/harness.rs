@@ -50,6 +50,8 @@ impl Observer for Counting {
 
 pub struct Options {
     pub openai: Option<String>,
+    /// The OpenAI key, when not `sk-test`.
+    pub openai_key: Option<&'static str>,
     pub gemini: Option<String>,
     pub local: bool,
     pub limits: Limits,
@@ -63,6 +65,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             openai: None,
+            openai_key: None,
             gemini: None,
             local: false,
             limits: Limits {
@@ -97,7 +100,9 @@ pub async fn setup(o: Options) -> Setup {
 pub fn gateway(db: &Db, o: Options) -> Gateway {
     let mut providers = Providers::default();
     providers.insert(Arc::new(OpenAi::official(
-        o.openai.as_ref().map(|_| Secret::new("sk-test")),
+        o.openai
+            .as_ref()
+            .map(|_| Secret::new(o.openai_key.unwrap_or("sk-test"))),
         o.openai.as_deref(),
         fast_settings(),
     )));

@@ -13,6 +13,7 @@ mod gateway;
 mod gemini;
 mod lease;
 mod openai;
+mod secrets;
 
 use std::time::Duration;
 

@@ -3,5 +3,6 @@
 
 mod db;
 mod file_terms;
+mod modes;
 mod projects;
 mod vector_suite;

@@ -103,3 +103,59 @@ async fn removing_a_project_removes_its_vectors_and_only_its_vectors() {
         assert_eq!(vectors.count(collection, Some(pb.id)).await.unwrap(), 1);
     }
 }
+
+/// Inserts an operation of `project` with one checkpoint holding `sha` (its blob too).
+async fn checkpoint_with(db: &Db, project: i64, id: &str, sha: &str) {
+    let op: i64 = sqlx::query_scalar(
+        "INSERT INTO operations (project_id, task, mode, status, created_at) \
+         VALUES (?, 'edit', 'auto', 'complete', 0) RETURNING id",
+    )
+    .bind(project)
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    sqlx::query("INSERT OR IGNORE INTO checkpoint_blobs (sha256, bytes) VALUES (?, ?)")
+        .bind(sha)
+        .bind(sha.as_bytes())
+        .execute(db.pool())
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO checkpoints (id, operation_id, seq, created_at) VALUES (?, ?, 1, 0)")
+        .bind(id)
+        .bind(op)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO checkpoint_files (checkpoint_id, path, sha256) VALUES (?, 'a.txt', ?)")
+        .bind(id)
+        .bind(sha)
+        .execute(db.pool())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn removing_a_project_drops_the_checkpoint_contents_only_it_held() {
+    let (dir, db, vectors) = fixtures().await;
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let pa = projects::add(&db, &a, None).await.unwrap();
+    let pb = projects::add(&db, &b, None).await.unwrap();
+    checkpoint_with(&db, pa.id, "c1", "only-a").await;
+    checkpoint_with(&db, pa.id, "c2", "shared").await;
+    checkpoint_with(&db, pb.id, "c3", "shared").await;
+
+    projects::remove(&db, &vectors, pa.id).await.unwrap();
+    let mut left: Vec<String> = sqlx::query_scalar("SELECT sha256 FROM checkpoint_blobs")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    left.sort();
+    assert_eq!(left, vec!["shared".to_string()]);
+    let checkpoints: Vec<String> = sqlx::query_scalar("SELECT id FROM checkpoints")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(checkpoints, vec!["c3".to_string()]);
+}
