@@ -13,6 +13,8 @@ use mira_store::projects::Project;
 use serde_json::{Value, json};
 
 /// The services that need the embedded vector store.
+// One value per process, cloned rarely: boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub enum Engine {
     /// This process holds the data dir (`mira serve`, or `mira mcp` alone).
