@@ -849,8 +849,10 @@ async fn token_proxy(server: &Server) -> String {
             .request(parts.method.clone(), format!("{base}{path}"))
             .bearer_auth(&token)
             .body(body);
+        // The Host header goes through as the client sent it: the DNS-rebinding scenario
+        // checks that the server refuses a foreign one.
         for (k, v) in &parts.headers {
-            if !matches!(k.as_str(), "host" | "content-length" | "authorization") {
+            if !matches!(k.as_str(), "content-length" | "authorization") {
                 outgoing = outgoing.header(k, v);
             }
         }
@@ -930,4 +932,7 @@ const APPLICABLE_SCENARIOS: &[&str] = &[
     "tools-list",
     "resources-list",
     "prompts-list",
+    "dns-rebinding-protection",
+    "server-sse-polling",
+    "server-sse-multiple-streams",
 ];
