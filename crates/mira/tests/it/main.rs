@@ -18,4 +18,5 @@ mod modes;
 mod probes;
 mod rate_limit;
 mod shutdown;
+mod symlink_race;
 mod websocket;
