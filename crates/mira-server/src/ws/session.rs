@@ -4,6 +4,7 @@
 
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use mira_core::ErrorCode;
@@ -14,6 +15,7 @@ use super::protocol::{
     ClientFrame, EventFrame, PROTOCOL_VERSION, SUBPROTOCOL, ServerFrame, parse_client_frame,
 };
 use crate::api::files;
+use crate::auth;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -21,11 +23,22 @@ use crate::state::AppState;
 /// one are read and answered with `frame_too_large`, so the connection survives them.
 const TRANSPORT_MAX_BYTES: usize = 64 << 20;
 
-pub async fn upgrade(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
-    ws.protocols([SUBPROTOCOL])
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    // Watch rotations from before the token is checked (again: `require_token` checked it
+    // a moment ago), so a rotation in between cannot leave this session open on a token
+    // that is no longer valid.
+    let rotations = state.auth.rotations();
+    let token = auth::token_from_headers(&headers).ok_or(auth::AuthError::Missing)?;
+    state.auth.verify(&token)?;
+    Ok(ws
+        .protocols([SUBPROTOCOL])
         .max_message_size(TRANSPORT_MAX_BYTES)
         .max_frame_size(TRANSPORT_MAX_BYTES)
-        .on_upgrade(move |socket| run(state, socket))
+        .on_upgrade(move |socket| run(state, socket, rotations)))
 }
 
 struct OpenGauge<'a>(&'a AppState);
@@ -36,7 +49,7 @@ impl Drop for OpenGauge<'_> {
     }
 }
 
-async fn run(state: AppState, socket: WebSocket) {
+async fn run(state: AppState, socket: WebSocket, mut rotations: tokio::sync::watch::Receiver<u64>) {
     state.metrics.websockets_open.inc();
     let _gauge = OpenGauge(&state);
     let session = uuid::Uuid::new_v4().to_string();
@@ -64,6 +77,14 @@ async fn run(state: AppState, socket: WebSocket) {
             _ = state.shutdown.cancelled() => {
                 let _ = sink
                     .send(Message::Close(Some(CloseFrame { code: close_code::AWAY, reason: "server shutting down".into() })))
+                    .await;
+                break;
+            }
+            // The token this session was opened with is no longer valid.
+            Ok(()) = rotations.changed() => {
+                let reason = "access token rotated; reconnect with the new token";
+                let _ = sink
+                    .send(Message::Close(Some(CloseFrame { code: close_code::POLICY, reason: reason.into() })))
                     .await;
                 break;
             }

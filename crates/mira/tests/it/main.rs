@@ -17,6 +17,7 @@ mod harness;
 mod modes;
 mod probes;
 mod rate_limit;
+mod rotation;
 mod shutdown;
 mod symlink_race;
 mod websocket;
