@@ -14,6 +14,7 @@ mod errors;
 mod files;
 mod git;
 mod harness;
+mod metrics;
 mod modes;
 mod probes;
 mod rate_limit;
