@@ -1,6 +1,7 @@
 //! One WebSocket connection: hello, requests with ids, heartbeats, pushed events, and
 //! a close frame when the server shuts down. A bad frame gets an error frame; the
-//! connection stays open.
+//! connection stays open. A frame over the size limit is refused at the limit and ends
+//! the connection (1009), and a token rotation closes it (1008).
 
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
@@ -19,10 +20,6 @@ use crate::auth;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Transport limit. Frames between the protocol limit (MIRA_WS_MAX_FRAME_BYTES) and this
-/// one are read and answered with `frame_too_large`, so the connection survives them.
-const TRANSPORT_MAX_BYTES: usize = 64 << 20;
-
 pub async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -36,8 +33,11 @@ pub async fn upgrade(
     state.auth.verify(&token)?;
     Ok(ws
         .protocols([SUBPROTOCOL])
-        .max_message_size(TRANSPORT_MAX_BYTES)
-        .max_frame_size(TRANSPORT_MAX_BYTES)
+        // Refused at the limit (MIRA_WS_MAX_FRAME_BYTES): a frame whose header declares
+        // more, or a fragmented message that grows past it, ends the read there, so an
+        // oversized frame is never buffered (it used to be, up to 64 MiB).
+        .max_message_size(state.config.server.ws_max_frame_bytes)
+        .max_frame_size(state.config.server.ws_max_frame_bytes)
         .on_upgrade(move |socket| run(state, socket, rotations)))
 }
 
@@ -100,6 +100,15 @@ async fn run(state: AppState, socket: WebSocket, mut rotations: tokio::sync::wat
                 Err(RecvError::Closed) => break,
             },
             incoming = stream.next() => match incoming {
+                // The rest of an oversized frame is never read, so the stream cannot go on:
+                // the client is told why (1009) and the connection ends.
+                Some(Err(e)) if is_too_large(&e) => {
+                    let reason = format!("frame over the limit of {} bytes (max_frame_bytes)", state.config.server.ws_max_frame_bytes);
+                    let _ = sink
+                        .send(Message::Close(Some(CloseFrame { code: close_code::SIZE, reason: reason.into() })))
+                        .await;
+                    break;
+                }
                 None | Some(Err(_)) => break,
                 Some(Ok(Message::Close(_))) => break,
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
@@ -118,6 +127,19 @@ async fn run(state: AppState, socket: WebSocket, mut rotations: tokio::sync::wat
     chats.stop_all();
     agents.stop_all(&state);
     tracing::debug!(%session, "websocket closed");
+}
+
+/// Whether a read failed because a frame or message was over the size limit.
+fn is_too_large(error: &axum::Error) -> bool {
+    use std::error::Error;
+    let mut source = error.source();
+    while let Some(e) = source {
+        if let Some(tungstenite) = e.downcast_ref::<tokio_tungstenite::tungstenite::Error>() {
+            return matches!(tungstenite, tokio_tungstenite::tungstenite::Error::Capacity(_));
+        }
+        source = e.source();
+    }
+    false
 }
 
 fn text(frame: &ServerFrame) -> Message {

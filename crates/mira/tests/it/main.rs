@@ -12,6 +12,7 @@ mod code;
 mod context;
 mod errors;
 mod files;
+mod frame_limit;
 mod git;
 mod harness;
 mod metrics;
