@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::artifacts::{self, Decision};
 use crate::checkpoints::{self, sha256_hex};
 use crate::events::AgentEvent;
-use crate::fsutil::write_atomic;
+use crate::fsutil::{read_in, write_atomic};
 use crate::tools::{Mode, ToolContext, ToolOutput};
 
 fn lossy(bytes: Option<&[u8]>) -> String {
@@ -62,7 +62,7 @@ pub(crate) async fn propose(
     );
     match ctx.mode {
         Mode::Auto => {
-            write_atomic(target, &new).map_err(|e| format!("cannot write {path}: {e}"))?;
+            write_atomic(&ctx.root, target, &new).map_err(|e| format!("cannot write {path}: {e}"))?;
             let id = artifacts::create(db, operation_id, &checkpoint_id, path, &diff, "applied")
                 .await
                 .map_err(|e| e.to_string())?;
@@ -94,14 +94,14 @@ pub(crate) async fn propose(
                 }
                 Decision::Apply => {
                     // The file may have changed while the change waited.
-                    let now = std::fs::read(target).ok();
+                    let now = read_in(&ctx.root, path).ok().flatten();
                     if now.as_deref().map(sha256_hex) != previous.as_deref().map(sha256_hex) {
                         decide(ctx, id, "rejected").await;
                         return Err(format!(
                             "{path} changed on disk while this change waited for a decision; it was not written. Read the file again."
                         ));
                     }
-                    if let Err(e) = write_atomic(target, &new) {
+                    if let Err(e) = write_atomic(&ctx.root, target, &new) {
                         decide(ctx, id, "rejected").await;
                         return Err(format!("cannot write {path}: {e}"));
                     }

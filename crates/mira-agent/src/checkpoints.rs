@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::confine;
 use crate::error::AgentError;
 use crate::events::AgentEvent;
-use crate::fsutil::write_atomic;
+use crate::fsutil::{read_in, remove_in, write_atomic};
 use crate::store::{self, now_ms};
 
 /// Shortest prefix accepted, as git does, so a stray digit never names a checkpoint.
@@ -246,16 +246,16 @@ async fn blob(db: &Db, sha: &str) -> Result<Vec<u8>, AgentError> {
 fn restore(project: &Project, path: &str, bytes: Option<&[u8]>) -> Result<&'static str, AgentError> {
     let target =
         confine::resolve_for_write(&project.root, path).map_err(|e| AgentError::Invalid(e.message))?;
-    let current = std::fs::read(&target).ok();
+    let current = read_in(&project.root, path).ok().flatten();
     match bytes {
         Some(bytes) if current.as_deref() == Some(bytes) => Ok("unchanged"),
         Some(bytes) => {
-            write_atomic(&target, bytes).map_err(|e| io(&target, e))?;
+            write_atomic(&project.root, &target, bytes).map_err(|e| io(&target, e))?;
             Ok("restored")
         }
         None if current.is_none() && !target.exists() => Ok("unchanged"),
         None => {
-            std::fs::remove_file(&target).map_err(|e| io(&target, e))?;
+            remove_in(&project.root, &target).map_err(|e| io(&target, e))?;
             Ok("deleted")
         }
     }

@@ -18,6 +18,7 @@ pub mod artifacts;
 mod changes;
 pub mod checkpoints;
 pub mod confine;
+pub mod confine_open;
 pub mod engine;
 pub mod error;
 pub mod events;

@@ -1,10 +1,15 @@
 //! Access control: a signing secret and an access token, both created on first start
 //! and kept in the data dir with 0600 permissions. Every `/api` and `/ws` request must
 //! carry a valid, unexpired token (HS256 JWT).
+//!
+//! The keys live in memory behind a lock, so a rotation (`POST /api/token/rotate`, which
+//! `mira token --rotate` calls when a server runs) takes effect on the next request
+//! without re-reading any file; each rotation also bumps a counter that open WebSocket
+//! sessions watch, so sessions opened with an earlier token are closed.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use axum::extract::{Request, State};
@@ -38,7 +43,11 @@ pub struct Claims {
 
 #[derive(Clone)]
 pub struct Auth {
-    inner: Arc<Keys>,
+    keys: Arc<RwLock<Arc<Keys>>>,
+    /// How many times the keys were rotated in this process; WebSocket sessions watch it.
+    rotations: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Serializes rotations, so the secret file and the keys in memory always agree.
+    rotating: Arc<Mutex<()>>,
 }
 
 struct Keys {
@@ -46,6 +55,17 @@ struct Keys {
     decoding: DecodingKey,
     data_dir: PathBuf,
     ttl: Duration,
+}
+
+impl Keys {
+    fn new(secret: &[u8], data_dir: &Path, ttl: Duration) -> Self {
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            data_dir: data_dir.to_path_buf(),
+            ttl,
+        }
+    }
 }
 
 impl std::fmt::Debug for Auth {
@@ -131,13 +151,36 @@ impl Auth {
 
     fn from_secret(secret: &[u8], data_dir: &Path, ttl: Duration) -> Self {
         Self {
-            inner: Arc::new(Keys {
-                encoding: EncodingKey::from_secret(secret),
-                decoding: DecodingKey::from_secret(secret),
-                data_dir: data_dir.to_path_buf(),
-                ttl,
-            }),
+            keys: Arc::new(RwLock::new(Arc::new(Keys::new(secret, data_dir, ttl)))),
+            rotations: Arc::new(tokio::sync::watch::Sender::new(0)),
+            rotating: Arc::default(),
         }
+    }
+
+    fn keys(&self) -> Arc<Keys> {
+        self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Rotates the secret of this running instance: stores a new secret and token, then
+    /// swaps the keys in memory, so the old token is refused and the new one accepted
+    /// from the next request on, and tells WebSocket sessions (see [`Self::rotations`]).
+    /// Returns the new token.
+    pub fn rotate_in_place(&self) -> std::io::Result<String> {
+        let _one_at_a_time = self.rotating.lock().unwrap_or_else(|e| e.into_inner());
+        let old = self.keys();
+        let secret = random_secret()?;
+        write_private(&old.data_dir.join(SECRET_FILE), &STANDARD.encode(&secret))?;
+        let keys = Arc::new(Keys::new(&secret, &old.data_dir, old.ttl));
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = keys;
+        let token = self.issue_and_store()?;
+        self.rotations.send_modify(|n| *n += 1);
+        Ok(token)
+    }
+
+    /// A receiver that sees every later rotation: a session opened with a token of the
+    /// current keys subscribes before its token is checked and closes on a change.
+    pub fn rotations(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.rotations.subscribe()
     }
 
     /// Replaces the secret, which invalidates every token issued so far, and stores a
@@ -158,20 +201,21 @@ impl Auth {
             exp: issued_at + ttl.as_secs() as i64,
             jti: uuid::Uuid::new_v4().to_string(),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.inner.encoding)
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.keys().encoding)
             .expect("HS256 encoding of plain claims cannot fail")
     }
 
     fn issue_and_store(&self) -> std::io::Result<String> {
-        let token = self.issue_at(now(), self.inner.ttl);
-        write_private(&self.inner.data_dir.join(TOKEN_FILE), &token)?;
+        let keys = self.keys();
+        let token = self.issue_at(now(), keys.ttl);
+        write_private(&keys.data_dir.join(TOKEN_FILE), &token)?;
         Ok(token)
     }
 
     /// The stored token if it is valid and not about to expire; otherwise a new one,
     /// stored for next time.
     pub fn current_token(&self) -> std::io::Result<String> {
-        if let Ok(text) = std::fs::read_to_string(self.inner.data_dir.join(TOKEN_FILE)) {
+        if let Ok(text) = std::fs::read_to_string(self.keys().data_dir.join(TOKEN_FILE)) {
             let token = text.trim().to_string();
             if let Ok(claims) = self.verify(&token)
                 && claims.exp - now() > RENEW_BEFORE.as_secs() as i64
@@ -186,7 +230,7 @@ impl Auth {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
         validation.set_required_spec_claims(&["exp", "iat", "sub"]);
-        jsonwebtoken::decode::<Claims>(token, &self.inner.decoding, &validation)
+        jsonwebtoken::decode::<Claims>(token, &self.keys().decoding, &validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => AuthError::Expired,
@@ -286,6 +330,22 @@ mod tests {
         let (rotated, new) = Auth::rotate(dir.path(), ttl).unwrap();
         assert!(rotated.verify(&new).is_ok());
         assert!(matches!(rotated.verify(&old), Err(AuthError::Invalid)));
+    }
+
+    #[test]
+    fn rotating_in_place_swaps_the_keys_at_once_and_tells_watchers() {
+        let dir = tempfile::tempdir().unwrap();
+        let ttl = Duration::from_secs(30 * 86_400);
+        let auth = Auth::load_or_create(dir.path(), ttl).unwrap();
+        let old = auth.current_token().unwrap();
+        let watcher = auth.rotations();
+        let new = auth.rotate_in_place().unwrap();
+        assert!(matches!(auth.verify(&old), Err(AuthError::Invalid)));
+        assert!(auth.verify(&new).is_ok());
+        assert!(watcher.has_changed().unwrap());
+        // What is stored is what the running instance uses.
+        let reloaded = Auth::load_or_create(dir.path(), ttl).unwrap();
+        assert_eq!(reloaded.current_token().unwrap(), new);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use mira_agent::confine::{self, ConfineError, ConfineKind};
+use mira_agent::confine_open;
 
 use crate::error::ApiError;
 
@@ -23,6 +24,12 @@ fn api_error(e: ConfineError) -> ApiError {
 /// which must be canonical. Returns the canonical path of an existing file or directory.
 pub fn resolve(root: &Path, relative: &str) -> Result<PathBuf, ApiError> {
     confine::resolve(root, relative).map_err(api_error)
+}
+
+/// Resolves `relative` like [`resolve`] and opens it once, checking that what was
+/// opened is the checked path (see [`mira_agent::confine_open`]).
+pub fn open(root: &Path, relative: &str) -> Result<confine_open::Opened, ApiError> {
+    confine_open::open(root, relative).map_err(api_error)
 }
 
 /// Checks the shape of a relative path without touching the disk.

@@ -194,7 +194,7 @@ impl mira_llm::gateway::Observer for Metrics {
 /// path, so ids and file names do not explode the number of series).
 pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -202,12 +202,30 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: 
         .unwrap_or_else(|| "other".to_string());
     let response = next.run(request).await;
     metrics.observe(
-        &method,
+        method,
         &route,
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
     );
     response
+}
+
+/// The method as a label: the standard methods by name, any other (hyper accepts any
+/// token, so a client could mint a new series per request) as `other`.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
 }
 
 #[cfg(test)]

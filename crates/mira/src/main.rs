@@ -104,7 +104,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => commands::serve::run(config, args).await,
-            Command::Token(args) => commands::token::run(config, args),
+            Command::Token(args) => commands::token::run(config, args).await,
             Command::Doctor(args) => commands::doctor::run(config, args).await,
             Command::Ask(args) => commands::llm::ask(config, args).await,
             Command::Budget(args) => commands::llm::budget(config, args).await,

@@ -70,9 +70,9 @@ pub async fn edit_file(ctx: &ToolContext, args: &Args) -> Result<ToolOutput, Str
         return Err(format!("{rel} is a directory"));
     }
     let path = confine::display_relative(&ctx.root, &target);
-    let bytes = tokio::fs::read(&target)
-        .await
-        .map_err(|e| format!("cannot read {rel}: {e}"))?;
+    let bytes = read_checked(ctx, rel)
+        .await?
+        .ok_or_else(|| format!("no such file: {rel}"))?;
     let text =
         String::from_utf8(bytes.clone()).map_err(|_| format!("{rel} is not a text file (not UTF-8)"))?;
     let new = apply_block(&path, &text, search, replace)?;
@@ -87,12 +87,18 @@ pub async fn write_file(ctx: &ToolContext, args: &Args) -> Result<ToolOutput, St
         return Err(format!("{rel} is a directory"));
     }
     let path = confine::display_relative(&ctx.root, &target);
-    let previous = match tokio::fs::read(&target).await {
-        Ok(bytes) => Some(bytes),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(format!("cannot read {rel}: {e}")),
-    };
+    let previous = read_checked(ctx, rel).await?;
     changes::propose(ctx, &path, &target, previous, content.as_bytes().to_vec()).await
+}
+
+/// The file's bytes read through one checked open (`fsutil::read_in`), off the runtime;
+/// `None` when it does not exist. A FIFO or device is refused, never read.
+async fn read_checked(ctx: &ToolContext, rel: &str) -> Result<Option<Vec<u8>>, String> {
+    let (root, relative) = (ctx.root.clone(), rel.to_string());
+    tokio::task::spawn_blocking(move || crate::fsutil::read_in(&root, &relative))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("cannot read {rel}: {e}"))
 }
 
 #[cfg(test)]

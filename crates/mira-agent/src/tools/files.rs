@@ -7,7 +7,7 @@ use ignore::WalkBuilder;
 use ignore::overrides::OverrideBuilder;
 
 use super::{Args, MAX_OUTPUT_CHARS, ToolContext, ToolOutput, bound, opt_str, opt_u64, refused, str_arg};
-use crate::confine;
+use crate::{confine, confine_open};
 
 /// Files larger than this are not read whole or searched (generated or binary data).
 const MAX_FILE_BYTES: u64 = 4 << 20;
@@ -16,21 +16,33 @@ const MAX_MATCHES: usize = 200;
 
 pub async fn read_file(ctx: &ToolContext, args: &Args) -> Result<ToolOutput, String> {
     let rel = str_arg(args, "path")?;
-    let path = confine::resolve(&ctx.root, rel).map_err(refused)?;
-    if path.is_dir() {
+    // Opened once and checked, so a symlink swapped in after the check is never read.
+    let opened = confine_open::open(&ctx.root, rel).map_err(refused)?;
+    if opened.metadata.is_dir() {
         return Err(format!(
             "{rel} is a directory; use list_files to see what it holds"
         ));
     }
-    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    if !opened.metadata.is_file() {
+        return Err(format!(
+            "{rel} is a {}, not a regular file; it is not read",
+            confine_open::special_kind(&opened.metadata)
+        ));
+    }
+    let size = opened.metadata.len();
     if size > MAX_FILE_BYTES {
         return Err(format!(
             "{rel} is {size} bytes, too large to read; use grep to find the part you need"
         ));
     }
-    let bytes = tokio::fs::read(&path)
-        .await
-        .map_err(|e| format!("cannot read {rel}: {e}"))?;
+    let bytes = tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        opened.read()?.read_to_end(&mut bytes).map(|_| bytes)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| format!("cannot read {rel}: {e}"))?;
     let Ok(text) = String::from_utf8(bytes) else {
         return Err(format!("{rel} is not a text file (not UTF-8)"));
     };

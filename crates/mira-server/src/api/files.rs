@@ -5,6 +5,7 @@ use std::path::Path as FsPath;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use mira_agent::confine_open::{Opened, special_kind};
 use mira_store::projects;
 use serde::{Deserialize, Serialize};
 
@@ -60,17 +61,26 @@ pub async fn tree(
 /// The listing behind `GET /api/projects/{id}/tree` and the WebSocket `fs.tree`.
 pub async fn tree_of(state: &AppState, id: i64, relative: &str) -> ApiResult<Tree> {
     let project = projects::get(&state.db, id).await?;
-    let dir = confine::resolve(&project.root, relative)?;
-    if !dir.is_dir() {
-        return Err(ApiError::bad_request(format!("{relative} is not a directory")));
-    }
     let root = project.root.clone();
-    tokio::task::spawn_blocking(move || list_dir(&root, &dir))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))
+    let relative = relative.to_string();
+    tokio::task::spawn_blocking(move || {
+        let opened = confine::open(&root, &relative)?;
+        if !opened.metadata.is_dir() {
+            return Err(ApiError::bad_request(format!("{relative} is not a directory")));
+        }
+        Ok(list_dir(&root, &opened))
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?
 }
 
-fn list_dir(root: &FsPath, dir: &FsPath) -> Tree {
+/// Walks the directory by its path (so .gitignore files above it apply), but shows an
+/// entry only as the opened directory holds it: a name is looked up again through the
+/// descriptor, and its kind and size come from there. A directory swapped for a symlink
+/// during the walk so shows nothing from outside the root.
+fn list_dir(root: &FsPath, opened: &Opened) -> Tree {
+    let dir = opened.path.as_path();
+    let held = opened.dir_path();
     let walker = ignore::WalkBuilder::new(dir)
         .max_depth(Some(1))
         .hidden(false)
@@ -87,9 +97,10 @@ fn list_dir(root: &FsPath, dir: &FsPath) -> Tree {
             truncated = true;
             break;
         }
-        let Some(file_type) = entry.file_type() else {
+        let Ok(metadata) = std::fs::symlink_metadata(held.join(entry.file_name())) else {
             continue;
         };
+        let file_type = metadata.file_type();
         let kind = if file_type.is_symlink() {
             EntryKind::Symlink
         } else if file_type.is_dir() {
@@ -97,10 +108,10 @@ fn list_dir(root: &FsPath, dir: &FsPath) -> Tree {
         } else {
             EntryKind::File
         };
-        let size = (kind == EntryKind::File).then(|| entry.metadata().map(|m| m.len()).unwrap_or(0));
+        let size = (kind == EntryKind::File).then_some(metadata.len());
         entries.push(TreeEntry {
             name: entry.file_name().to_string_lossy().into_owned(),
-            path: confine::display_relative(root, entry.path()),
+            path: confine::display_relative(root, &dir.join(entry.file_name())),
             kind,
             size,
         });
@@ -116,6 +127,9 @@ fn list_dir(root: &FsPath, dir: &FsPath) -> Tree {
 #[derive(Debug, Serialize)]
 pub struct FileContent {
     pub path: String,
+    /// `file`, or `fifo`, `socket`, `char_device`, `block_device`: those are never read
+    /// (`content` is `null`).
+    pub kind: &'static str,
     pub size: u64,
     pub modified: Option<String>,
     pub language: Option<&'static str>,
@@ -137,29 +151,37 @@ pub async fn file(
 /// The read behind `GET /api/projects/{id}/file` and the WebSocket `fs.read`.
 pub async fn file_of(state: &AppState, id: i64, relative: &str) -> ApiResult<FileContent> {
     let project = projects::get(&state.db, id).await?;
-    let path = confine::resolve(&project.root, relative)?;
-    if path.is_dir() {
-        return Err(ApiError::bad_request(format!(
-            "{relative} is a directory; use /tree to list it"
-        )));
-    }
     let max = state.config.server.max_file_bytes;
     let root = project.root.clone();
-    tokio::task::spawn_blocking(move || read_file(&root, &path, max))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
+    let relative = relative.to_string();
+    tokio::task::spawn_blocking(move || {
+        // Opened once and checked (what was opened is the checked path), so a symlink
+        // swapped in after the check is never served.
+        let opened = confine::open(&root, &relative)?;
+        if opened.metadata.is_dir() {
+            return Err(ApiError::bad_request(format!(
+                "{relative} is a directory; use /tree to list it"
+            )));
+        }
+        read_file(&root, &opened, max)
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?
 }
 
-fn read_file(root: &FsPath, path: &FsPath, max_bytes: u64) -> Result<FileContent, ApiError> {
+fn read_file(root: &FsPath, opened: &Opened, max_bytes: u64) -> Result<FileContent, ApiError> {
+    let path = opened.path.as_path();
     let io = |e: std::io::Error| ApiError::internal(format!("cannot read {}: {e}", path.display()));
-    let metadata = std::fs::metadata(path).map_err(io)?;
+    let metadata = &opened.metadata;
     let size = metadata.len();
     let modified = metadata
         .modified()
         .ok()
         .map(|t| chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let kind = special_kind(metadata);
     let mut out = FileContent {
         path: confine::display_relative(root, path),
+        kind,
         size,
         modified,
         language: language_of(path),
@@ -167,9 +189,18 @@ fn read_file(root: &FsPath, path: &FsPath, max_bytes: u64) -> Result<FileContent
         too_large: size > max_bytes,
         content: None,
     };
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let mut head = vec![0u8; SNIFF_BYTES.min(size as usize)];
-    file.read_exact(&mut head).map_err(io)?;
+    // A FIFO, socket or device is answered with its metadata only: reading a FIFO
+    // blocks forever and a device may never end.
+    if kind != "file" {
+        out.too_large = false;
+        return Ok(out);
+    }
+    let mut file = opened.read().map_err(io)?;
+    let mut head = Vec::with_capacity(SNIFF_BYTES.min(size as usize));
+    (&mut file)
+        .take(SNIFF_BYTES.min(size as usize) as u64)
+        .read_to_end(&mut head)
+        .map_err(io)?;
     if head.contains(&0) {
         out.binary = true;
         return Ok(out);
@@ -178,7 +209,10 @@ fn read_file(root: &FsPath, path: &FsPath, max_bytes: u64) -> Result<FileContent
         return Ok(out);
     }
     let mut bytes = head;
-    file.read_to_end(&mut bytes).map_err(io)?;
+    // Never more than the size checked above, even if the file grows meanwhile.
+    file.take(max_bytes.saturating_sub(bytes.len() as u64))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
     match String::from_utf8(bytes) {
         Ok(text) => out.content = Some(text),
         Err(_) => out.binary = true,
@@ -238,16 +272,17 @@ mod tests {
         std::fs::write(root.join("latin1.txt"), [b'c', b'a', b'f', 0xe9]).unwrap();
         std::fs::write(root.join("big.txt"), "x".repeat(5000)).unwrap();
 
-        let text = read_file(&root, &root.join("a.rs"), 4096).unwrap();
+        let read = |name: &str| read_file(&root, &mira_agent::confine_open::open(&root, name).unwrap(), 4096);
+        let text = read("a.rs").unwrap();
         assert_eq!(text.content.as_deref(), Some("fn main() {}\n"));
         assert_eq!(text.language, Some("rust"));
         assert_eq!(text.path, "a.rs");
 
-        let bin = read_file(&root, &root.join("img.png"), 4096).unwrap();
+        let bin = read("img.png").unwrap();
         assert!(bin.binary && bin.content.is_none());
-        assert!(read_file(&root, &root.join("latin1.txt"), 4096).unwrap().binary);
+        assert!(read("latin1.txt").unwrap().binary);
 
-        let big = read_file(&root, &root.join("big.txt"), 4096).unwrap();
+        let big = read("big.txt").unwrap();
         assert!(big.too_large && big.content.is_none() && !big.binary);
         assert_eq!(big.size, 5000);
     }
@@ -263,7 +298,7 @@ mod tests {
         std::fs::write(root.join("b.txt"), "b").unwrap();
         std::fs::write(root.join("a.txt"), "a").unwrap();
         std::fs::write(root.join("debug.log"), "l").unwrap();
-        let tree = list_dir(&root, &root);
+        let tree = list_dir(&root, &mira_agent::confine_open::open(&root, "").unwrap());
         let names: Vec<_> = tree.entries.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, vec!["src", ".gitignore", "a.txt", "b.txt"]);
         assert_eq!(tree.entries[2].size, Some(1));

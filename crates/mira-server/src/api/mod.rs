@@ -9,6 +9,7 @@ pub mod llm;
 pub mod operations;
 pub mod projects;
 pub mod search;
+pub mod token;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -17,6 +18,7 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/token/rotate", post(token::rotate))
         .route("/budget", get(llm::budget))
         .route("/llm/routes", get(llm::routes))
         .route("/conversations", get(llm::conversations))

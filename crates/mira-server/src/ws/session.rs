@@ -1,9 +1,11 @@
 //! One WebSocket connection: hello, requests with ids, heartbeats, pushed events, and
 //! a close frame when the server shuts down. A bad frame gets an error frame; the
-//! connection stays open.
+//! connection stays open. A frame over the size limit is refused at the limit and ends
+//! the connection (1009), and a token rotation closes it (1008).
 
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use mira_core::ErrorCode;
@@ -14,18 +16,29 @@ use super::protocol::{
     ClientFrame, EventFrame, PROTOCOL_VERSION, SUBPROTOCOL, ServerFrame, parse_client_frame,
 };
 use crate::api::files;
+use crate::auth;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Transport limit. Frames between the protocol limit (MIRA_WS_MAX_FRAME_BYTES) and this
-/// one are read and answered with `frame_too_large`, so the connection survives them.
-const TRANSPORT_MAX_BYTES: usize = 64 << 20;
-
-pub async fn upgrade(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
-    ws.protocols([SUBPROTOCOL])
-        .max_message_size(TRANSPORT_MAX_BYTES)
-        .max_frame_size(TRANSPORT_MAX_BYTES)
-        .on_upgrade(move |socket| run(state, socket))
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    // Watch rotations from before the token is checked (again: `require_token` checked it
+    // a moment ago), so a rotation in between cannot leave this session open on a token
+    // that is no longer valid.
+    let rotations = state.auth.rotations();
+    let token = auth::token_from_headers(&headers).ok_or(auth::AuthError::Missing)?;
+    state.auth.verify(&token)?;
+    Ok(ws
+        .protocols([SUBPROTOCOL])
+        // Refused at the limit (MIRA_WS_MAX_FRAME_BYTES): a frame whose header declares
+        // more, or a fragmented message that grows past it, ends the read there, so an
+        // oversized frame is never buffered (it used to be, up to 64 MiB).
+        .max_message_size(state.config.server.ws_max_frame_bytes)
+        .max_frame_size(state.config.server.ws_max_frame_bytes)
+        .on_upgrade(move |socket| run(state, socket, rotations)))
 }
 
 struct OpenGauge<'a>(&'a AppState);
@@ -36,7 +49,7 @@ impl Drop for OpenGauge<'_> {
     }
 }
 
-async fn run(state: AppState, socket: WebSocket) {
+async fn run(state: AppState, socket: WebSocket, mut rotations: tokio::sync::watch::Receiver<u64>) {
     state.metrics.websockets_open.inc();
     let _gauge = OpenGauge(&state);
     let session = uuid::Uuid::new_v4().to_string();
@@ -67,6 +80,14 @@ async fn run(state: AppState, socket: WebSocket) {
                     .await;
                 break;
             }
+            // The token this session was opened with is no longer valid.
+            Ok(()) = rotations.changed() => {
+                let reason = "access token rotated; reconnect with the new token";
+                let _ = sink
+                    .send(Message::Close(Some(CloseFrame { code: close_code::POLICY, reason: reason.into() })))
+                    .await;
+                break;
+            }
             _ = ticker.tick() => ServerFrame::Heartbeat { ts: now() },
             Some(frame) = chat_rx.recv() => frame,
             event = events.recv() => match event {
@@ -79,6 +100,15 @@ async fn run(state: AppState, socket: WebSocket) {
                 Err(RecvError::Closed) => break,
             },
             incoming = stream.next() => match incoming {
+                // The rest of an oversized frame is never read, so the stream cannot go on:
+                // the client is told why (1009) and the connection ends.
+                Some(Err(e)) if is_too_large(&e) => {
+                    let reason = format!("frame over the limit of {} bytes (max_frame_bytes)", state.config.server.ws_max_frame_bytes);
+                    let _ = sink
+                        .send(Message::Close(Some(CloseFrame { code: close_code::SIZE, reason: reason.into() })))
+                        .await;
+                    break;
+                }
                 None | Some(Err(_)) => break,
                 Some(Ok(Message::Close(_))) => break,
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
@@ -97,6 +127,19 @@ async fn run(state: AppState, socket: WebSocket) {
     chats.stop_all();
     agents.stop_all(&state);
     tracing::debug!(%session, "websocket closed");
+}
+
+/// Whether a read failed because a frame or message was over the size limit.
+fn is_too_large(error: &axum::Error) -> bool {
+    use std::error::Error;
+    let mut source = error.source();
+    while let Some(e) = source {
+        if let Some(tungstenite) = e.downcast_ref::<tokio_tungstenite::tungstenite::Error>() {
+            return matches!(tungstenite, tokio_tungstenite::tungstenite::Error::Capacity(_));
+        }
+        source = e.source();
+    }
+    false
 }
 
 fn text(frame: &ServerFrame) -> Message {
