@@ -164,22 +164,36 @@ pub fn clean_relative(relative: &str) -> Result<PathBuf, ConfineError> {
 
 /// A client path, checked like `clean_relative`, as a root-relative string with `/`.
 pub fn relative_string(relative: &str) -> Result<String, ConfineError> {
-    let clean = clean_relative(relative)?;
-    Ok(clean
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/"))
+    Ok(slash_path(&clean_relative(relative)?))
 }
 
 /// The path of `path` relative to `root`, with `/` separators, for responses.
 pub fn display_relative(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root)
-        .unwrap_or(path)
-        .components()
+    slash_path(path.strip_prefix(root).unwrap_or(path))
+}
+
+/// `path`'s components joined with `/`, the separator every answer uses.
+pub fn slash_path(path: &Path) -> String {
+    path.components()
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// `path` with `.` and `..` removed without touching the disk (`..` at the top stays at
+/// the top), for paths that may not exist.
+pub fn lexical_normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

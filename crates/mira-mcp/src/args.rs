@@ -1,6 +1,8 @@
 //! Reading a tool's arguments, with errors that say what to send instead.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
+
+use mira_agent::confine;
 
 use serde_json::{Map, Value};
 
@@ -153,29 +155,13 @@ pub fn project_path(root: &Path, arg: &str) -> Result<String, ToolError> {
     };
     let path = Path::new(arg);
     if path.is_absolute() {
-        let clean = path.canonicalize().unwrap_or_else(|_| lexical(path));
+        let clean = path
+            .canonicalize()
+            .unwrap_or_else(|_| confine::lexical_normalize(path));
         let rel = clean.strip_prefix(root).map_err(|_| outside())?;
-        return Ok(rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/"));
+        return Ok(confine::slash_path(rel));
     }
-    mira_agent::confine::relative_string(arg).map_err(|_| outside())
-}
-
-fn lexical(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
+    confine::relative_string(arg).map_err(|_| outside())
 }
 
 #[cfg(test)]

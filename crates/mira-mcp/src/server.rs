@@ -123,14 +123,10 @@ impl MiraMcp {
         let root = projects::canonical_root(dir)
             .map_err(|e| ToolError(format!("cannot use {} as a project: {e}", dir.display())))?;
         let db = &self.backend.db;
-        let mut containing: Vec<Project> = projects::list(db)
+        if let Some(p) = projects::innermost_containing(db, &root)
             .await
             .map_err(crate::args::failed)?
-            .into_iter()
-            .filter(|p| root.starts_with(&p.root))
-            .collect();
-        containing.sort_by_key(|p| std::cmp::Reverse(p.root.components().count()));
-        if let Some(p) = containing.into_iter().next() {
+        {
             return Ok(p);
         }
         projects::add(db, &root, None)

@@ -120,6 +120,16 @@ pub async fn find(db: &Db, id_or_path: &str) -> Result<Project, StoreError> {
         .ok_or_else(|| StoreError::ProjectNotFound(id_or_path.to_string()))
 }
 
+/// The registered project whose root contains `dir` (a canonical path), the innermost
+/// when projects nest.
+pub async fn innermost_containing(db: &Db, dir: &Path) -> Result<Option<Project>, StoreError> {
+    Ok(list(db)
+        .await?
+        .into_iter()
+        .filter(|p| dir.starts_with(&p.root))
+        .max_by_key(|p| p.root.components().count()))
+}
+
 /// Removes a project: its vectors first, then its whole-file terms, then its row (other tables' rows follow by
 /// cascade). If the vector store fails, nothing is removed and the call can be repeated.
 pub async fn remove(db: &Db, vectors: &dyn VectorStore, id: i64) -> Result<Project, StoreError> {

@@ -1,8 +1,7 @@
 //! Which project a command is about, and paths relative to its root.
 
-use std::path::{Component, Path, PathBuf};
-
 use anyhow::{Context, bail};
+use mira_agent::confine;
 use mira_store::Db;
 use mira_store::projects::{self, Project};
 
@@ -13,13 +12,7 @@ pub async fn project(db: &Db, explicit: Option<&str>) -> anyhow::Result<Project>
         return Ok(projects::find(db, p).await?);
     }
     let cwd = std::env::current_dir()?.canonicalize()?;
-    let mut candidates: Vec<Project> = projects::list(db)
-        .await?
-        .into_iter()
-        .filter(|p| cwd.starts_with(&p.root))
-        .collect();
-    candidates.sort_by_key(|p| std::cmp::Reverse(p.root.components().count()));
-    match candidates.into_iter().next() {
+    match projects::innermost_containing(db, &cwd).await? {
         Some(p) => Ok(p),
         None => bail!(
             "{} is not inside a registered project: run `mira index` here, `mira projects add PATH`, or pass --project",
@@ -32,17 +25,13 @@ pub async fn project(db: &Db, explicit: Option<&str>) -> anyhow::Result<Project>
 /// project root with `/` separators. The file need not exist (it may have been deleted).
 pub fn relative_path(project: &Project, arg: &str) -> anyhow::Result<String> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let joined = normalize(&cwd.join(arg));
+    let joined = confine::lexical_normalize(&cwd.join(arg));
     // The cwd may be reached through a symlink; compare with both spellings of the root.
     let cwd_canonical = cwd.canonicalize().unwrap_or(cwd.clone());
-    let joined_canonical = normalize(&cwd_canonical.join(arg));
+    let joined_canonical = confine::lexical_normalize(&cwd_canonical.join(arg));
     for candidate in [&joined_canonical, &joined] {
         if let Ok(rel) = candidate.strip_prefix(&project.root) {
-            return Ok(rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/"));
+            return Ok(confine::slash_path(rel));
         }
     }
     bail!(
@@ -50,19 +39,4 @@ pub fn relative_path(project: &Project, arg: &str) -> anyhow::Result<String> {
         project.name,
         project.root.display()
     )
-}
-
-/// Removes `.` and `..` lexically.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
 }
