@@ -15,6 +15,7 @@ use serde::Serialize;
 use sqlx::{QueryBuilder, Sqlite};
 
 use crate::CodeError;
+use crate::globs;
 use crate::extract::{self, FileInfo, KeptTree};
 use crate::lease::Lease;
 use crate::memory::{self, Memory, Table};
@@ -287,11 +288,14 @@ async fn index_locked(
     // `self.repo.save()` names neither the field nor the class whose bases changed, so
     // the names of those types' members are affected too.
     let mut types: HashSet<String> = HashSet::new();
+    // Modules whose exported names changed: files glob-importing them see other names.
+    let mut changed_modules: HashSet<String> = HashSet::new();
     for p in &parsed {
         let new_sig = store::resolution_signature(p);
         match table.table.signature(&p.path) {
             Some(old_sig) => {
                 if old_sig != new_sig {
+                    changed_modules.insert(p.module.clone());
                     let old_set: HashSet<&String> = old_sig.iter().collect();
                     let new_set: HashSet<&String> = new_sig.iter().collect();
                     for entry in old_set.symmetric_difference(&new_set) {
@@ -301,6 +305,7 @@ async fn index_locked(
                 }
             }
             None => {
+                changed_modules.insert(p.module.clone());
                 for entry in &new_sig {
                     affected.insert(simple_name_of(entry));
                     type_words_of(entry, &mut types);
@@ -309,6 +314,9 @@ async fn index_locked(
         }
     }
     for path in &removed_paths {
+        if let Some(module) = table.table.file_module(path) {
+            changed_modules.insert(module.to_string());
+        }
         if let Some(old_sig) = table.table.signature(path) {
             for entry in &old_sig {
                 affected.insert(simple_name_of(entry));
@@ -344,7 +352,21 @@ async fn index_locked(
         .copied()
         .filter(|id| !changed_ids.contains(id) && !removed_ids.contains(id))
         .collect();
-    let dependents = dependent_files(&mut conn, project.id, &affected, &unchanged).await?;
+    let mut dependents = dependent_files(&mut conn, project.id, &affected, &unchanged).await?;
+    if !changed_modules.is_empty() {
+        let globs: Vec<globs::GlobImport> = sqlx::query_as(
+            "SELECT i.file_id, i.module, i.scope, i.reexport, f.language FROM imports i \
+             JOIN files f ON f.id = i.file_id WHERE i.project_id = ? AND i.name = '*'",
+        )
+        .bind(project.id)
+        .fetch_all(&mut *conn)
+        .await?;
+        dependents.extend(
+            globs::reached(&globs, &changed_modules, &|m| table.table.module_path(m).is_some())
+                .into_iter()
+                .filter(|id| unchanged.contains(id)),
+        );
+    }
     drop(conn);
 
     let by_path: HashMap<&str, usize> = walked
@@ -553,7 +575,8 @@ fn skipped_differ(stored: &HashMap<String, StoredFile>, skipped: &[Skipped]) -> 
     before != now
 }
 
-/// Files of `unchanged` with a call to one of `names`, or importing one.
+/// Files of `unchanged` with a call to one of `names`, or importing one by name (glob
+/// imports are [`globs::reached`]'s).
 async fn dependent_files(
     conn: &mut sqlx::SqliteConnection,
     project_id: i64,
@@ -584,7 +607,7 @@ async fn dependent_files(
         for n in chunk {
             sep.push_bind(n.as_str());
         }
-        q.push(") OR name = '*')");
+        q.push("))");
         let ids: Vec<i64> = q.build_query_scalar().fetch_all(&mut *conn).await?;
         out.extend(ids.into_iter().filter(|id| unchanged.contains(id)));
     }

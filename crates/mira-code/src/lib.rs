@@ -17,6 +17,7 @@
 //! ```
 
 pub mod extract;
+mod globs;
 mod impact_graph;
 pub mod index;
 pub mod lang;

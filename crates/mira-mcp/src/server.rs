@@ -48,6 +48,9 @@ pub struct MiraMcp {
 
 const STATUS_URI: &str = "mira://project/status";
 
+/// The longest a call waits for saved changes to be indexed before answering anyway.
+const CATCH_UP_WAIT: Duration = Duration::from_secs(2);
+
 impl MiraMcp {
     pub fn new(backend: Arc<Backend>, choice: ProjectChoice) -> Self {
         Self {
@@ -196,6 +199,9 @@ impl MiraMcp {
             Ok(p) => p,
             Err(e) => return error_result(e),
         };
+        // A call made right after a save answers from the saved text: changes the
+        // watcher has seen but not yet indexed are indexed first (bounded, never a hang).
+        mira_code::watch::catch_up(&self.backend.db, project.id, CATCH_UP_WAIT).await;
         let cx = Call {
             backend: &self.backend,
             project: &project,

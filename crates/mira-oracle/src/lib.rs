@@ -181,6 +181,9 @@ impl Oracle {
         if request.task.trim().is_empty() {
             return Err(OracleError::EmptyTask);
         }
+        // Files saved a moment ago and seen by this process's watcher are indexed first,
+        // so the context is of the code as saved (bounded: a big batch is not waited for).
+        mira_code::watch::catch_up(&self.db, project.id, Duration::from_millis(500)).await;
         let evidence = evidence::parse(&request.task);
         let config = self.plan(request, &evidence).await;
         let files = ProjectFiles::load(&self.db, project.id).await?;

@@ -158,6 +158,11 @@ impl SymbolTable {
         self.files.contains_key(path)
     }
 
+    /// The module a file of the table defines.
+    pub fn file_module(&self, path: &str) -> Option<&str> {
+        self.files.get(path).map(|f| f.module.as_str())
+    }
+
     /// Adds a file's definitions and imports (replacing what the table had of it).
     pub fn add_file(&mut self, f: &ParsedFile) {
         self.remove_file(&f.path);

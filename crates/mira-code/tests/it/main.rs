@@ -2,6 +2,7 @@
 //! the pure pipeline (walk, parse, resolve) and indexed into a real SQLite database.
 
 mod fixture;
+mod globs;
 mod go;
 mod incremental;
 mod index;

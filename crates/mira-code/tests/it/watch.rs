@@ -145,3 +145,44 @@ async fn edits_renames_deletes_and_checkouts_reach_the_index() {
         );
     }
 }
+
+/// A query need not wait out the quiet time: `catch_up` indexes what the watcher has
+/// seen at once, and costs nothing when everything seen is indexed.
+#[tokio::test]
+async fn catch_up_indexes_a_save_before_the_quiet_time_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("p");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("a.py"), "def first():\n    return 1\n").unwrap();
+    let db = Db::open(&dir.path().join("mira.db")).await.unwrap();
+    let project = projects::add(&db, &root, None).await.unwrap();
+    mira_code::index::index_project(&db, &project, Arc::new(|_, _| {}))
+        .await
+        .unwrap();
+    let slow = WatchConfig {
+        debounce: Duration::from_secs(30),
+        batch: Duration::from_secs(60),
+        git_cooldown: Duration::from_secs(60),
+    };
+    let watcher = watch(db.clone(), project.clone(), slow, Arc::new(|_| {})).unwrap();
+    assert!(
+        !mira_code::watch::catch_up(&db, project.id, Duration::from_secs(5)).await,
+        "nothing seen, nothing to wait for"
+    );
+
+    std::fs::write(root.join("b.py"), "def second():\n    return first()\n").unwrap();
+    // The file event reaches the watcher within moments; from then on a catch-up
+    // indexes it, 30 s before the quiet time would.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !mira_code::watch::catch_up(&db, project.id, Duration::from_secs(10)).await {
+        assert!(tokio::time::Instant::now() < deadline, "the save was never seen");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(names(&db).await.contains(&"b.second".to_string()));
+    assert!(!mira_code::watch::catch_up(&db, project.id, Duration::from_secs(5)).await);
+
+    // Another database's project of the same id has no watcher here.
+    let other = Db::open(&dir.path().join("other.db")).await.unwrap();
+    assert!(!mira_code::watch::catch_up(&other, project.id, Duration::from_secs(5)).await);
+    watcher.stop();
+}

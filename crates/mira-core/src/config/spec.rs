@@ -340,15 +340,15 @@ pub const SETTINGS: &[Setting] = &[
     ),
     s(
         "WATCHER_DEBOUNCE_MS",
-        "300",
+        "100",
         "a whole number of milliseconds from 0 to 600000",
-        "Per-file debounce of change events.",
+        "Quiet time after the last change event before the changes are re-indexed (a query arriving sooner has them indexed at once).",
     ),
     s(
         "WATCHER_BATCH_MS",
         "1000",
         "a whole number of milliseconds from 0 to 600000",
-        "Window in which changes are batched together.",
+        "The longest a stream of change events can hold re-indexing back.",
     ),
     s(
         "WATCHER_GIT_COOLDOWN_MS",

@@ -541,7 +541,9 @@ async fn first_use_indexes_from_the_roots_and_follows_saves() {
     let env: Vec<(&str, &str)> = ENV
         .iter()
         .copied()
-        .chain([("WATCHER_DEBOUNCE_MS", "50")])
+        // Quiet times far longer than the test: a save is seen only because a call
+        // asks the watcher to index what it has seen.
+        .chain([("WATCHER_DEBOUNCE_MS", "60000"), ("WATCHER_BATCH_MS", "120000")])
         .collect();
     let session = stdio(&dirs, &[], &env, client).await;
     let mut params = CallToolRequestParams::new("callers").with_arguments(args(json!({"symbol": "add_tax"})));
@@ -563,7 +565,8 @@ async fn first_use_indexes_from_the_roots_and_follows_saves() {
     let status = answer(&session, "index_status", json!({})).await;
     assert_eq!(status["project"]["root"], canonical(&other));
 
-    // A saved file: its new function's callers are known without a reindex call.
+    // A saved file: its new function's callers are known without a reindex call, long
+    // before the watcher's own quiet time would have it indexed.
     std::fs::write(
         other.join("refund.py"),
         "from checkout import checkout\n\n\ndef refund(cart):\n    return -checkout(cart)\n",
