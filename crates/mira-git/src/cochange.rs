@@ -116,6 +116,10 @@ pub fn growth(t: i64, epoch: i64, half_life_days: f64) -> f64 {
     2f64.powf((t - epoch) as f64 / 86_400.0 / half_life_days)
 }
 
+/// Shared commits, last time, weight, sized weight and sized commits of a pair, as
+/// `PairCount` holds them.
+type PairTally = (u32, i64, f64, f64, f64);
+
 /// `commits` must be ordered newest first.
 pub fn count(commits: &[CommitFiles], epoch: i64, half_life_days: f64) -> Counts {
     let mut renames = RenameMap::default();
@@ -124,7 +128,7 @@ pub fn count(commits: &[CommitFiles], epoch: i64, half_life_days: f64) -> Counts
     let mut ids: HashMap<String, u32> = HashMap::new();
     let mut names: Vec<String> = Vec::new();
     let mut per_file: Vec<u32> = Vec::new();
-    let mut pairs: HashMap<(u32, u32), (u32, i64, f64, f64, f64)> = HashMap::new();
+    let mut pairs: HashMap<(u32, u32), PairTally> = HashMap::new();
     let mut files: Vec<u32> = Vec::new();
     for commit in commits {
         if commit.counted {
