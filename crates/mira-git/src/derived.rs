@@ -26,6 +26,10 @@ const BATCH_ROWS: usize = 400;
 /// epoch is moved forward (a full recompute) long before f64 would overflow.
 const MAX_GROWTH_EXPONENT: f64 = 400.0;
 
+/// Version of how the derived counts are made; an index stored with an older one is
+/// rebuilt, never added to. 2: co-change pairs carry `sized_weight` and `sized_commits`.
+pub const COUNTS_VERSION: i64 = 2;
+
 pub fn epoch_is_fresh(epoch: i64, now: i64, config: &GitConfig) -> bool {
     let shortest = config
         .cochange_half_life_days
@@ -225,10 +229,10 @@ async fn add(
         .iter()
         .map(|f| (f.path.as_str(), f.commits))
         .collect();
-    for batch in counts.pairs.chunks(batch_rows(11)) {
+    for batch in counts.pairs.chunks(batch_rows(13)) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO file_cochange_patterns (project_id, file_a, file_b, shared_commits, commits_a, commits_b, \
-             confidence_a_to_b, confidence_b_to_a, jaccard, last_cochange_at, recency_weight) ",
+             confidence_a_to_b, confidence_b_to_a, jaccard, last_cochange_at, recency_weight, sized_weight, sized_commits) ",
         );
         q.push_values(batch, |mut row, p| {
             let (a, b) = if fresh {
@@ -247,11 +251,14 @@ async fn add(
                 .push_bind(d.reverse_confidence)
                 .push_bind(d.jaccard)
                 .push_bind(p.last_cochange_at)
-                .push_bind(p.weight);
+                .push_bind(p.weight)
+                .push_bind(p.sized_weight)
+                .push_bind(p.sized_commits);
         });
         q.push(
             " ON CONFLICT (project_id, file_a, file_b) DO UPDATE SET shared_commits = shared_commits + excluded.shared_commits, \
-             last_cochange_at = MAX(last_cochange_at, excluded.last_cochange_at), recency_weight = recency_weight + excluded.recency_weight",
+             last_cochange_at = MAX(last_cochange_at, excluded.last_cochange_at), recency_weight = recency_weight + excluded.recency_weight, \
+             sized_weight = sized_weight + excluded.sized_weight, sized_commits = sized_commits + excluded.sized_commits",
         );
         q.build().execute(&mut *tx).await?;
     }

@@ -57,6 +57,13 @@ const CHANNEL_COMMITS: usize = 1024;
 const BULK_COMMITS: usize = 1_000;
 const BULK_CACHE_KIB: i64 = 64 * 1024;
 
+/// What the last index left: the reference time of its recency weights, and whether its
+/// counts were made the way this version makes them (if not, they are rebuilt).
+struct Previous {
+    epoch: i64,
+    counts_current: bool,
+}
+
 /// Indexes (or brings up to date) the git history of a project.
 ///
 /// Commits are read on blocking threads and written as they arrive, in the order of the
@@ -68,11 +75,12 @@ pub async fn index_project(
     progress: Progress,
 ) -> Result<IndexSummary, GitError> {
     let started = Instant::now();
-    let state: Option<(String, i64)> =
-        sqlx::query_as("SELECT head_sha, decay_epoch FROM git_index_state WHERE project_id = ?")
-            .bind(project.id)
-            .fetch_optional(db.pool())
-            .await?;
+    let state: Option<(String, i64, i64)> = sqlx::query_as(
+        "SELECT head_sha, decay_epoch, counts_version FROM git_index_state WHERE project_id = ?",
+    )
+    .bind(project.id)
+    .fetch_optional(db.pool())
+    .await?;
     let old_head = state.as_ref().map(|s| s.0.clone());
     let root = project.root.clone();
     let (plan_tx, plan_rx) = tokio::sync::oneshot::channel::<Plan>();
@@ -93,7 +101,11 @@ pub async fn index_project(
     let stored = match plan_rx.await {
         Ok(plan) => {
             // On an error `store` drops the receiver, which stops the readers.
-            store(db, project.id, plan, record_rx, state.map(|s| s.1), config).await
+            let previous = state.map(|s| Previous {
+                epoch: s.1,
+                counts_current: s.2 == derived::COUNTS_VERSION,
+            });
+            store(db, project.id, plan, record_rx, previous, config).await
         }
         Err(_) => Err(GitError::Git("history reader stopped before planning".into())),
     };
@@ -198,7 +210,7 @@ async fn store(
     project_id: i64,
     plan: Plan,
     incoming: tokio::sync::mpsc::Receiver<(usize, CommitRecord)>,
-    epoch: Option<i64>,
+    previous: Option<Previous>,
     config: &GitConfig,
 ) -> Result<Stored, GitError> {
     let started = Instant::now();
@@ -218,7 +230,7 @@ async fn store(
     } else {
         None
     };
-    let stored = store_in(&mut conn, project_id, plan, incoming, epoch, config, started).await;
+    let stored = store_in(&mut conn, project_id, plan, incoming, previous, config, started).await;
     if let Some(old) = cache_size {
         // The connection goes back to the pool: leave it as it was. Failing to is no
         // reason to hide the index's own result (a bigger cache is only memory).
@@ -238,7 +250,7 @@ async fn store_in(
     project_id: i64,
     plan: Plan,
     mut incoming: tokio::sync::mpsc::Receiver<(usize, CommitRecord)>,
-    epoch: Option<i64>,
+    previous: Option<Previous>,
     config: &GitConfig,
     started: Instant,
 ) -> Result<Stored, GitError> {
@@ -330,12 +342,14 @@ async fn store_in(
             .collect();
         &filtered
     };
-    let (epoch, pairs) = match epoch {
-        Some(epoch)
-            if removed == 0
-                && plan.reachable.is_none()
-                && derived::can_add(new_records)
-                && derived::epoch_is_fresh(epoch, now, config) =>
+    let (epoch, pairs) = match previous {
+        Some(Previous {
+            epoch,
+            counts_current: true,
+        }) if removed == 0
+            && plan.reachable.is_none()
+            && derived::can_add(new_records)
+            && derived::epoch_is_fresh(epoch, now, config) =>
         {
             (
                 epoch,
@@ -350,14 +364,15 @@ async fn store_in(
         _ => (now, derived::rebuild(&mut tx, project_id, now, config).await?),
     };
     sqlx::query(
-        "INSERT INTO git_index_state (project_id, head_sha, indexed_at, decay_epoch) VALUES (?, ?, ?, ?) \
+        "INSERT INTO git_index_state (project_id, head_sha, indexed_at, decay_epoch, counts_version) VALUES (?, ?, ?, ?, ?) \
          ON CONFLICT (project_id) DO UPDATE SET head_sha = excluded.head_sha, indexed_at = excluded.indexed_at, \
-         decay_epoch = excluded.decay_epoch",
+         decay_epoch = excluded.decay_epoch, counts_version = excluded.counts_version",
     )
     .bind(project_id)
     .bind(head)
     .bind(now)
     .bind(epoch)
+    .bind(derived::COUNTS_VERSION)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

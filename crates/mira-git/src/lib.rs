@@ -25,6 +25,7 @@ pub mod history;
 pub mod index;
 pub mod queries;
 pub mod renames;
+pub mod structure;
 
 use std::path::PathBuf;
 

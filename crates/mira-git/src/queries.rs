@@ -6,8 +6,9 @@ use mira_store::Db;
 use serde::Serialize;
 
 use crate::GitError;
-use crate::cochange::growth;
+use crate::cochange::{self, growth};
 use crate::expertise::{Tally, shares};
+use crate::structure::{self, Relation};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct CochangeSuggestion {
@@ -19,7 +20,15 @@ pub struct CochangeSuggestion {
     pub confidence: f64,
     pub jaccard: f64,
     pub last_cochange_at: i64,
+    /// Shared commits weighted by recency (each counts half per half-life of age).
     pub score: f64,
+    /// As `score`, with each commit also weighted by its size (see
+    /// [`cochange::size_discount`]): what suggestions are ranked by.
+    pub weighted: f64,
+    /// How the two paths relate by name, if they do (a test and its code, one directory).
+    pub relation: Option<Relation>,
+    /// The ranking key: `weighted`, raised for a related pair ([`cochange::strength`]).
+    pub strength: f64,
     pub evidence: String,
 }
 
@@ -40,7 +49,7 @@ pub fn ago(seconds: i64) -> String {
     }
 }
 
-type CochangeRow = (String, String, i64, i64, i64, f64, f64, f64, i64, f64);
+type CochangeRow = (String, String, i64, i64, i64, f64, f64, f64, i64, f64, f64, f64);
 
 /// Files that tend to change with `path`, best first: pairs with at least the minimum
 /// support, whose confidence in either direction reaches the minimum.
@@ -58,7 +67,7 @@ pub async fn cochange(
             .await?;
     // Two index lookups (by file_a, by file_b) instead of an OR the planner may scan for.
     let columns = "file_a, file_b, shared_commits, commits_a, commits_b, confidence_a_to_b, confidence_b_to_a, jaccard, \
-                   last_cochange_at, recency_weight";
+                   last_cochange_at, recency_weight, sized_weight, sized_commits";
     let filter = "shared_commits >= ? AND MAX(confidence_a_to_b, confidence_b_to_a) >= ?";
     let rows: Vec<CochangeRow> = sqlx::query_as(&format!(
         "SELECT {columns} FROM file_cochange_patterns WHERE project_id = ? AND file_a = ? AND {filter} \
@@ -76,40 +85,119 @@ pub async fn cochange(
     .fetch_all(db.pool())
     .await?;
     let now = chrono::Utc::now().timestamp();
-    let divisor = growth(now, epoch.unwrap_or(now), config.cochange_half_life_days);
+    let epoch = epoch.unwrap_or(now);
+    let decay = Decay {
+        score: growth(now, epoch, config.cochange_half_life_days),
+        rank: growth(now, epoch, cochange::RANK_HALF_LIFE_DAYS),
+    };
     let mut out: Vec<CochangeSuggestion> = rows
         .into_iter()
         .map(
-            |(a, b, shared, commits_a, commits_b, a_to_b, b_to_a, jaccard, last, weight)| {
-                let (file, commits_of_query, confidence) = if a == path {
+            |(
+                a,
+                b,
+                shared,
+                commits_a,
+                commits_b,
+                a_to_b,
+                b_to_a,
+                jaccard,
+                last,
+                weight,
+                sized,
+                sized_commits,
+            )| {
+                let (other, commits_of_query, confidence) = if a == path {
                     (b, commits_a, a_to_b)
                 } else {
                     (a, commits_b, b_to_a)
                 };
-                CochangeSuggestion {
-                    evidence: format!(
-                        "changed together in {shared} of {commits_of_query} commits touching {path}, last {}",
-                        ago(now - last)
-                    ),
-                    file,
-                    shared_commits: shared as u32,
-                    commits_of_query: commits_of_query as u32,
-                    confidence,
-                    jaccard,
-                    last_cochange_at: last,
-                    score: weight / divisor,
-                }
+                suggestion(
+                    path,
+                    StoredPair {
+                        other,
+                        shared_commits: shared as u32,
+                        commits_of_query: commits_of_query as u32,
+                        confidence,
+                        jaccard,
+                        last_cochange_at: last,
+                        weight,
+                        sized_weight: sized,
+                        sized_commits,
+                    },
+                    now,
+                    decay,
+                )
             },
         )
         .collect();
-    out.sort_by(|x, y| {
-        y.confidence
-            .total_cmp(&x.confidence)
-            .then(y.score.total_cmp(&x.score))
+    rank(&mut out, limit);
+    Ok(out)
+}
+
+/// A stored co-change pair seen from the queried file, weights as stored (relative to
+/// the decay epoch).
+pub struct StoredPair {
+    pub other: String,
+    pub shared_commits: u32,
+    pub commits_of_query: u32,
+    pub confidence: f64,
+    pub jaccard: f64,
+    pub last_cochange_at: i64,
+    pub weight: f64,
+    pub sized_weight: f64,
+    pub sized_commits: f64,
+}
+
+/// How much stored weights have grown from the decay epoch to now (`growth(now, epoch,
+/// half_life)`), for the configured half-life (`score`) and the ranking's (`rank`).
+#[derive(Debug, Clone, Copy)]
+pub struct Decay {
+    pub score: f64,
+    pub rank: f64,
+}
+
+/// A pair as a suggestion for `path` at time `now`, with its evidence in words.
+/// Public so the benchmark ranks exactly as the query does.
+pub fn suggestion(path: &str, pair: StoredPair, now: i64, decay: Decay) -> CochangeSuggestion {
+    let relation = structure::relation(path, &pair.other);
+    let weighted = pair.sized_weight / decay.rank;
+    let mut evidence = format!(
+        "changed together in {} of {} commits touching {path}, last {}",
+        pair.shared_commits,
+        pair.commits_of_query,
+        ago(now - pair.last_cochange_at)
+    );
+    if let Some(files) = cochange::typical_size(pair.shared_commits, pair.sized_commits) {
+        evidence.push_str(&format!(", in commits of about {files} files"));
+    }
+    if let Some(r) = relation {
+        evidence.push_str(&format!("; {}", r.describe()));
+    }
+    CochangeSuggestion {
+        evidence,
+        file: pair.other,
+        shared_commits: pair.shared_commits,
+        commits_of_query: pair.commits_of_query,
+        confidence: pair.confidence,
+        jaccard: pair.jaccard,
+        last_cochange_at: pair.last_cochange_at,
+        score: pair.weight / decay.score,
+        weighted,
+        relation,
+        strength: cochange::strength(weighted, relation),
+    }
+}
+
+/// Best first, by strength, then shared commits, then path; `limit` kept.
+pub fn rank(suggestions: &mut Vec<CochangeSuggestion>, limit: usize) {
+    suggestions.sort_by(|x, y| {
+        y.strength
+            .total_cmp(&x.strength)
+            .then(y.shared_commits.cmp(&x.shared_commits))
             .then(x.file.cmp(&y.file))
     });
-    out.truncate(limit);
-    Ok(out)
+    suggestions.truncate(limit);
 }
 
 pub use crate::expertise::Expertise as Expert;

@@ -73,18 +73,18 @@ fn history() -> Repo {
     repo
 }
 
-async fn setup(repo: &Repo) -> (tempfile::TempDir, Db, Project) {
+pub async fn setup(repo: &Repo) -> (tempfile::TempDir, Db, Project) {
     let data = tempfile::tempdir().unwrap();
     let db = Db::open(&data.path().join("mira.db")).await.unwrap();
     let project = projects::add(&db, &repo.path(), None).await.unwrap();
     (data, db, project)
 }
 
-fn git_config() -> mira_core::config::GitConfig {
+pub fn git_config() -> mira_core::config::GitConfig {
     Config::with_data_dir("/tmp/unused").git
 }
 
-async fn index(db: &Db, project: &Project) -> mira_git::index::IndexSummary {
+pub async fn index(db: &Db, project: &Project) -> mira_git::index::IndexSummary {
     index_project(db, project, &git_config(), Arc::new(|_, _| {}))
         .await
         .unwrap()
