@@ -109,3 +109,40 @@ pub fn file_ballot(source: &'static str, weight: f64, files: &[FileHit]) -> Ball
     }
     ballot
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, symbols: &[&str], hits: usize) -> FileHit {
+        FileHit {
+            path: path.to_string(),
+            score: 1.0,
+            symbols: symbols.iter().map(|s| s.to_string()).collect(),
+            hits,
+        }
+    }
+
+    #[test]
+    fn the_ballot_keeps_search_s_file_order_and_says_what_matched() {
+        let files = [
+            file(
+                "app/sessions.py",
+                &["open_session", "save_session", "refresh_cookie"],
+                4,
+            ),
+            file("app/logging.py", &["log_line"], 1),
+            file("README.md", &[], 0),
+        ];
+        let b = file_ballot("search", 1.4, &files);
+        let order: Vec<&str> = b.files.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(order, ["app/sessions.py", "app/logging.py", "README.md"]);
+        assert_eq!(
+            b.files[0].1,
+            "search hit `open_session`, `save_session` and 2 more"
+        );
+        assert_eq!(b.files[1].1, "search hit `log_line`");
+        assert_eq!(b.files[2].1, "search matched the file");
+        assert_eq!(b.weight, 1.4);
+    }
+}
