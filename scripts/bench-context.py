@@ -16,8 +16,13 @@ index is updated incrementally from one report to the next), runs
   bm25-boost bm25-src plus fixed bonuses for files whose path, dotted module or file
            name the report names and for files defining symbols the report names (a
            sketch of signals for the oracle, weights set a priori, not tuned here);
+  search-plain  `mira search` with MIRA_SEARCH_RANKING=plain-rrf (search as it ranked
+           before the tuned ranking: plain RRF, no rules), hits mapped to files in order
+           of first appearance;
   search   `mira search TASK --limit 50 --mode keyword --json`, hits mapped to files in
            order of first appearance;
+  search-files  the same call's `files` (each file's evidence added up, fused with its
+           whole-file keyword rank, tests down), in order;
   context  `mira context TASK --project PATH --json`, its `files` in order (only when
            `mira context --help` succeeds).
 
@@ -81,7 +86,7 @@ import sys
 import time
 from pathlib import Path
 
-SYSTEMS = ("bm25", "bm25-src", "bm25-boost", "search", "context")
+SYSTEMS = ("bm25", "bm25-src", "bm25-boost", "search-plain", "search", "search-files", "context")
 TOP_N = 50
 MAX_TASK_BYTES = 100_000
 
@@ -387,12 +392,12 @@ class Mira:
         self.env.setdefault("MIRA_LOG", "warn")
         self.env.pop("MIRA_TOKEN", None)
 
-    def run(self, args: list[str], cwd: Path, timeout: float = 1800) -> tuple[int, str, str, float]:
+    def run(self, args: list[str], cwd: Path, timeout: float = 1800, env: dict | None = None) -> tuple[int, str, str, float]:
         t0 = time.monotonic()
         r = subprocess.run(
             [str(self.binary), *args],
             cwd=cwd,
-            env=self.env,
+            env={**self.env, **(env or {})},
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -640,7 +645,7 @@ def main() -> int:
     if data_dir.exists() and not args.keep_data:
         shutil.rmtree(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    need_mira = any(s in systems for s in ("search", "context"))
+    need_mira = any(s in systems for s in ("search-plain", "search", "search-files", "context"))
     mira = None
     if need_mira:
         if not args.mira.is_file():
@@ -689,6 +694,7 @@ def main() -> int:
             if code != 0:
                 row["index_error"] = (se or so)[-2000:]
                 print(f"[{n}] {inst['instance_id']}: mira index failed: {se.strip()[-300:]}", file=sys.stderr)
+        searched = None
         for s in systems:
             try:
                 if s in ("bm25", "bm25-src", "bm25-boost"):
@@ -703,15 +709,34 @@ def main() -> int:
                         files = bm25_rank(docs, task)
                     secs = time.monotonic() - t1
                     extra = {"load_seconds": round(t1 - t0, 3), "docs": len(docs)}
-                elif s == "search":
+                elif s == "search-plain":
                     code, so, se, secs = mira.run(
                         ["search", task, "--limit", str(TOP_N), "--mode", "keyword", "--json", "--project", str(tree)],
                         cwd=neutral,
+                        env={"MIRA_SEARCH_RANKING": "plain-rrf"},
                     )
                     if code != 0:
                         raise RuntimeError(se.strip()[-1000:] or so[-1000:])
                     ans = parse_json(so)
                     files = files_in_order(norm_path(h.get("path", ""), tree) for h in ans.get("results", []))
+                    extra = {"hits": len(ans.get("results", []))}
+                elif s in ("search", "search-files"):
+                    # One call serves both: `search` maps the symbol hits to files in
+                    # order of first appearance, `search-files` reads the answer's own
+                    # file ranking (each file's evidence added up).
+                    if searched is None:
+                        searched = mira.run(
+                            ["search", task, "--limit", str(TOP_N), "--mode", "keyword", "--json", "--project", str(tree)],
+                            cwd=neutral,
+                        )
+                    code, so, se, secs = searched
+                    if code != 0:
+                        raise RuntimeError(se.strip()[-1000:] or so[-1000:])
+                    ans = parse_json(so)
+                    if s == "search":
+                        files = files_in_order(norm_path(h.get("path", ""), tree) for h in ans.get("results", []))
+                    else:
+                        files = files_in_order(norm_path(f.get("path", ""), tree) for f in ans.get("files", []))
                     extra = {"hits": len(ans.get("results", []))}
                 else:
                     code, so, se, secs = mira.run(

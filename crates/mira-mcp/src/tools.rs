@@ -477,6 +477,8 @@ async fn search(cx: &Call<'_>, args: &Args, limit: usize) -> Result<Value, ToolE
     );
     let mut answer = cx.backend.search(&request).await.map_err(failed)?;
     let truncated = cut(&mut answer.results, limit);
+    // The file answers follow the same limit, so the answer is the CLI's for `limit`.
+    answer.files.truncate(limit);
     let value = serde_json::to_value(answer).map_err(failed)?;
     Ok(with_truncated(value, truncated))
 }

@@ -1,7 +1,8 @@
 //! Benchmark of semantic search on a real code base:
 //!
 //! ```sh
-//! cargo run -p mira-search --example bench_search -- PATH [--queries N] [--max-files N]
+//! cargo run -p mira-search --example bench_search -- PATH [--queries N] [--max-files N] \
+//!     [--work DIR] [--grid]
 //! ```
 //!
 //! PATH is copied to a temporary directory with the `///` doc comment of every Rust
@@ -9,8 +10,12 @@
 //! `--queries`, becomes the retrieval benchmark: the doc's first sentence is the query,
 //! its function the answer). Then, as `mira index` does: code index, keyword search
 //! index, dense vectors with the local model (chunks/s), index size on disk and peak
-//! memory; then search latency (hybrid with the query embedded, keyword, dense) and
-//! MRR@10 / recall@10 per mode.
+//! memory; then search latency and MRR@10 / recall@10 of each mode: keyword, dense,
+//! hybrid by plain RRF (the baseline: search before tuning) and hybrid as tuned.
+//!
+//! `--work DIR` keeps the copy and its index in DIR (a second run embeds nothing);
+//! `--grid` also prints MRR@10 for a grid of ranking weights (how the defaults in
+//! `mira_search::rank::Weights::DEFAULT` were chosen).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,13 +23,14 @@ use std::time::{Duration, Instant};
 
 use mira_search::embedder::LocalEmbedder;
 use mira_search::query::{Mode, SearchRequest};
+use mira_search::rank::Weights;
 use mira_search::service::SearchService;
 use mira_store::Db;
 use mira_store::projects;
 use mira_store::vectors::{EdgeStore, VectorStore};
 use tokio_util::sync::CancellationToken;
 
-const USAGE: &str = "usage: bench_search PATH [--queries N] [--max-files N]";
+const USAGE: &str = "usage: bench_search PATH [--queries N] [--max-files N] [--work DIR] [--grid]";
 
 /// A function whose doc was taken out: the query and where the answer is.
 #[derive(Debug, Clone)]
@@ -244,6 +250,10 @@ fn prepare(from: &Path, to: &Path, max_files: usize) -> std::io::Result<(Vec<Cas
             lines += text.lines().count();
         }
         let target = to.join(&rel);
+        // Unchanged files are left alone, so a kept index stays valid.
+        if std::fs::read_to_string(&target).ok().as_deref() == Some(text.as_str()) {
+            continue;
+        }
         std::fs::create_dir_all(target.parent().unwrap())?;
         std::fs::write(target, text)?;
     }
@@ -266,8 +276,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let mut source: Option<PathBuf> = None;
     let (mut queries, mut max_files) = (300usize, usize::MAX);
+    let (mut keep, mut grid) = (None::<PathBuf>, false);
     while let Some(a) = args.next() {
         match a.as_str() {
+            "--work" => keep = Some(args.next().map(PathBuf::from).ok_or(USAGE)?),
+            "--grid" => grid = true,
             "--queries" => queries = args.next().and_then(|v| v.parse().ok()).ok_or(USAGE)?,
             "--max-files" => max_files = args.next().and_then(|v| v.parse().ok()).ok_or(USAGE)?,
             _ if source.is_none() => source = Some(PathBuf::from(a)),
@@ -275,8 +288,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let source = source.ok_or(USAGE)?;
-    let work = tempfile::tempdir()?;
-    let root = work.path().join("repo");
+    let temp = tempfile::tempdir()?;
+    let work_dir = match &keep {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            dir.clone()
+        }
+        None => temp.path().to_path_buf(),
+    };
+    let root = work_dir.join("repo");
     let (all_cases, files, lines) = prepare(&source, &root, max_files)?;
     // An even sample, the same on every run.
     let step = (all_cases.len() / queries.max(1)).max(1);
@@ -289,8 +309,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         load_average()
     );
 
-    let db = Db::open(&work.path().join("mira.db")).await?;
-    let project = projects::add(&db, &projects::canonical_root(&root)?, None).await?;
+    let db = Db::open(&work_dir.join("mira.db")).await?;
+    let project = match projects::find(&db, &root.to_string_lossy()).await {
+        Ok(p) => p,
+        Err(_) => projects::add(&db, &projects::canonical_root(&root)?, None).await?,
+    };
     let started = Instant::now();
     mira_code::index::index_project(&db, &project, Arc::new(|_, _| {})).await?;
     println!("code index: {:.1} s", started.elapsed().as_secs_f64());
@@ -301,9 +324,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/mira-models")
         });
     let model = Arc::new(mira_models::Embedder::load(&models.join("all-MiniLM-L6-v2"))?);
-    let vectors_dir = work.path().join("vectors");
+    let vectors_dir = work_dir.join("vectors");
     let store: Arc<dyn VectorStore> = Arc::new(EdgeStore::open(&vectors_dir, model.dim()).await?);
-    let config = Arc::new(mira_core::Config::with_data_dir(work.path()));
+    let config = Arc::new(mira_core::Config::with_data_dir(&work_dir));
     let service = SearchService::new(config, db.clone(), store.clone())
         .with_embedder(Arc::new(LocalEmbedder::new(model)));
 
@@ -342,11 +365,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     store.flush().await?;
     let db_bytes: u64 = ["mira.db", "mira.db-wal"]
         .iter()
-        .map(|f| {
-            std::fs::metadata(work.path().join(f))
-                .map(|m| m.len())
-                .unwrap_or(0)
-        })
+        .map(|f| std::fs::metadata(work_dir.join(f)).map(|m| m.len()).unwrap_or(0))
         .sum();
     let (apparent, allocated) = dir_size(&vectors_dir);
     println!(
@@ -361,38 +380,118 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for c in cases.iter().take(5) {
         service.search(&SearchRequest::new(project.id, &c.query)).await?;
     }
-    for mode in [Mode::Keyword, Mode::Dense, Mode::Hybrid] {
-        let mut times = Vec::with_capacity(cases.len());
-        let (mut rr, mut found) = (0.0, 0usize);
-        for c in &cases {
-            let mut request = SearchRequest::new(project.id, &c.query);
-            request.mode = mode;
-            request.limit = 10;
-            let t = Instant::now();
-            let answer = service.search(&request).await?;
-            times.push(t.elapsed());
-            if let Some(rank) = answer
-                .results
-                .iter()
-                .position(|h| h.path == c.path && h.lines[0] <= c.line && c.line <= h.lines[1])
-            {
-                rr += 1.0 / (rank as f64 + 1.0);
-                found += 1;
-            }
-        }
+    let runs = [
+        ("keyword (BM25 chunks)", Mode::Keyword, Weights::PLAIN_RRF),
+        ("dense (all-MiniLM-L6-v2)", Mode::Dense, Weights::PLAIN_RRF),
+        (
+            "hybrid, plain RRF k=60 (before)",
+            Mode::Hybrid,
+            Weights::PLAIN_RRF,
+        ),
+        ("hybrid, tuned (default)", Mode::Hybrid, Weights::DEFAULT),
+    ];
+    for (name, mode, weights) in runs {
+        let service = service.clone().with_weights(weights);
+        let (mrr, recall, mut times) = evaluate(&service, project.id, &cases, mode).await?;
         times.sort();
-        let n = cases.len().max(1) as f64;
         println!(
-            "{mode:?}: MRR@10 {:.3}, recall@10 {:.3}; latency p50 {} p95 {} max {} (query embedding included); load {}",
-            rr / n,
-            found as f64 / n,
+            "{name}: MRR@10 {mrr:.3}, recall@10 {recall:.3}; latency p50 {} p95 {} max {} (query embedding included); load {}",
             ms(percentile(&times, 0.5)),
             ms(percentile(&times, 0.95)),
             ms(*times.last().unwrap_or(&Duration::ZERO)),
             load_average()
         );
     }
+    if grid {
+        for (label, weights) in grid_weights() {
+            let service = service.clone().with_weights(weights);
+            let (mrr, recall, _) = evaluate(&service, project.id, &cases, Mode::Hybrid).await?;
+            println!("grid {label}: MRR@10 {mrr:.3}, recall@10 {recall:.3}");
+        }
+    }
     Ok(())
+}
+
+/// MRR@10, recall@10 and each query's time, for one mode and weighting.
+async fn evaluate(
+    service: &SearchService,
+    project_id: i64,
+    cases: &[Case],
+    mode: Mode,
+) -> Result<(f64, f64, Vec<Duration>), Box<dyn std::error::Error>> {
+    let mut times = Vec::with_capacity(cases.len());
+    let (mut rr, mut found) = (0.0, 0usize);
+    for c in cases {
+        let mut request = SearchRequest::new(project_id, &c.query);
+        request.mode = mode;
+        request.limit = 10;
+        let t = Instant::now();
+        let answer = service.search(&request).await?;
+        times.push(t.elapsed());
+        if let Some(rank) = answer
+            .results
+            .iter()
+            .position(|h| h.path == c.path && h.lines[0] <= c.line && c.line <= h.lines[1])
+        {
+            rr += 1.0 / (rank as f64 + 1.0);
+            found += 1;
+        }
+    }
+    let n = cases.len().max(1) as f64;
+    Ok((rr / n, found as f64 / n, times))
+}
+
+/// Weightings tried by `--grid`: the list weights and k, then each rule on its own.
+fn grid_weights() -> Vec<(String, Weights)> {
+    let mut out = Vec::new();
+    for k in [5.0, 20.0, 60.0] {
+        for (kw, dense) in [
+            (1.0, 1.0),
+            (1.0, 1.5),
+            (1.0, 2.0),
+            (1.0, 3.0),
+            (1.5, 1.0),
+            (0.5, 1.0),
+        ] {
+            let w = Weights {
+                keyword: kw,
+                dense,
+                k,
+                ..Weights::DEFAULT
+            };
+            out.push((format!("k={k} keyword={kw} dense={dense}"), w));
+        }
+    }
+    for dense in [0.5, 1.0, 1.5, 2.0, 3.0] {
+        out.push((
+            format!("by score, keyword=1 dense={dense}"),
+            Weights {
+                by_score: true,
+                keyword: 1.0,
+                dense,
+                ..Weights::DEFAULT
+            },
+        ));
+    }
+    for test_factor in [1.0, 0.7, 0.5, 0.3] {
+        out.push((
+            format!("test_factor={test_factor}"),
+            Weights {
+                test_factor,
+                ..Weights::DEFAULT
+            },
+        ));
+    }
+    for exact_boost in [0.0, 0.5, 1.0, 2.0] {
+        out.push((
+            format!("exact_boost={exact_boost}"),
+            Weights {
+                exact_boost,
+                ..Weights::DEFAULT
+            },
+        ));
+    }
+    out
 }
 
 /// CPU time of this process so far (user + system), in seconds.

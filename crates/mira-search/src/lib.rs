@@ -10,8 +10,10 @@
 //! - [`index`] keeps the `code`, `git` and `conversation` collections in step with the
 //!   database (keyword vectors at once; [`index::fill_dense`] adds dense vectors after,
 //!   resumably, never re-embedding a chunk whose text did not change).
-//! - [`query`] runs one hybrid Qdrant query (BM25 + dense + concept lists fused by
-//!   reciprocal rank fusion) and groups the hits per symbol with the matching lines.
+//! - [`query`] asks the store for the BM25, dense and concept lists and groups the hits
+//!   per symbol with the matching lines; [`rank`] fuses the lists with measured weights
+//!   and applies the rules [`signals`] reads from the query (tests down unless asked
+//!   for, exact names and paths up), and adds up each file's evidence for file answers.
 //! - [`service::SearchService`] holds it together for the server and the CLI.
 //!
 //! ```no_run
@@ -32,7 +34,9 @@ pub mod embedder;
 mod ids;
 pub mod index;
 pub mod query;
+pub mod rank;
 pub mod service;
+pub mod signals;
 pub mod tokenize;
 
 /// Why indexing or a search failed; each message says what to do.

@@ -1,6 +1,7 @@
 //! One hybrid query: BM25 and dense lists (and, when the query names a concept, the
-//! symbols tagged with it) fused by reciprocal rank fusion in the vector store, then
-//! grouped per symbol with the lines that match highlighted.
+//! symbols tagged with it) asked of the vector store one by one, then fused, grouped
+//! and ranked by [`crate::rank`] (weighted fusion, tests down, exact names up, file
+//! answers), with the lines that match highlighted.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
@@ -11,6 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::concepts::{self, ConceptRules, concept_term};
 use crate::embedder::DenseEmbedder;
+use crate::rank::{self, List, Weights};
+use crate::signals::Signals;
 use crate::{SearchError, bm25, tokenize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -53,10 +56,18 @@ pub struct SearchRequest {
     pub limit: usize,
     #[serde(default)]
     pub mode: Mode,
+    /// Whether the file answers fuse in whole-file BM25 (code only, no filters). The
+    /// context oracle turns it off: it runs whole-file BM25 as a source of its own.
+    #[serde(default = "yes")]
+    pub whole_file: bool,
 }
 
 fn default_limit() -> usize {
     10
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Most results one query returns.
@@ -73,6 +84,7 @@ impl SearchRequest {
             kind: None,
             limit: default_limit(),
             mode: Mode::Hybrid,
+            whole_file: true,
         }
     }
 }
@@ -99,6 +111,19 @@ pub struct SearchHit {
     pub concepts: Vec<String>,
 }
 
+/// A file answer: the file's symbols' scores added up (several matching symbols
+/// outweigh one strong chunk of another file) and, for code, fused with the file's
+/// whole-file BM25 rank. The best file scores 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileHit {
+    pub path: String,
+    pub score: f32,
+    /// Its best symbols among the results' candidates (at most three).
+    pub symbols: Vec<String>,
+    /// How many of its symbols (and file-level chunks) matched.
+    pub hits: usize,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchResponse {
     pub query: String,
@@ -106,6 +131,9 @@ pub struct SearchResponse {
     /// What ran: `hybrid` only when a dense list took part.
     pub mode: Mode,
     pub results: Vec<SearchHit>,
+    /// The files of the results' candidates, best first (at most the request's limit).
+    #[serde(default)]
+    pub files: Vec<FileHit>,
     /// Concepts the query named, whose tagged symbols joined the fusion.
     pub concepts: Vec<String>,
     pub embedder: Option<String>,
@@ -157,6 +185,7 @@ pub struct Searcher<'a> {
     /// Why filling in dense vectors stopped (a budget limit), said while some are missing.
     pub dense_problem: Option<String>,
     pub rules: &'a ConceptRules,
+    pub weights: Weights,
 }
 
 type HitRow = (
@@ -264,65 +293,98 @@ impl Searcher<'_> {
             Vec::new()
         };
         let depth = (limit * 5).max(50);
-        let mut prefetches = Vec::new();
+        // Each list is asked for on its own and fused here, not in the store: the
+        // store's fusion is plain RRF, which lets a weak list pull a strong one down.
+        let mut lists: Vec<(List, Prefetch)> = Vec::new();
         let sparse = bm25::query(text, &[]);
         if request.mode != Mode::Dense && !sparse.indices.is_empty() {
-            prefetches.push(Prefetch {
-                query: Query::Sparse(sparse),
-                limit: depth,
-                only: Vec::new(),
-            });
+            lists.push((List::Keyword, prefetch(Query::Sparse(sparse), depth, Vec::new())));
         }
         if let Some(v) = &dense {
-            prefetches.push(Prefetch {
-                query: Query::Dense(v.clone()),
-                limit: depth,
-                only: Vec::new(),
-            });
+            lists.push((List::Dense, prefetch(Query::Dense(v.clone()), depth, Vec::new())));
         }
         if !concepts.is_empty() && request.mode != Mode::Dense {
             let tagged = KeywordFilter::new("concepts", concepts.clone());
             let extra: Vec<String> = concepts.iter().map(|c| concept_term(c)).collect();
-            prefetches.push(Prefetch {
-                query: Query::Sparse(bm25::query(text, &extra)),
-                limit: depth,
-                only: vec![tagged.clone()],
-            });
+            lists.push((
+                List::Concept,
+                prefetch(
+                    Query::Sparse(bm25::query(text, &extra)),
+                    depth,
+                    vec![tagged.clone()],
+                ),
+            ));
             if let Some(v) = &dense {
-                prefetches.push(Prefetch {
-                    query: Query::Dense(v.clone()),
-                    limit: depth,
-                    only: vec![tagged],
-                });
+                lists.push((
+                    List::Concept,
+                    prefetch(Query::Dense(v.clone()), depth, vec![tagged]),
+                ));
             }
         }
-        let mode = if dense.is_some() && request.mode == Mode::Hybrid && prefetches.len() > 1 {
+        let mode = if dense.is_some() && request.mode == Mode::Hybrid && lists.len() > 1 {
             Mode::Hybrid
         } else if dense.is_some() {
             Mode::Dense
         } else {
             Mode::Keyword
         };
-        let hits = self
-            .store
-            .hybrid(
-                collection,
-                HybridQuery {
-                    prefetches,
-                    project_id: Some(request.project_id),
-                    filters,
-                    // Several chunks of one symbol count once: ask for more.
-                    limit: limit * 3,
-                    rrf_k: 60,
-                },
-            )
+        let mut ranked: Vec<(List, Vec<(u64, f64)>)> = Vec::with_capacity(lists.len());
+        let mut payload_concepts: HashMap<u64, Vec<String>> = HashMap::new();
+        for (list, p) in lists {
+            let hits = self
+                .store
+                .hybrid(
+                    collection,
+                    HybridQuery {
+                        prefetches: vec![p],
+                        project_id: Some(request.project_id),
+                        filters: filters.clone(),
+                        limit: depth,
+                        rrf_k: 60,
+                    },
+                )
+                .await?;
+            for h in &hits {
+                payload_concepts.entry(h.id).or_insert_with(|| {
+                    h.payload
+                        .get("concepts")
+                        .and_then(|v| v.as_array())
+                        .map(|a| a.iter().filter_map(|c| c.as_str().map(String::from)).collect())
+                        .unwrap_or_default()
+                });
+            }
+            ranked.push((
+                list,
+                hits.into_iter().map(|h| (h.id, f64::from(h.score))).collect(),
+            ));
+        }
+        // Whole-file BM25 adds a file's own evidence to the file answers; it cannot honour
+        // the filters, so it sits out when there are any.
+        let whole_file = if collection == Collection::Code
+            && mode != Mode::Dense
+            && filters.is_empty()
+            && request.whole_file
+            && self.weights.whole_file > 0.0
+        {
+            let terms = tokenize::terms(text);
+            mira_store::file_terms::search(self.db, request.project_id, &terms, WHOLE_FILES)
+                .await?
+                .into_iter()
+                .map(|(path, _)| path)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let fused = rank::fuse(&ranked, &self.weights);
+        let (results, files) = self
+            .group(text, &fused, &payload_concepts, &whole_file, limit)
             .await?;
-        let results = self.group(text, &hits, limit).await?;
         Ok(SearchResponse {
             query: text.to_string(),
             collection: collection.name().to_string(),
             mode,
             results,
+            files,
             concepts,
             embedder: self.embedder.map(|e| e.name()),
             dense_ready,
@@ -332,78 +394,108 @@ impl Searcher<'_> {
         })
     }
 
-    /// Hits in rank order, merged per (path, symbol), each with its matching lines.
+    /// The fused chunks grouped per symbol and ranked by the rules, the best `limit`
+    /// with their matching lines; and the files, each adding up its evidence.
     async fn group(
         &self,
         query: &str,
-        hits: &[mira_store::vectors::Hit],
+        fused: &[(u64, f64)],
+        concepts: &HashMap<u64, Vec<String>>,
+        whole_file: &[String],
         limit: usize,
-    ) -> Result<Vec<SearchHit>, SearchError> {
-        if hits.is_empty() {
-            return Ok(Vec::new());
+    ) -> Result<(Vec<SearchHit>, Vec<FileHit>), SearchError> {
+        if fused.is_empty() && whole_file.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
         }
-        let ids: Vec<String> = hits.iter().map(|h| h.id.to_string()).collect();
-        let sql = format!(
-            "SELECT id, path, language, kind, symbol, start_line, end_line, text FROM search_chunks WHERE id IN ({})",
-            ids.join(",")
-        );
-        let rows: HashMap<i64, HitRow> = sqlx::query_as::<_, HitRow>(&sql)
-            .fetch_all(self.db.pool())
-            .await?
+        let rows: HashMap<i64, HitRow> = if fused.is_empty() {
+            HashMap::new()
+        } else {
+            let ids: Vec<String> = fused.iter().map(|(id, _)| id.to_string()).collect();
+            let sql = format!(
+                "SELECT id, path, language, kind, symbol, start_line, end_line, text FROM search_chunks WHERE id IN ({})",
+                ids.join(",")
+            );
+            sqlx::query_as::<_, HitRow>(&sql)
+                .fetch_all(self.db.pool())
+                .await?
+                .into_iter()
+                .map(|r| (r.0, r))
+                .collect()
+        };
+        let chunks: HashMap<u64, rank::Chunk> = rows
+            .values()
+            .map(|r| {
+                (
+                    r.0 as u64,
+                    rank::Chunk {
+                        id: r.0 as u64,
+                        path: r.1.clone(),
+                        symbol: r.4.clone(),
+                    },
+                )
+            })
+            .collect();
+        let signals = Signals::parse(query);
+        let groups = rank::group(fused, &chunks, &signals, &self.weights);
+        let files = rank::files(&groups, whole_file, &signals, &self.weights)
             .into_iter()
-            .map(|r| (r.0, r))
+            .take(limit)
+            .map(|f| FileHit {
+                path: f.path,
+                score: f.score as f32,
+                symbols: f.symbols,
+                hits: f.hits,
+            })
             .collect();
         let wanted = query_terms(query);
-        let mut order: Vec<(String, Option<String>)> = Vec::new();
-        let mut groups: HashMap<(String, Option<String>), SearchHit> = HashMap::new();
-        for hit in hits {
-            let Some(row) = rows.get(&(hit.id as i64)) else {
-                continue;
-            };
-            let (_, path, language, kind, symbol, start, end, text) = row;
-            let (start, end) = (*start as u32, *end as u32);
-            // Chunks without a symbol (file-level code) stand alone.
-            let key = (path.clone(), symbol.clone().or_else(|| Some(format!("@{start}"))));
-            let matched = matching_lines(text, start, &wanted);
-            let concepts: Vec<String> = hit
-                .payload
-                .get("concepts")
-                .and_then(|v| v.as_array())
-                .map(|a| a.iter().filter_map(|c| c.as_str().map(String::from)).collect())
-                .unwrap_or_default();
-            if let Some(g) = groups.get_mut(&key) {
-                g.lines = [g.lines[0].min(start), g.lines[1].max(end)];
-                for l in matched {
-                    if !g.matched_lines.contains(&l) {
-                        g.matched_lines.push(l);
+        let mut results = Vec::new();
+        for g in groups.iter().take(limit) {
+            let mut hit: Option<SearchHit> = None;
+            for id in &g.chunks {
+                let Some((_, path, language, kind, symbol, start, end, text)) = rows.get(&(*id as i64))
+                else {
+                    continue;
+                };
+                let (start, end) = (*start as u32, *end as u32);
+                let matched = matching_lines(text, start, &wanted);
+                match &mut hit {
+                    Some(h) => {
+                        h.lines = [h.lines[0].min(start), h.lines[1].max(end)];
+                        for l in matched {
+                            if !h.matched_lines.contains(&l) {
+                                h.matched_lines.push(l);
+                            }
+                        }
+                        h.matched_lines.sort_unstable();
+                    }
+                    None => {
+                        let (snippet, snippet_line) = snippet(text, start, matched.first().copied());
+                        hit = Some(SearchHit {
+                            path: path.clone(),
+                            symbol: symbol.clone(),
+                            kind: kind.clone(),
+                            language: language.clone(),
+                            lines: [start, end],
+                            score: g.score as f32,
+                            snippet,
+                            snippet_line,
+                            matched_lines: matched,
+                            concepts: concepts.get(id).cloned().unwrap_or_default(),
+                        });
                     }
                 }
-                g.matched_lines.sort_unstable();
-                continue;
             }
-            if order.len() >= limit {
-                continue;
-            }
-            let (snippet, snippet_line) = snippet(text, start, matched.first().copied());
-            order.push(key.clone());
-            groups.insert(
-                key,
-                SearchHit {
-                    path: path.clone(),
-                    symbol: symbol.clone(),
-                    kind: kind.clone(),
-                    language: language.clone(),
-                    lines: [start, end],
-                    score: hit.score,
-                    snippet,
-                    snippet_line,
-                    matched_lines: matched,
-                    concepts,
-                },
-            );
+            results.extend(hit);
         }
-        Ok(order.into_iter().filter_map(|k| groups.remove(&k)).collect())
+        Ok((results, files))
     }
+}
+
+/// Files the whole-file BM25 list brings at most.
+const WHOLE_FILES: usize = 50;
+
+fn prefetch(query: Query, limit: usize, only: Vec<KeywordFilter>) -> Prefetch {
+    Prefetch { query, limit, only }
 }
 
 /// The terms of a query that count for highlighting (not stopwords, not one letter).

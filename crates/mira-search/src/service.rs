@@ -16,6 +16,7 @@ use crate::concepts::{self, ConceptRules};
 use crate::embedder::{self, DenseEmbedder};
 use crate::index::{self, DenseSummary, IndexSummary};
 use crate::query::{SearchRequest, SearchResponse, Searcher};
+use crate::rank::Weights;
 use crate::{Progress, SearchError};
 
 /// A failed embedder load is tried again after this long (the user may have run
@@ -41,6 +42,7 @@ pub struct SearchService {
     /// failure), until one completes: search status shows it.
     dense_problem: Arc<std::sync::Mutex<Option<String>>>,
     rules: Arc<Mutex<Option<Arc<ConceptRules>>>>,
+    weights: Weights,
 }
 
 impl std::fmt::Debug for SearchService {
@@ -59,6 +61,7 @@ impl SearchService {
             embedder: Arc::new(Mutex::new(EmbedderState::NotLoaded)),
             dense_problem: Arc::default(),
             rules: Arc::new(Mutex::new(None)),
+            weights: Weights::from_env(),
         }
     }
 
@@ -88,6 +91,12 @@ impl SearchService {
     /// With a given embedder (tests, benchmarks) instead of the configured one.
     pub fn with_embedder(self, embedder: Arc<dyn DenseEmbedder>) -> Self {
         *self.embedder.try_lock().expect("a new service is not shared yet") = EmbedderState::Ready(embedder);
+        self
+    }
+
+    /// With other ranking weights (benchmarks compare them with the default).
+    pub fn with_weights(mut self, weights: Weights) -> Self {
+        self.weights = weights;
         self
     }
 
@@ -208,6 +217,7 @@ impl SearchService {
             embedder_problem: problem,
             dense_problem: self.dense_problem(),
             rules: &rules,
+            weights: self.weights,
         }
         .search(request)
         .await

@@ -1,11 +1,10 @@
 //! Search hits: the BM25 list (always) and the dense list (when an embedder and
 //! vectors exist), run as two sources so a slow embedder never holds up the keywords.
-//! Files are ranked by their hits' scores summed with diminishing weight, which reads a
-//! long report as whole-file BM25 does while keeping the best chunk's lead.
+//! Files come in the order of search's own file answers (each file's symbols added up
+//! with decay, tests down, names the task spells out up: `mira_search::rank`), which
+//! reads a long report as whole-file BM25 does while keeping the best chunk's lead.
 
-use std::collections::HashMap;
-
-use mira_search::query::{Mode, SearchHit, SearchRequest};
+use mira_search::query::{FileHit, Mode, SearchHit, SearchRequest};
 use mira_search::service::SearchService;
 
 use super::{Found, Query, Scored, cite_lines, excerpt, item};
@@ -51,6 +50,8 @@ async fn run(
     let mut request = SearchRequest::new(q.project.id, &text);
     request.limit = q.config.search_hits.min(mira_search::query::MAX_LIMIT);
     request.mode = mode;
+    // Whole-file BM25 is a source of its own (`words`), under its own deadline.
+    request.whole_file = false;
     let response = search.search(&request).await.map_err(|e| e.to_string())?;
     if mode == Mode::Dense && response.mode != Mode::Dense {
         return Err(response
@@ -63,7 +64,7 @@ async fn run(
         .filter(|h| h.kind != "commit")
         .collect();
     let mut found = Found::default();
-    found.ballots.push(file_ballot(source, weight, &hits));
+    found.ballots.push(file_ballot(source, weight, &response.files));
     for (rank, hit) in hits.iter().take(QUOTED).enumerate() {
         let Some((text, lines)) =
             excerpt(&q.project.root, &hit.path, hit.lines[0], hit.lines[1], 60, 600).await
@@ -90,35 +91,58 @@ async fn run(
     Ok(found)
 }
 
-/// Files by the sum of their hits' scores, each later hit of a file counting less.
-pub fn file_ballot(source: &'static str, weight: f64, hits: &[SearchHit]) -> Ballot {
-    let mut per_file: HashMap<&str, (f64, usize, Vec<&SearchHit>)> = HashMap::new();
-    for (i, hit) in hits.iter().enumerate() {
-        let entry = per_file.entry(hit.path.as_str()).or_insert((0.0, i, Vec::new()));
-        let n = entry.2.len() as f64;
-        // RRF-like position score: list order is what the store's fusion decided.
-        entry.0 += (1.0 / (10.0 + i as f64)) / (1.0 + n);
-        entry.2.push(hit);
-    }
-    let mut files: Vec<_> = per_file.into_iter().collect();
-    files.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then(a.1.1.cmp(&b.1.1)));
+/// Search's file answers as a ballot, each with the symbols that made it.
+pub fn file_ballot(source: &'static str, weight: f64, files: &[FileHit]) -> Ballot {
     let mut ballot = Ballot::new(source, weight);
-    for (path, (_, _, hits)) in files {
-        let what = hits
-            .iter()
-            .take(2)
-            .map(|h| match &h.symbol {
-                Some(s) => format!("`{s}`"),
-                None => format!("lines {}-{}", h.lines[0], h.lines[1]),
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let reason = if hits.len() > 2 {
-            format!("{source} hit {what} and {} more", hits.len() - 2)
-        } else {
-            format!("{source} hit {what}")
+    for f in files {
+        let named: Vec<String> = f.symbols.iter().take(2).map(|s| format!("`{s}`")).collect();
+        let reason = match (named.is_empty(), f.hits > named.len()) {
+            (true, _) => format!("{source} matched the file"),
+            (false, true) => format!(
+                "{source} hit {} and {} more",
+                named.join(", "),
+                f.hits - named.len()
+            ),
+            (false, false) => format!("{source} hit {}", named.join(", ")),
         };
-        ballot.push(path, reason);
+        ballot.push(&f.path, reason);
     }
     ballot
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, symbols: &[&str], hits: usize) -> FileHit {
+        FileHit {
+            path: path.to_string(),
+            score: 1.0,
+            symbols: symbols.iter().map(|s| s.to_string()).collect(),
+            hits,
+        }
+    }
+
+    #[test]
+    fn the_ballot_keeps_search_s_file_order_and_says_what_matched() {
+        let files = [
+            file(
+                "app/sessions.py",
+                &["open_session", "save_session", "refresh_cookie"],
+                4,
+            ),
+            file("app/logging.py", &["log_line"], 1),
+            file("README.md", &[], 0),
+        ];
+        let b = file_ballot("search", 1.4, &files);
+        let order: Vec<&str> = b.files.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(order, ["app/sessions.py", "app/logging.py", "README.md"]);
+        assert_eq!(
+            b.files[0].1,
+            "search hit `open_session`, `save_session` and 2 more"
+        );
+        assert_eq!(b.files[1].1, "search hit `log_line`");
+        assert_eq!(b.files[2].1, "search matched the file");
+        assert_eq!(b.weight, 1.4);
+    }
 }

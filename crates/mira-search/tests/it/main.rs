@@ -5,6 +5,7 @@
 mod analyse;
 mod common;
 mod concepts;
+mod ranking;
 mod reindex;
 mod remote;
 mod retrieval;

@@ -40,6 +40,10 @@ pub struct SearchArgs {
     collection: String,
     #[arg(long)]
     json: bool,
+    /// Files instead of symbols: each file's matching symbols added up (and, for code,
+    /// its whole-file keyword rank), best first. The JSON has both lists either way.
+    #[arg(long)]
+    files: bool,
     #[command(flatten)]
     target: ProjectArg,
 }
@@ -278,8 +282,37 @@ pub async fn search(config: Config, args: SearchArgs) -> anyhow::Result<ExitCode
         println!("{}", serde_json::to_string_pretty(&answer)?);
         return Ok(ExitCode::SUCCESS);
     }
-    print_results(&answer);
+    if args.files {
+        print_files(&answer);
+    } else {
+        print_results(&answer);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_files(answer: &SearchResponse) {
+    if let Some(notice) = &answer.notice {
+        println!("({notice})");
+    }
+    if answer.files.is_empty() {
+        println!("No files for {:?}.", answer.query);
+        return;
+    }
+    for f in &answer.files {
+        let names: Vec<&str> = f
+            .symbols
+            .iter()
+            .map(|s| s.rsplit(['.', ':']).next().unwrap_or(s))
+            .collect();
+        println!(
+            "{}  ({:.3}, {} matching)  {}",
+            f.path,
+            f.score,
+            f.hits,
+            names.join(", ")
+        );
+    }
+    println!("{} file(s), {:.1} ms", answer.files.len(), answer.took_ms);
 }
 
 fn print_results(answer: &SearchResponse) {
