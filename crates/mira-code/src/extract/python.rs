@@ -111,6 +111,17 @@ fn visit(b: &mut Builder<'_>, node: Node<'_>, container: usize, scope: usize) {
             visit_children(b, node, container, scope);
         }
         "assignment" => assignment(b, node, container, scope),
+        // `raise Error` builds an instance: the class's constructor runs.
+        "raise_statement" => {
+            if let Some(e) = named_children(node).into_iter().next()
+                && matches!(e.kind(), "identifier" | "attribute")
+                && let Some(c) = callee(b, e)
+                && c.name().chars().next().is_some_and(char::is_uppercase)
+            {
+                b.call(scope, c, e);
+            }
+            visit_children(b, node, container, scope);
+        }
         // `with x:` calls `x.__enter__()` and `x.__exit__(..)`.
         "with_item" => {
             if let Some(v) = node.child_by_field_name("value") {

@@ -10,6 +10,7 @@
 //! count, and then as `probable`; ambiguous names stay `unresolved` rather than guessed.
 
 mod builtins;
+mod python_mro;
 mod table;
 
 use std::collections::HashMap;
@@ -758,7 +759,15 @@ fn find_member(t: &SymbolTable, type_q: &str, name: &str, depth: u8) -> Option<u
         return Some(m);
     }
     let lang = t.by_qualified(type_q).map(|s| t.sym(s).language)?;
-    for (base, module) in t.bases_of(type_q) {
+    let bases = t.bases_of(type_q);
+    // Multiple inheritance in Python follows the C3 order, not the first base's tree.
+    if lang == Language::Python
+        && bases.len() > 1
+        && let Some(order) = python_mro::mro(t, type_q, depth + 1)
+    {
+        return order.iter().skip(1).find_map(|q| t.direct_member(q, name));
+    }
+    for (base, module) in bases {
         if let Some((Target::Sym(b), _)) = resolve_type(t, &base, &module, lang, depth + 1) {
             let bq = t.sym(b).qualified_name.clone();
             if bq != type_q

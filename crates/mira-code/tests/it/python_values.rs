@@ -80,7 +80,12 @@ fn methods_stored_on_self_constructors_super_iteration_and_with() {
         "iterate",
         &["Counter.__init__", "Counter.__iter__", "Counter.__next__"],
     );
-    assert_callees(&a, "with_session", &["Session.__enter__", "Session.__exit__"]);
+    // `Session()` links to the class itself: it defines no `__init__`.
+    assert_callees(
+        &a,
+        "with_session",
+        &["Session", "Session.__enter__", "Session.__exit__"],
+    );
 }
 
 #[test]
@@ -118,4 +123,12 @@ async fn impact_of_a_src_layout_function_names_the_test_that_imports_the_package
         .collect();
     assert_eq!(tests, vec!["tests.test_helpers.test_url_for"]);
     assert_eq!(impact.tests, 1);
+}
+
+#[test]
+fn multiple_inheritance_follows_c3_and_raise_constructs() {
+    let a = analyse(&fixture("python_values"));
+    // Diamond, Left, Right, Root: Right's method, not Root's found through Left.
+    assert_callees(&a, "diamond", &["Diamond", "Right.func"]);
+    assert_callees(&a, "fails", &["Failure.__init__"]);
 }
