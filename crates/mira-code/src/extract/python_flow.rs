@@ -587,6 +587,35 @@ pub(crate) fn add_value_sites(elements: &[Element], facts: &Facts, calls: &mut V
             replaced.insert((c.scope, line, col));
         }
     }
+    // A function handed to code the file cannot follow (a built-in such as `map`, a
+    // framework's registration, another module's function) may be called by it: an
+    // edge from the function that hands it over, so a registered handler is never
+    // shown as called by nothing. Not for decorators (`@app.route(..)` is `Call`).
+    for c in &facts.calls {
+        let Some((line, col)) = c.at else { continue };
+        if matches!(c.func, Expr::Call { .. }) {
+            continue;
+        }
+        let followed = solver
+            .eval(&c.func, c.scope, 0)
+            .iter()
+            .any(|v| matches!(v, Val::Def(_) | Val::Inst(_)));
+        if followed {
+            continue;
+        }
+        for a in c.args.iter().chain(c.kwargs.iter().map(|(_, e)| e)) {
+            if !matches!(a, Expr::Name(_) | Expr::Attr(_) | Expr::Def(_)) {
+                continue;
+            }
+            for v in solver.eval(a, c.scope, 0) {
+                if let Val::Def(d) = v
+                    && matches!(elements[d].kind, ElementKind::Function | ElementKind::Method)
+                {
+                    push(c.scope, &Val::Def(d), line, col, &mut added);
+                }
+            }
+        }
+    }
     // `for x in it`: `iter(it)` calls `__iter__`, each step `__next__` of what it returned.
     for (scope, over, line, col) in &facts.loops {
         for v in solver.eval(over, *scope, 0) {

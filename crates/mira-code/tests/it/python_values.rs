@@ -132,3 +132,12 @@ fn multiple_inheritance_follows_c3_and_raise_constructs() {
     assert_callees(&a, "diamond", &["Diamond", "Right.func"]);
     assert_callees(&a, "fails", &["Failure.__init__"]);
 }
+
+#[test]
+fn a_function_handed_to_code_not_followed_is_a_reference_edge() {
+    let a = analyse(&fixture("python_values"));
+    // `sorted(.., key=target)`: the built-in calls it, so `registers` links to it.
+    assert_callees(&a, "registers", &["target"]);
+    // Handed to a function of the file whose parameter is followed: no extra edge.
+    assert_callees(&a, "passes", &["calls_param"]);
+}
