@@ -182,7 +182,11 @@ async fn index_locked(
         .collect();
     let changed: Vec<usize> = (0..walked.files.len())
         .filter(|&i| match stored.get(&walked.files[i].path) {
-            Some(s) => s.skipped() || s.hash != walked.files[i].hash,
+            Some(s) => {
+                s.skipped()
+                    || s.hash != walked.files[i].hash
+                    || (!s.module.is_empty() && s.module != walked.files[i].module)
+            }
             None => true,
         })
         .collect();

@@ -24,6 +24,7 @@ pub mod lang;
 mod lease;
 mod memory;
 pub mod model;
+mod python_layout;
 pub mod resolve;
 mod stamps;
 mod store;

@@ -211,6 +211,19 @@ pub struct CallSite {
     pub callee: Callee,
     pub line: u32,
     pub col: u32,
+    /// Set when the call goes through a value followed to its definition (Python:
+    /// `b = f; b()`); `None` for a call the resolver looks up by its callee alone.
+    pub through: Option<Through>,
+}
+
+/// Where a call through a value leads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Through {
+    /// An element of the same file (a function, lambda, method or class).
+    Definition(usize),
+    /// What the callee expression names when read in this scope (an element index of
+    /// the file): the value was assigned or passed there.
+    Scope(usize),
 }
 
 /// What is known of a local name's type.

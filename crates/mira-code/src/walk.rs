@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::lang::{self, Language};
+use crate::python_layout::PythonRoots;
 use crate::stamps::{Known, Stamp, Stamps};
 
 /// Files above this are data or bundles, not code someone maintains by hand.
@@ -71,12 +72,14 @@ pub struct Layout {
     rust_crates: Vec<(String, Option<String>)>,
     /// The package name of the crate at the project root, if there is one.
     root_crate: Option<String>,
+    /// Where Python modules are imported from (`src/` layouts, declared package dirs).
+    python: PythonRoots,
 }
 
 impl Layout {
     pub fn module_for(&self, path: &str, language: Language) -> String {
         match language {
-            Language::Python => lang::python_module(path),
+            Language::Python => self.python.module_for(path),
             Language::Go => lang::go_package(path, self.go_module.as_deref()),
             Language::Rust => {
                 let krate = self
@@ -193,6 +196,7 @@ pub fn walk_with(root: &Path, mut stamps: Option<&mut Stamps>) -> Walked {
     let mut candidates: Vec<(String, PathBuf, Language)> = Vec::new();
     let mut manifests: Vec<(String, PathBuf)> = Vec::new();
     let mut go_mod = None;
+    let mut python_manifests: Vec<(String, String)> = Vec::new();
     let mut errors = Vec::new();
     for entry in walker.build() {
         let entry = match entry {
@@ -218,6 +222,13 @@ pub fn walk_with(root: &Path, mut stamps: Option<&mut Stamps>) -> Walked {
                 .map(|(d, _)| d.to_string())
                 .unwrap_or_default();
             manifests.push((dir, entry.path().to_path_buf()));
+        } else if PythonRoots::is_manifest(file) {
+            let dir = rel
+                .rsplit_once('/')
+                .map(|(d, _)| d.to_string())
+                .unwrap_or_default();
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            python_manifests.push((dir, text));
         } else if rel == "go.mod" {
             go_mod = std::fs::read_to_string(entry.path())
                 .ok()
@@ -231,6 +242,11 @@ pub fn walk_with(root: &Path, mut stamps: Option<&mut Stamps>) -> Walked {
         go_module: go_mod,
         rust_crates: Vec::new(),
         root_crate: None,
+        python: PythonRoots::new(
+            &python_manifests,
+            |d| root.join(d).is_dir(),
+            |d| root.join(d).join("__init__.py").is_file(),
+        ),
     };
     for (dir, manifest) in manifests {
         let name = std::fs::read_to_string(&manifest)

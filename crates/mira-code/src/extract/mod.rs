@@ -4,6 +4,7 @@
 mod go;
 mod js;
 mod python;
+mod python_flow;
 mod rust;
 mod types;
 
@@ -197,6 +198,7 @@ fn facts(info: &FileInfo<'_>, source: &str, tree: Option<&Tree>) -> ParsedFile {
         language: info.language,
         out,
         import_scope: info.module.clone(),
+        py: python_flow::Facts::default(),
     };
     if root.has_error() {
         collect_errors(root, &mut b.out.error_lines);
@@ -248,6 +250,8 @@ pub(crate) struct Builder<'s> {
     pub out: ParsedFile,
     /// The module imports are recorded in (changes inside inline Rust modules).
     pub import_scope: String,
+    /// Python: where values go, for following them to the calls they reach.
+    pub(crate) py: python_flow::Facts,
 }
 
 /// The parts of an element a walker decides; the builder derives the rest.
@@ -390,6 +394,7 @@ impl Builder<'_> {
             callee,
             line: p.row as u32 + 1,
             col: p.column as u32,
+            through: None,
         });
     }
 

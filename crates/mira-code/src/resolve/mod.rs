@@ -10,6 +10,7 @@
 //! count, and then as `probable`; ambiguous names stay `unresolved` rather than guessed.
 
 mod builtins;
+mod python_mro;
 mod table;
 
 use std::collections::HashMap;
@@ -17,7 +18,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::lang::{Language, owner_of};
-use crate::model::{Callee, ElementKind, ParsedFile, Receiver, TypeHint};
+use crate::model::{CallSite, Callee, ElementKind, ParsedFile, Receiver, Through, TypeHint};
 use table::MAX_DEPTH;
 pub use table::{Sym, SymbolTable, Target};
 pub(crate) use table::{simple_name, type_words};
@@ -87,10 +88,20 @@ pub struct Edge {
 /// Resolves every call site of `file` against `table` (which should contain `file`).
 pub fn resolve_file(file: &ParsedFile, table: &SymbolTable) -> Vec<Edge> {
     let ctx = Ctx::new(file, table);
-    file.calls
+    let mut edges: Vec<Edge> = file
+        .calls
         .iter()
-        .filter_map(|call| ctx.edge(call.caller, &call.callee, call.line, call.col))
-        .collect()
+        .filter_map(|call| match &call.through {
+            None => ctx.edge(call.caller, &call.callee, call.line, call.col),
+            Some(through) => ctx.value_edge(call, through),
+        })
+        .collect();
+    if file.calls.iter().any(|c| c.through.is_some()) {
+        // A value followed to a definition the plain lookup found too is one edge.
+        let mut seen = std::collections::HashSet::new();
+        edges.retain(|e| seen.insert((e.caller.clone(), e.callee.clone(), e.line, e.col)));
+    }
+    edges
 }
 
 struct Ctx<'a> {
@@ -209,6 +220,14 @@ impl<'a> Ctx<'a> {
         let name = callee.name();
         let shadowed = matches!(callee, Callee::Name(n) if self.local(n, caller, line).is_some());
         let found = self.callee(callee, caller, line, 0);
+        if self.lang == Language::Python
+            && matches!(name, "__enter__" | "__exit__")
+            && !matches!(found, Some((Target::Sym(_), _)))
+        {
+            // A `with` block's protocol calls are recorded for the project's context
+            // managers; of others (files, locks, unknown values) there is nothing to say.
+            return None;
+        }
         let (id, kind, resolution) = match found {
             Some((Target::Sym(s), g)) => {
                 let s = self.constructor(s);
@@ -243,6 +262,35 @@ impl<'a> Ctx<'a> {
             resolution,
             line,
             col,
+        })
+    }
+
+    /// A call through a value the extractor followed: to the definition it found, or to
+    /// what the expression names where the value came from. Graded `probable` (the
+    /// value analysis does not know which of the values a call sees), and left out
+    /// when it leads nowhere in the project: the plain site says what is known then.
+    fn value_edge(&self, call: &CallSite, through: &Through) -> Option<Edge> {
+        let found = match through {
+            Through::Definition(i) => self.t.by_qualified(&self.file.elements.get(*i)?.qualified_name)?,
+            Through::Scope(s) => match self.callee(&call.callee, *s, call.line, 0)? {
+                (Target::Sym(s), _) => s,
+                _ => return None,
+            },
+        };
+        let s = self.constructor(found);
+        let sym = self.t.sym(s);
+        if !(sym.kind.is_callable() || sym.kind == ElementKind::Class) {
+            return None;
+        }
+        Some(Edge {
+            caller: self.file.elements[call.caller].qualified_name.clone(),
+            callee: sym.qualified_name.clone(),
+            // The definition's name: a change to it re-links this file.
+            callee_name: sym.name.clone(),
+            callee_kind: Some(sym.kind),
+            resolution: Resolution::Probable,
+            line: call.line,
+            col: call.col,
         })
     }
 
@@ -339,6 +387,11 @@ impl<'a> Ctx<'a> {
             }
             Receiver::Name(n) => {
                 if let Some(hint) = self.local(n, scope, line) {
+                    if *hint == TypeHint::Unknown
+                        && let Some(found) = self.pytest_fixture(n, scope)
+                    {
+                        return Some(found);
+                    }
                     return self.hint(hint, scope, line, depth + 1);
                 }
                 if let Some(s) = self.lexical(n, scope) {
@@ -378,6 +431,39 @@ impl<'a> Ctx<'a> {
             }
             Receiver::Unknown => None,
         }
+    }
+
+    /// A parameter of a pytest test or fixture is the value of the fixture of that name
+    /// (defined in a `conftest` module or the test's own), when there is one.
+    fn pytest_fixture(&self, name: &str, scope: usize) -> Option<Found> {
+        if self.lang != Language::Python {
+            return None;
+        }
+        let function = self.chain(scope).find(|&i| {
+            matches!(
+                self.file.elements[i].kind,
+                ElementKind::Function | ElementKind::Method
+            )
+        })?;
+        let f = &self.file.elements[function];
+        if !(f.is_test || self.file.module.rsplit('.').next() == Some("conftest")) {
+            return None;
+        }
+        let fixtures: Vec<u32> = self
+            .t
+            .named(name, self.lang.family())
+            .into_iter()
+            .filter(|&i| {
+                let s = self.t.sym(i);
+                s.kind == ElementKind::Function
+                    && (s.module == self.file.module || s.module.rsplit('.').next() == Some("conftest"))
+                    && owner_of(&s.qualified_name, s.language) == Some(s.module.as_str())
+            })
+            .collect();
+        let [fixture] = fixtures[..] else {
+            return None;
+        };
+        value_of_call(self.t, (Target::Sym(fixture), Grade::Probable), self.lang)
     }
 
     /// Python `import a.b` binds `a.b`; a receiver `a.b.c` starts with that module.
@@ -673,7 +759,15 @@ fn find_member(t: &SymbolTable, type_q: &str, name: &str, depth: u8) -> Option<u
         return Some(m);
     }
     let lang = t.by_qualified(type_q).map(|s| t.sym(s).language)?;
-    for (base, module) in t.bases_of(type_q) {
+    let bases = t.bases_of(type_q);
+    // Multiple inheritance in Python follows the C3 order, not the first base's tree.
+    if lang == Language::Python
+        && bases.len() > 1
+        && let Some(order) = python_mro::mro(t, type_q, depth + 1)
+    {
+        return order.iter().skip(1).find_map(|q| t.direct_member(q, name));
+    }
+    for (base, module) in bases {
         if let Some((Target::Sym(b), _)) = resolve_type(t, &base, &module, lang, depth + 1) {
             let bq = t.sym(b).qualified_name.clone();
             if bq != type_q

@@ -21,6 +21,9 @@ pub struct StoredFile {
     pub id: i64,
     pub path: String,
     pub hash: String,
+    /// The module name it was indexed under: a layout change (a `src/` root, a
+    /// manifest) renames modules of files whose bytes did not change.
+    pub module: String,
     pub skip_reason: Option<String>,
 }
 
@@ -41,10 +44,11 @@ pub async fn stored_files(
             "path",
             "content_hash",
             "skip_reason IS NOT NULL",
-            "skip_reason"
+            "skip_reason",
+            "module"
         ])
     );
-    if let Some(records) = packed::fetch(conn, &sql, project_id, 5).await? {
+    if let Some(records) = packed::fetch(conn, &sql, project_id, 6).await? {
         let files: Option<Vec<StoredFile>> = records
             .into_iter()
             .map(|mut r| {
@@ -53,6 +57,7 @@ pub async fn stored_files(
                     skip_reason: (r[3] == "1").then(|| std::mem::take(&mut r[4])),
                     hash: std::mem::take(&mut r[2]),
                     path: std::mem::take(&mut r[1]),
+                    module: std::mem::take(&mut r[5]),
                 })
             })
             .collect();
@@ -60,17 +65,19 @@ pub async fn stored_files(
             return Ok(files);
         }
     }
-    let rows: Vec<(i64, String, String, Option<String>)> =
-        sqlx::query_as("SELECT id, path, content_hash, skip_reason FROM files WHERE project_id = ?")
-            .bind(project_id)
-            .fetch_all(&mut *conn)
-            .await?;
+    let rows: Vec<(i64, String, String, Option<String>, String)> = sqlx::query_as(
+        "SELECT id, path, content_hash, skip_reason, COALESCE(module, '') FROM files WHERE project_id = ?",
+    )
+    .bind(project_id)
+    .fetch_all(&mut *conn)
+    .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, path, hash, skip_reason)| StoredFile {
+        .map(|(id, path, hash, skip_reason, module)| StoredFile {
             id,
             path,
             hash,
+            module,
             skip_reason,
         })
         .collect())

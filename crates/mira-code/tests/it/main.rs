@@ -8,6 +8,7 @@ mod incremental;
 mod index;
 mod lease;
 mod python;
+mod python_values;
 mod queries;
 mod reparse;
 mod rust;
