@@ -78,7 +78,8 @@ fn main() {
     }
     let mut edges = Vec::new();
     for f in &files {
-        let sites: HashMap<(u32, u32), &Callee> = f.calls.iter().map(|c| ((c.line, c.col), &c.callee)).collect();
+        let sites: HashMap<(u32, u32), &Callee> =
+            f.calls.iter().map(|c| ((c.line, c.col), &c.callee)).collect();
         for edge in resolve_file(f, &table) {
             let caller = f
                 .calls

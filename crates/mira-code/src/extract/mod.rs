@@ -197,6 +197,7 @@ fn facts(info: &FileInfo<'_>, source: &str, tree: Option<&Tree>) -> ParsedFile {
         language: info.language,
         out,
         import_scope: info.module.clone(),
+        generics: Vec::new(),
     };
     if root.has_error() {
         collect_errors(root, &mut b.out.error_lines);
@@ -248,6 +249,9 @@ pub(crate) struct Builder<'s> {
     pub out: ParsedFile,
     /// The module imports are recorded in (changes inside inline Rust modules).
     pub import_scope: String,
+    /// Rust: generic parameters in scope with the trait that bounds them (`T: Store`),
+    /// innermost last, so a value of type `T` has the trait's methods.
+    pub generics: Vec<(String, String)>,
 }
 
 /// The parts of an element a walker decides; the builder derives the rest.

@@ -10,5 +10,6 @@ mod python;
 mod queries;
 mod reparse;
 mod rust;
+mod rust_values;
 mod typescript;
 mod watch;
