@@ -235,6 +235,9 @@ pub enum TypeHint {
     CallResult(Callee),
     /// A copy of another local: `y = x`.
     Alias(String),
+    /// The value of an expression the resolver follows as it follows receivers: a
+    /// field `self.repo`, `state.auth`.
+    Of(Receiver),
     /// Bound, type not known (an unannotated parameter): it still shadows outer names.
     Unknown,
 }

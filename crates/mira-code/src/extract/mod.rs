@@ -199,6 +199,7 @@ fn facts(info: &FileInfo<'_>, source: &str, tree: Option<&Tree>) -> ParsedFile {
         out,
         import_scope: info.module.clone(),
         py: python_flow::Facts::default(),
+        generics: Vec::new(),
     };
     if root.has_error() {
         collect_errors(root, &mut b.out.error_lines);
@@ -252,6 +253,9 @@ pub(crate) struct Builder<'s> {
     pub import_scope: String,
     /// Python: where values go, for following them to the calls they reach.
     pub(crate) py: python_flow::Facts,
+    /// Rust: generic parameters in scope with the trait that bounds them (`T: Store`),
+    /// innermost last, so a value of type `T` has the trait's methods.
+    pub generics: Vec<(String, String)>,
 }
 
 /// The parts of an element a walker decides; the builder derives the rest.

@@ -8,6 +8,27 @@ use crate::model::{Callee, ElementKind, Receiver, TypeHint, Visibility};
 
 pub(crate) fn walk(b: &mut Builder<'_>, root: Node<'_>) {
     visit_children(b, root, 0, 0);
+    number_twins(b);
+}
+
+/// Every function is a node of its own. Methods of trait impls are told apart from the
+/// type's inherent methods by their trait (`crate::Version::fmt#Display`, see
+/// [`function`]); what still shares a name after that (`#[cfg(unix)]` and
+/// `#[cfg(windows)]` versions of one function, two `impl From<..>` of one type) takes its
+/// place among its twins in the file: the second is `name#2`, the third `name#3`. The
+/// ordinal, unlike a line, stays when code above it moves.
+fn number_twins(b: &mut Builder<'_>) {
+    let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    for e in &mut b.out.elements {
+        if !matches!(e.kind, ElementKind::Function | ElementKind::Method) {
+            continue;
+        }
+        let n = seen.entry(e.qualified_name.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            e.qualified_name = format!("{}#{n}", e.qualified_name);
+        }
+    }
 }
 
 /// `container` names new items; `scope` is the code that calls run in.
@@ -137,6 +158,13 @@ fn visit(b: &mut Builder<'_>, node: Node<'_>, container: usize, scope: usize) {
                     node.child_by_field_name("value"),
                     node,
                 );
+            } else if let Some(pattern) = node.child_by_field_name("pattern")
+                && pattern.kind() == "tuple_struct_pattern"
+            {
+                // `let Some(x) = v else { .. };`
+                if let Some(value) = node.child_by_field_name("value") {
+                    bind_unwrapped(b, scope, pattern, value, node);
+                }
             } else if let Some(pattern) = node.child_by_field_name("pattern") {
                 let name = binding_name(b, pattern);
                 let hint = node
@@ -156,6 +184,37 @@ fn visit(b: &mut Builder<'_>, node: Node<'_>, container: usize, scope: usize) {
             }
         }
         "closure_expression" => closure(b, node, container, scope),
+        "let_condition" => {
+            if let (Some(pattern), Some(value)) = (
+                node.child_by_field_name("pattern"),
+                node.child_by_field_name("value"),
+            ) {
+                match binding_name(b, pattern) {
+                    Some(name) => {
+                        let hint = value_hint(b, value).unwrap_or(TypeHint::Unknown);
+                        b.bind(scope, &name, hint, node);
+                    }
+                    None => bind_unwrapped(b, scope, pattern, value, node),
+                }
+            }
+            visit_children(b, node, container, scope);
+        }
+        "match_expression" => {
+            if let (Some(value), Some(body)) = (
+                node.child_by_field_name("value"),
+                node.child_by_field_name("body"),
+            ) {
+                for arm in named_children(body)
+                    .into_iter()
+                    .filter(|a| a.kind() == "match_arm")
+                {
+                    if let Some(pattern) = arm.child_by_field_name("pattern") {
+                        bind_unwrapped(b, scope, pattern, value, arm);
+                    }
+                }
+            }
+            visit_children(b, node, container, scope);
+        }
         "attribute_item" | "inner_attribute_item" | "line_comment" | "block_comment" => {}
         _ => visit_children(b, node, container, scope),
     }
@@ -224,15 +283,32 @@ fn function(b: &mut Builder<'_>, node: Node<'_>, container: usize) {
     if b.kind_of(container) == ElementKind::Trait {
         e.visibility = b.out.elements[container].visibility;
     }
-    let idx = b.add(e);
+    // A trait impl's method is named with its trait, so that `Debug::fmt` and
+    // `Display::fmt` of one type (and an inherent method of the same name) are
+    // distinct nodes; the owner (what comes before the last `::`) is still the type.
+    let trait_name = (b.kind_of(container) == ElementKind::Impl)
+        .then(|| b.out.elements[container].bases.first())
+        .flatten()
+        .map(|t| t.rsplit("::").next().unwrap_or(t).to_string());
+    let idx = match trait_name {
+        Some(t) => {
+            let q = format!("{}::{}#{t}", b.out.elements[container].qualified_name, e.name);
+            b.add_named(e, q)
+        }
+        None => b.add(e),
+    };
+    let outer_generics = b.generics.len();
+    push_generics(b, node);
     if let Some(params) = node.child_by_field_name("parameters") {
         for p in named_children(params) {
             if p.kind() != "parameter" {
                 continue;
             }
-            let name = p.child_by_field_name("pattern").and_then(|n| binding_name(b, n));
-            let ty = p.child_by_field_name("type").and_then(|t| simple_type(b.text(t)));
-            if let (Some(name), Some(ty)) = (name, ty) {
+            let (Some(pattern), Some(ty)) = (p.child_by_field_name("pattern"), p.child_by_field_name("type"))
+            else {
+                continue;
+            };
+            if let Some((name, ty)) = param_type(b, pattern, ty) {
                 let ty = self_to_owner(b, &ty, container);
                 b.bind(idx, &name, TypeHint::Type(ty), p);
             }
@@ -240,6 +316,111 @@ fn function(b: &mut Builder<'_>, node: Node<'_>, container: usize) {
     }
     if let Some(body) = node.child_by_field_name("body") {
         visit_children(b, body, idx, idx);
+    }
+    b.generics.truncate(outer_generics);
+}
+
+/// The name a parameter binds and the type whose methods it has: `x: T` with `T: Store`
+/// is a `Store`; `State(auth): State<Auth>` (an extractor, a newtype pattern) binds
+/// `auth` to the wrapped `Auth`.
+fn param_type(b: &Builder<'_>, pattern: Node<'_>, ty: Node<'_>) -> Option<(String, String)> {
+    if pattern.kind() == "tuple_struct_pattern" {
+        let inner: Vec<Node<'_>> = named_children(pattern)
+            .into_iter()
+            .filter(|n| Some(*n) != pattern.child_by_field_name("type"))
+            .collect();
+        let [only] = inner.as_slice() else { return None };
+        let name = binding_name(b, *only)?;
+        let args = ty.child_by_field_name("type_arguments")?;
+        let first = named_children(args).into_iter().next()?;
+        return Some((name, generic_bound(b, simple_type(b.text(first))?)));
+    }
+    let name = binding_name(b, pattern)?;
+    Some((name, generic_bound(b, simple_type(b.text(ty))?)))
+}
+
+/// A generic parameter's type stands for the trait that bounds it.
+fn generic_bound(b: &Builder<'_>, ty: String) -> String {
+    b.generics
+        .iter()
+        .rev()
+        .find(|(param, _)| *param == ty)
+        .map(|(_, bound)| bound.clone())
+        .unwrap_or(ty)
+}
+
+/// The bounds of an item's generic parameters, from `<T: Trait>` and `where T: Trait`.
+fn push_generics(b: &mut Builder<'_>, node: Node<'_>) {
+    let first_bound = |b: &Builder<'_>, bounds: Node<'_>| {
+        named_children(bounds)
+            .into_iter()
+            .filter(|n| n.kind() != "lifetime")
+            .find_map(|n| simple_type(b.text(n)))
+    };
+    if let Some(params) = node.child_by_field_name("type_parameters") {
+        for p in named_children(params) {
+            if p.kind() != "type_parameter" && p.kind() != "constrained_type_parameter" {
+                continue;
+            }
+            let name = p
+                .child_by_field_name("name")
+                .or_else(|| p.child_by_field_name("left"));
+            let bounds = p.child_by_field_name("bounds");
+            if let (Some(name), Some(bounds)) = (name, bounds)
+                && let Some(bound) = first_bound(b, bounds)
+            {
+                let name = b.text(name).to_string();
+                b.generics.push((name, bound));
+            }
+        }
+    }
+    let where_clause = named_children(node)
+        .into_iter()
+        .find(|n| n.kind() == "where_clause");
+    for pred in where_clause.map(named_children).unwrap_or_default() {
+        let (Some(left), Some(bounds)) = (
+            pred.child_by_field_name("left"),
+            pred.child_by_field_name("bounds"),
+        ) else {
+            continue;
+        };
+        if left.kind() == "type_identifier"
+            && let Some(bound) = first_bound(b, bounds)
+        {
+            let name = b.text(left).to_string();
+            b.generics.push((name, bound));
+        }
+    }
+}
+
+/// `Some(x)` / `Ok(x)` matched against a value: `x` has the methods the value's type
+/// has once its `Option` / `Result` is taken off, which is what a hint already names.
+fn bind_unwrapped(b: &mut Builder<'_>, scope: usize, pattern: Node<'_>, value: Node<'_>, at: Node<'_>) {
+    let pattern = if pattern.kind() == "match_pattern" {
+        match named_children(pattern).into_iter().next() {
+            Some(p) => p,
+            None => return,
+        }
+    } else {
+        pattern
+    };
+    if pattern.kind() != "tuple_struct_pattern" {
+        return;
+    }
+    let Some(ctor) = pattern.child_by_field_name("type") else {
+        return;
+    };
+    if !matches!(b.text(ctor), "Some" | "Ok") {
+        return;
+    }
+    let inner: Vec<Node<'_>> = named_children(pattern)
+        .into_iter()
+        .filter(|n| *n != ctor)
+        .collect();
+    let [only] = inner.as_slice() else { return };
+    if let Some(name) = binding_name(b, *only) {
+        let hint = value_hint(b, value).unwrap_or(TypeHint::Unknown);
+        b.bind(scope, &name, hint, at);
     }
 }
 
@@ -267,10 +448,19 @@ fn impl_block(b: &mut Builder<'_>, node: Node<'_>, container: usize, scope: usiz
     }
     // Methods are named after the type, wherever the impl block sits.
     let parent_q = b.out.elements[container].qualified_name.clone();
+    let outer_generics = b.generics.len();
+    push_generics(b, node);
+    // `impl<T: Buf> Buf for &mut T`: `self` has the methods of the bound, which the
+    // resolver reads from the impl's type.
+    let bound = generic_bound(b, type_name.clone());
+    if bound != type_name {
+        e.type_ref = Some(bound);
+    }
     let idx = b.add_named(e, format!("{parent_q}::{short}"));
     if let Some(body) = node.child_by_field_name("body") {
         visit_children(b, body, idx, scope);
     }
+    b.generics.truncate(outer_generics);
 }
 
 fn fields(b: &mut Builder<'_>, body: Node<'_>, owner: usize) {
@@ -543,6 +733,10 @@ fn value_hint(b: &Builder<'_>, value: Node<'_>) -> Option<TypeHint> {
             .and_then(|n| simple_type(b.text(n)))
             .map(TypeHint::Type),
         "identifier" => Some(TypeHint::Alias(b.text(value).to_string())),
+        "field_expression" => match receiver(b, value) {
+            Receiver::Unknown => None,
+            r => Some(TypeHint::Of(r)),
+        },
         "try_expression" | "await_expression" | "reference_expression" | "parenthesized_expression" => {
             named_children(value)
                 .into_iter()
@@ -617,32 +811,73 @@ fn macro_calls(b: &mut Builder<'_>, tree: Node<'_>, scope: usize) {
         if tok.kind() == "token_tree" {
             if i > 0 && tokens[i - 1].kind() == "identifier" && b.text(*tok).starts_with('(') {
                 let name_node = tokens[i - 1];
-                let name = b.text(name_node).to_string();
-                // `a::b(`, `x.m(`, or a plain `f(`; a macro `m!(` is not a call.
-                let before = |k: usize| (i >= k).then(|| tokens[i - k]);
-                let callee = match (before(2), before(3)) {
-                    (Some(sep), Some(prev)) if b.text(sep) == "::" => {
-                        let mut segs = vec![b.text(prev).to_string(), name];
-                        let mut j = i as isize - 4;
-                        while j >= 1 && b.text(tokens[j as usize]) == "::" {
-                            segs.insert(0, b.text(tokens[j as usize - 1]).to_string());
-                            j -= 2;
-                        }
-                        Callee::Path(segs)
-                    }
-                    (Some(dot), Some(prev)) if b.text(dot) == "." => {
-                        let recv = match prev.kind() {
-                            "self" => Receiver::SelfRef,
-                            "identifier" => Receiver::Name(b.text(prev).to_string()),
-                            _ => Receiver::Unknown,
-                        };
-                        Callee::Member { receiver: recv, name }
-                    }
-                    _ => Callee::Name(name),
-                };
+                // `a::b(`, `x.m(`, `f(x).m(`, or a plain `f(`; a macro `m!(` is not a call.
+                let callee = macro_callee(b, &tokens, i - 1, 0);
                 b.call(scope, callee, name_node);
             }
             macro_calls(b, *tok, scope);
         }
+    }
+}
+
+/// The call whose name is the token at `name` in a macro's tokens, read backwards:
+/// `a::b::c(`, `x.m(`, `self.f.m(`, and chains such as `T::open(p).unwrap().m(` or
+/// `f(x)?.m(`, whose receiver is the value the call before returns.
+fn macro_callee(b: &Builder<'_>, tokens: &[Node<'_>], name: usize, depth: u8) -> Callee {
+    let text = |k: usize| b.text(tokens[k]);
+    let name_text = text(name).to_string();
+    if name >= 2 && text(name - 1) == "::" {
+        let mut segs = vec![name_text];
+        let mut j = name as isize - 1;
+        while j >= 1 && text(j as usize) == "::" {
+            segs.insert(0, text(j as usize - 1).to_string());
+            j -= 2;
+        }
+        return Callee::Path(segs);
+    }
+    if name >= 2 && text(name - 1) == "." {
+        let receiver = macro_receiver(b, tokens, name - 2, depth + 1);
+        return Callee::Member {
+            receiver,
+            name: name_text,
+        };
+    }
+    Callee::Name(name_text)
+}
+
+/// The receiver ending at token `end` of a macro's tokens (see [`macro_callee`]).
+fn macro_receiver(b: &Builder<'_>, tokens: &[Node<'_>], end: usize, depth: u8) -> Receiver {
+    if depth > 8 {
+        return Receiver::Unknown;
+    }
+    let tok = tokens[end];
+    match tok.kind() {
+        "self" => Receiver::SelfRef,
+        "identifier" => {
+            // `a.b.c`: a field path.
+            let mut segs = vec![b.text(tok).to_string()];
+            let mut j = end;
+            while j >= 2
+                && b.text(tokens[j - 1]) == "."
+                && matches!(tokens[j - 2].kind(), "identifier" | "self")
+            {
+                segs.insert(0, b.text(tokens[j - 2]).to_string());
+                j -= 2;
+            }
+            if segs == ["self"] {
+                Receiver::SelfRef
+            } else if segs.len() == 1 {
+                Receiver::Name(segs.remove(0))
+            } else {
+                Receiver::Path(segs)
+            }
+        }
+        "token_tree"
+            if b.text(tok).starts_with('(') && end >= 1 && tokens[end - 1].kind() == "identifier" =>
+        {
+            Receiver::Call(Box::new(macro_callee(b, tokens, end - 1, depth + 1)))
+        }
+        _ if b.text(tok) == "?" && end >= 1 => macro_receiver(b, tokens, end - 1, depth + 1),
+        _ => Receiver::Unknown,
     }
 }

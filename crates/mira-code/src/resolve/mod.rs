@@ -245,7 +245,22 @@ impl<'a> Ctx<'a> {
                     // `Some(x)`, `Kind::Empty(..)`: building a value, not calling code.
                     return None;
                 }
-                match self.by_name_only(callee).filter(|_| !shadowed) {
+                // A method the receiver's known type does not have is not guessed
+                // by name: the evidence says it is some other type's (a trait's in
+                // the standard library, most often).
+                // Likewise `Vec::with_capacity(..)`: a path through a type the project
+                // does not define is that type's function, not a project one of the
+                // same name.
+                let receiver_known = match callee {
+                    Callee::Member { receiver, .. } => self.receiver(receiver, caller, line, 1).is_some(),
+                    Callee::Path(segs) if self.lang == Language::Rust => segs
+                        .len()
+                        .checked_sub(2)
+                        .and_then(|i| segs[i].chars().next())
+                        .is_some_and(char::is_uppercase),
+                    _ => false,
+                };
+                match self.by_name_only(callee).filter(|_| !shadowed && !receiver_known) {
                     Some(s) => {
                         let sym = self.t.sym(s);
                         (sym.qualified_name.clone(), Some(sym.kind), Resolution::Probable)
@@ -377,6 +392,16 @@ impl<'a> Ctx<'a> {
         }
         match r {
             Receiver::SelfRef => {
+                // An impl for a generic parameter: `self` is the parameter's bound.
+                let generic_impl = self
+                    .chain(scope)
+                    .map(|i| &self.file.elements[i])
+                    .find(|e| e.kind.is_type())
+                    .filter(|e| e.kind == ElementKind::Impl)
+                    .and_then(|e| e.type_ref.as_deref());
+                if let Some(bound) = generic_impl {
+                    return resolve_type(self.t, bound, self.module_of(scope), self.lang, 0);
+                }
                 let q = self.self_type(scope)?;
                 Some((Target::Sym(self.t.by_qualified(q)?), Grade::Exact))
             }
@@ -426,6 +451,9 @@ impl<'a> Ctx<'a> {
                 Some(cur)
             }
             Receiver::Call(c) => {
+                if let Some(found) = self.passed_through(c, scope, line, depth + 1) {
+                    return Some(found);
+                }
                 let found = self.callee(c, scope, line, depth + 1)?;
                 value_of_call(self.t, found, self.lang)
             }
@@ -499,6 +527,9 @@ impl<'a> Ctx<'a> {
                 resolve_type(self.t, t, module, self.lang, 0)
             }
             TypeHint::CallResult(c) => {
+                if let Some(found) = self.passed_through(c, scope, line, depth + 1) {
+                    return Some(found);
+                }
                 let found = self.callee(c, scope, line, depth + 1)?;
                 value_of_call(self.t, found, self.lang)
             }
@@ -515,10 +546,61 @@ impl<'a> Ctx<'a> {
                 let (t, _) = self.hint(h, scope, at, depth + 1)?;
                 Some((t, Grade::Probable))
             }
+            TypeHint::Of(r) => self.receiver(r, scope, line, depth + 1),
             TypeHint::Unknown => None,
         }
     }
+
+    /// `x.unwrap()`, `x.clone()`, `x?`-like calls that hand back the value they are
+    /// called on (its `Option`/`Result`/reference taken off, which types here ignore):
+    /// the value of `x`, unless `x`'s own type defines the method.
+    fn passed_through(&self, c: &Callee, scope: usize, line: u32, depth: u8) -> Option<Found> {
+        let Callee::Member { receiver, name } = c else {
+            return None;
+        };
+        if self.lang != Language::Rust || !PASS_THROUGH.contains(&name.as_str()) {
+            return None;
+        }
+        let inner = self.receiver(receiver, scope, line, depth + 1)?;
+        match member_of(self.t, &inner.0, name, self.lang, 0) {
+            Some((Target::Sym(_), _)) => None,
+            _ => Some((inner.0, inner.1.and(Grade::Probable))),
+        }
+    }
 }
+
+/// Rust methods of `Option`, `Result`, references and smart pointers whose result has
+/// the methods of the value they are called on.
+const PASS_THROUGH: &[&str] = &[
+    "unwrap",
+    "expect",
+    "clone",
+    "to_owned",
+    "unwrap_or_default",
+    "unwrap_or",
+    "unwrap_or_else",
+    "unwrap_unchecked",
+    "as_ref",
+    "as_mut",
+    "as_deref",
+    "as_deref_mut",
+    "borrow",
+    "borrow_mut",
+    "lock",
+    "read",
+    "write",
+    "get_mut",
+    "into_inner",
+    "ok",
+    "ok_or",
+    "ok_or_else",
+    "context",
+    "with_context",
+    "map_err",
+    "as_ptr",
+    "deref",
+    "deref_mut",
+];
 
 /// `Some(..)`, `Ok(..)`, `Kind::Empty(..)`: a capitalised last segment in Rust.
 fn is_variant_like(callee: &Callee) -> bool {

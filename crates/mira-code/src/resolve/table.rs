@@ -452,12 +452,21 @@ impl SymbolTable {
             .unwrap_or_default()
     }
 
-    /// Members named `name` declared directly on `owner` (any impl block of it).
+    /// Members named `name` declared directly on `owner` (any impl block of it); an
+    /// inherent method before a trait impl's (`Type::m#Trait`), as Rust picks them.
     pub fn direct_member(&self, owner: &str, name: &str) -> Option<u32> {
         let ids = self.members.get(&(owner.to_string(), name.to_string()))?;
-        ids.iter()
+        let mut candidates = ids
+            .iter()
             .copied()
-            .find(|&i| self.sym(i).kind != ElementKind::Impl)
+            .filter(|&i| self.sym(i).kind != ElementKind::Impl);
+        let first = candidates.next()?;
+        if !self.sym(first).qualified_name.contains('#') {
+            return Some(first);
+        }
+        candidates
+            .find(|&i| !self.sym(i).qualified_name.contains('#'))
+            .or(Some(first))
     }
 
     /// Bases of a type from all its definitions (a struct and its trait impls).

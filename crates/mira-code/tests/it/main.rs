@@ -12,5 +12,6 @@ mod python_values;
 mod queries;
 mod reparse;
 mod rust;
+mod rust_values;
 mod typescript;
 mod watch;

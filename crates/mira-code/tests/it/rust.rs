@@ -82,7 +82,13 @@ fn same_method_name_on_different_types() {
     // `Cache::default()` is the Default impl, so `cache.insert` is Cache's.
     a.assert_call("crate::run", "insert", "crate::model::Cache::insert", Probable);
     assert_eq!(a.calls_named("crate::run", "insert").len(), 2);
-    a.assert_call("crate::run", "default", "crate::model::Cache::default", Exact);
+    // A trait impl's method is named with its trait: one node per function.
+    a.assert_call(
+        "crate::run",
+        "default",
+        "crate::model::Cache::default#Default",
+        Exact,
+    );
     a.assert_call("crate::run", "new", "crate::model::Item::new", Exact);
 }
 
