@@ -154,26 +154,48 @@ mod tests {
 
     #[test]
     fn rust_super_in_a_test_module_reaches_only_its_own_file() {
-        let files = |m: &str| ["crate::io::util", "crate::io::util::chain", "crate::io::util::take"].contains(&m);
+        let files = |m: &str| {
+            [
+                "crate::io::util",
+                "crate::io::util::chain",
+                "crate::io::util::take",
+            ]
+            .contains(&m)
+        };
         let globs = vec![
             glob(1, "super", "crate::io::util::chain::tests", false, "rust"),
             glob(2, "super", "crate::io::util::take::tests", false, "rust"),
         ];
-        assert_eq!(reached(&globs, &set(&["crate::io::util::chain"]), &files), HashSet::from([1]));
+        assert_eq!(
+            reached(&globs, &set(&["crate::io::util::chain"]), &files),
+            HashSet::from([1])
+        );
         assert!(reached(&globs, &set(&["crate::io::util"]), &files).is_empty());
     }
 
     #[test]
     fn rust_paths_resolve_self_super_crate_and_the_package_name() {
-        assert_eq!(rust_targets("super::super::x", "crate::a::b::c"), vec!["crate::a::x"]);
+        assert_eq!(
+            rust_targets("super::super::x", "crate::a::b::c"),
+            vec!["crate::a::x"]
+        );
         assert_eq!(rust_targets("self::inner", "crate::a"), vec!["crate::a::inner"]);
-        assert_eq!(rust_targets("crate::fs::mocks", "crate::fs"), vec!["crate::fs::mocks"]);
-        assert_eq!(rust_targets("tokio::time", "crate"), vec!["tokio::time", "crate::time"]);
+        assert_eq!(
+            rust_targets("crate::fs::mocks", "crate::fs"),
+            vec!["crate::fs::mocks"]
+        );
+        assert_eq!(
+            rust_targets("tokio::time", "crate"),
+            vec!["tokio::time", "crate::time"]
+        );
         // A glob of an inline module of a changed file is reached.
         let globs = vec![glob(3, "crate::a::inner", "crate::b", false, "rust")];
         assert_eq!(reached(&globs, &set(&["crate::a"]), &none), HashSet::from([3]));
         let a_is_a_file = |m: &str| m == "crate::a" || m == "crate::b";
-        assert_eq!(reached(&globs, &set(&["crate::a"]), &a_is_a_file), HashSet::from([3]));
+        assert_eq!(
+            reached(&globs, &set(&["crate::a"]), &a_is_a_file),
+            HashSet::from([3])
+        );
         assert!(reached(&globs, &set(&["crate"]), &a_is_a_file).is_empty());
     }
 
@@ -201,7 +223,10 @@ mod tests {
             glob(8, "src.flask.app", "tests.test_app", false, "python"),
             glob(9, "flask.json", "tests.test_json", false, "python"),
         ];
-        assert_eq!(reached(&globs, &set(&["src.flask.helpers"]), &none), HashSet::from([7, 8]));
+        assert_eq!(
+            reached(&globs, &set(&["src.flask.helpers"]), &none),
+            HashSet::from([7, 8])
+        );
         assert!(reached(&globs, &set(&["src.flask.ctx"]), &none).is_empty());
     }
 

@@ -15,8 +15,8 @@ use serde::Serialize;
 use sqlx::{QueryBuilder, Sqlite};
 
 use crate::CodeError;
-use crate::globs;
 use crate::extract::{self, FileInfo, KeptTree};
+use crate::globs;
 use crate::lease::Lease;
 use crate::memory::{self, Memory, Table};
 use crate::model::{ElementKind, ParsedFile};
@@ -366,9 +366,11 @@ async fn index_locked(
         .fetch_all(&mut *conn)
         .await?;
         dependents.extend(
-            globs::reached(&globs, &changed_modules, &|m| table.table.module_path(m).is_some())
-                .into_iter()
-                .filter(|id| unchanged.contains(id)),
+            globs::reached(&globs, &changed_modules, &|m| {
+                table.table.module_path(m).is_some()
+            })
+            .into_iter()
+            .filter(|id| unchanged.contains(id)),
         );
     }
     drop(conn);

@@ -400,17 +400,26 @@ mod tests {
         );
         assert!(classify(root, &event(write, &[&root.join("target/debug/x.o")])).is_empty());
         assert!(classify(root, &event(write, &[&root.join(".git/objects/ab/cd")])).is_empty());
-        assert_eq!(classify(root, &event(write, &[&root.join(".git/HEAD")])), vec![Change::Git]);
+        assert_eq!(
+            classify(root, &event(write, &[&root.join(".git/HEAD")])),
+            vec![Change::Git]
+        );
         let rename = EventKind::Modify(ModifyKind::Name(RenameMode::Both));
         assert_eq!(
-            classify(root, &event(rename, &[&root.join("old.rs"), &root.join("new.rs")])),
+            classify(
+                root,
+                &event(rename, &[&root.join("old.rs"), &root.join("new.rs")])
+            ),
             vec![
                 Change::File("old.rs".into(), "removed"),
                 Change::File("new.rs".into(), "created")
             ]
         );
         assert_eq!(
-            classify(root, &event(EventKind::Create(CreateKind::File), &[&root.join("b.ts")])),
+            classify(
+                root,
+                &event(EventKind::Create(CreateKind::File), &[&root.join("b.ts")])
+            ),
             vec![Change::File("b.ts".into(), "created")]
         );
     }

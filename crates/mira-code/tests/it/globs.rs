@@ -66,7 +66,11 @@ async fn a_rust_glob_relinks_only_for_its_own_module() {
     // A body-only edit changes no exported name: nothing else is re-linked.
     let file = ix.root().join("src/a.rs");
     let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(&file, text.replace("pub fn helper() {}", "pub fn helper() {\n    let _x = 1;\n}")).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("pub fn helper() {}", "pub fn helper() {\n    let _x = 1;\n}"),
+    )
+    .unwrap();
     let s = ix.reindex().await;
     assert_eq!((s.parsed, s.relinked), (1, 0), "{s:?}");
     ix.assert_equals_rebuild().await;
@@ -80,12 +84,22 @@ async fn python_star_imports_follow_re_exports() {
         ("pkg/b.py", "def other():\n    return 2\n"),
         // `api` re-exports `a` (a star import re-binds every name), `user` reads `api`.
         ("pkg/api.py", "from pkg.a import *\n"),
-        ("pkg/user.py", "from pkg.api import *\n\n\ndef run():\n    return helper()\n"),
-        ("pkg/other_user.py", "from pkg.b import *\n\n\ndef run():\n    return other()\n"),
+        (
+            "pkg/user.py",
+            "from pkg.api import *\n\n\ndef run():\n    return helper()\n",
+        ),
+        (
+            "pkg/other_user.py",
+            "from pkg.b import *\n\n\ndef run():\n    return other()\n",
+        ),
     ])
     .await;
     append(&ix, "pkg/a.py", "\n\ndef extra():\n    return 3\n");
     let s = ix.reindex().await;
-    assert_eq!((s.parsed, s.relinked), (1, 2), "api and user, not other_user: {s:?}");
+    assert_eq!(
+        (s.parsed, s.relinked),
+        (1, 2),
+        "api and user, not other_user: {s:?}"
+    );
     ix.assert_equals_rebuild().await;
 }
