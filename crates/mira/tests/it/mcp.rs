@@ -189,13 +189,16 @@ fn without(mut v: Value, keys: &[&str]) -> Value {
     v
 }
 
-/// A co-change answer without its suggestions' scores, which decay with the time of the
+/// A co-change answer without its suggestions' scores (score, weighted, strength), which decay with the time of the
 /// call (recency), so two calls a second apart differ in the seventh digit.
 fn steady(mut v: Value) -> Value {
     if let Some(list) = v.get_mut("suggestions").and_then(Value::as_array_mut) {
         for s in list {
-            assert!(s["score"].as_f64().is_some_and(|x| x > 0.0), "{s}");
-            s.as_object_mut().unwrap().remove("score");
+            // `weighted` and `strength` fade with recency too.
+            for key in ["score", "weighted", "strength"] {
+                assert!(s[key].as_f64().is_some_and(|x| x > 0.0), "{key}: {s}");
+                s.as_object_mut().unwrap().remove(key);
+            }
         }
     }
     v
