@@ -14,7 +14,7 @@ fn defaults_bind_loopback_on_3001() {
     assert_eq!(config.models.models_dir, Path::new("/tmp/mira-test/models"));
     assert!(config.vectors.qdrant_url.is_none());
     assert_eq!(config.vectors.embed_dim, 384);
-    assert_eq!(config.watcher.debounce.as_millis(), 300);
+    assert_eq!(config.watcher.debounce.as_millis(), 100);
     assert_eq!(config.watcher.batch.as_millis(), 1000);
     assert_eq!(config.watcher.git_cooldown.as_millis(), 3000);
     assert!(config.rate_limit.enabled);
