@@ -131,12 +131,7 @@ pub async fn index_project_waiting(
 ) -> Result<IndexSummary, CodeError> {
     // One run at a time per project in this process (the watcher, the API and a test may
     // all ask): a second run waits and then finds little or nothing left to do.
-    let gate = {
-        let mut gates = RUNS
-            .lock()
-            .map_err(|_| CodeError::Task("index lock poisoned".into()))?;
-        Arc::clone(gates.entry((db.path().to_path_buf(), project.id)).or_default())
-    };
+    let gate = gate(&(db.path().to_path_buf(), project.id))?;
     let _running = gate.lock().await;
     // Across processes: the lease is taken before the stored files are read, so what this
     // run compares against is what it will write over.
@@ -144,6 +139,62 @@ pub async fn index_project_waiting(
     let result = index_locked(db, project, progress, &lease).await;
     lease.release().await;
     result
+}
+
+/// For a long-lived process that will re-index edits (a watcher after its start-up
+/// sweep): builds the symbol table into memory if it is not there, so the first save
+/// re-links from memory instead of loading every file's facts while a query waits.
+pub async fn warm_symbol_table(db: &Db, project: &Project) -> Result<(), CodeError> {
+    let key: memory::Key = (db.path().to_path_buf(), project.id);
+    let gate = gate(&key)?;
+    let _running = gate.lock().await;
+    let mut memory = memory::take(&key);
+    let mut conn = db.pool().acquire().await?;
+    let stored: HashMap<String, StoredFile> = store::stored_files(&mut conn, project.id)
+        .await?
+        .into_iter()
+        .map(|f| (f.path.clone(), f))
+        .collect();
+    let table = current_table(&mut conn, project.id, &stored, memory.table.take()).await;
+    let built = table.map(|t| memory.table = Some(t));
+    memory::put(key, memory);
+    built
+}
+
+/// The lock that keeps this process's runs on one project one at a time.
+fn gate(key: &memory::Key) -> Result<Arc<tokio::sync::Mutex<()>>, CodeError> {
+    let mut gates = RUNS
+        .lock()
+        .map_err(|_| CodeError::Task("index lock poisoned".into()))?;
+    Ok(Arc::clone(gates.entry(key.clone()).or_default()))
+}
+
+/// The symbol table as of the last run: `remembered` if it was built from exactly the
+/// `stored` files, else built from the database.
+async fn current_table(
+    conn: &mut sqlx::SqliteConnection,
+    project_id: i64,
+    stored: &HashMap<String, StoredFile>,
+    remembered: Option<Table>,
+) -> Result<Table, CodeError> {
+    if let Some(t) = remembered.filter(|t| t.matches(stored)) {
+        return Ok(t);
+    }
+    let facts = store::load_facts(conn, project_id, &HashSet::new()).await?;
+    let hash_of: HashMap<i64, &str> = stored.values().map(|s| (s.id, s.hash.as_str())).collect();
+    let files: HashMap<i64, (String, String)> = facts
+        .iter()
+        .map(|(id, f)| {
+            let hash = hash_of.get(id).copied().unwrap_or("").to_string();
+            (*id, (f.path.clone(), hash))
+        })
+        .collect();
+    tokio::task::spawn_blocking(move || Table {
+        table: SymbolTable::new(facts.values()),
+        files,
+    })
+    .await
+    .map_err(|e| CodeError::Task(format!("building the symbol table failed: {e}")))
 }
 
 static RUNS: LazyLock<Mutex<HashMap<memory::Key, Arc<tokio::sync::Mutex<()>>>>> =
@@ -263,27 +314,7 @@ async fn index_locked(
     }
     let parsed_at = started.elapsed();
 
-    // The symbol table as of the last run: remembered, or built from the database.
-    let table = match memory.table.take().filter(|t| t.matches(&stored)) {
-        Some(t) => t,
-        None => {
-            let facts = store::load_facts(&mut conn, project.id, &HashSet::new()).await?;
-            let hash_of: HashMap<i64, &str> = stored.values().map(|s| (s.id, s.hash.as_str())).collect();
-            let files: HashMap<i64, (String, String)> = facts
-                .iter()
-                .map(|(id, f)| {
-                    let hash = hash_of.get(id).copied().unwrap_or("").to_string();
-                    (*id, (f.path.clone(), hash))
-                })
-                .collect();
-            tokio::task::spawn_blocking(move || Table {
-                table: SymbolTable::new(facts.values()),
-                files,
-            })
-            .await
-            .map_err(|e| CodeError::Task(format!("building the symbol table failed: {e}")))?
-        }
-    };
+    let table = current_table(&mut conn, project.id, &stored, memory.table.take()).await?;
 
     // What other files may resolve differently now: the names whose definitions or
     // imports the change added, removed or altered.

@@ -123,7 +123,9 @@ pub fn watch(
 ) -> Result<ProjectWatcher, CodeError> {
     let (flush_tx, flush_rx) = mpsc::unbounded_channel();
     let control = Arc::new(Control {
-        seen: AtomicU64::new(0),
+        // One "change" stands for whatever happened while no watcher ran: the start-up
+        // sweep indexes it, and a query before the sweep ends waits for it.
+        seen: AtomicU64::new(1),
         indexed: AtomicU64::new(0),
         flush: flush_tx,
     });
@@ -273,6 +275,7 @@ async fn run(
     mut flush: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
     on_batch: OnBatch,
 ) {
+    sweep(&db, &project, &control, &on_batch).await;
     loop {
         let mut pending = Pending::default();
         let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
@@ -347,6 +350,37 @@ async fn run(
         answer(waiters);
         on_batch(result);
     }
+}
+
+/// Catches up with edits, checkouts and pulls made while no watcher ran (a new MCP
+/// session, a server restart): an incremental index run, which re-parses only files whose
+/// stamps changed. A project never indexed is left to its explicit first index.
+async fn sweep(db: &Db, project: &Project, control: &Control, on_batch: &OnBatch) {
+    let seen = control.seen.load(Ordering::Acquire);
+    let indexed_before = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM files WHERE project_id = ?")
+        .bind(project.id)
+        .fetch_one(db.pool())
+        .await
+        .is_ok_and(|n| n > 0);
+    if indexed_before {
+        let result = index_project(db, project, Arc::new(|_, _| {})).await;
+        control.indexed.fetch_max(seen, Ordering::AcqRel);
+        on_batch(result.map(|summary| WatchBatch {
+            changes: BTreeMap::new(),
+            after_git: false,
+            summary,
+        }));
+        // Beside the watch loop, so queries waiting for the sweep are answered first: the
+        // first save then re-links from memory (about 150 ms less on tokio) instead of
+        // loading every file's facts.
+        let (db, project) = (db.clone(), project.clone());
+        tokio::spawn(async move {
+            if let Err(e) = crate::index::warm_symbol_table(&db, &project).await {
+                tracing::debug!("symbol table not kept in memory: {e}");
+            }
+        });
+    }
+    control.indexed.fetch_max(seen, Ordering::AcqRel);
 }
 
 fn answer(waiters: Vec<oneshot::Sender<()>>) {

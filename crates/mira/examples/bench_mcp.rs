@@ -26,6 +26,7 @@ struct Args {
     source: PathBuf,
     work: PathBuf,
     calls: usize,
+    saves: usize,
 }
 
 fn args() -> Args {
@@ -34,6 +35,7 @@ fn args() -> Args {
         source: PathBuf::new(),
         work: std::env::temp_dir().join("mira-mcp-bench"),
         calls: 200,
+        saves: 30,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -43,6 +45,7 @@ fn args() -> Args {
             "--source" => a.source = value.into(),
             "--work" => a.work = value.into(),
             "--calls" => a.calls = value.parse().expect("--calls N"),
+            "--saves" => a.saves = value.parse().expect("--saves N"),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -252,7 +255,7 @@ async fn main() {
 
     // Save to queryable: a new file with a new function and its caller.
     let mut fresh = Vec::new();
-    for i in 0..10 {
+    for i in 0..a.saves {
         let name = format!("bench_added_fn_{i}");
         let path = repo.join(format!("src/bench_added_{i}.rs"));
         let t = Instant::now();
@@ -284,6 +287,10 @@ async fn main() {
         std::fs::remove_file(&path).unwrap();
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+    // Each sample, in order: a slow one at the start is a cold path, one in the middle a
+    // collision with the previous removal's re-index.
+    let each: Vec<String> = fresh.iter().map(|ms| format!("{ms:.0}")).collect();
+    eprintln!("save samples (ms, in order): {}", each.join(" "));
     report("save to correct callers", fresh);
     c.cancel().await.unwrap();
 }

@@ -165,6 +165,8 @@ async fn catch_up_indexes_a_save_before_the_quiet_time_ends() {
         git_cooldown: Duration::from_secs(60),
     };
     let watcher = watch(db.clone(), project.clone(), slow, Arc::new(|_| {})).unwrap();
+    // The first query waits for the start-up sweep (nothing changed offline here)...
+    mira_code::watch::catch_up(&db, project.id, Duration::from_secs(5)).await;
     assert!(
         !mira_code::watch::catch_up(&db, project.id, Duration::from_secs(5)).await,
         "nothing seen, nothing to wait for"
@@ -184,5 +186,63 @@ async fn catch_up_indexes_a_save_before_the_quiet_time_ends() {
     // Another database's project of the same id has no watcher here.
     let other = Db::open(&dir.path().join("other.db")).await.unwrap();
     assert!(!mira_code::watch::catch_up(&other, project.id, Duration::from_secs(5)).await);
+    watcher.stop();
+}
+
+/// Edits made while no watcher ran (between sessions, a pull before the server starts)
+/// are indexed when a watcher starts, and the first query waits for them.
+#[tokio::test]
+async fn a_new_watcher_catches_up_with_offline_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("p");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("a.py"), "def first():\n    return 1\n").unwrap();
+    let db = Db::open(&dir.path().join("mira.db")).await.unwrap();
+    let project = projects::add(&db, &root, None).await.unwrap();
+    mira_code::index::index_project(&db, &project, Arc::new(|_, _| {}))
+        .await
+        .unwrap();
+    // Offline: one file edited, one added, one removed.
+    std::fs::write(root.join("a.py"), "def renamed():\n    return 1\n").unwrap();
+    std::fs::write(root.join("b.py"), "def added():\n    return renamed()\n").unwrap();
+
+    let batches: Arc<Mutex<Vec<WatchBatch>>> = Arc::default();
+    let seen = Arc::clone(&batches);
+    let slow = WatchConfig {
+        debounce: Duration::from_secs(30),
+        batch: Duration::from_secs(60),
+        git_cooldown: Duration::from_secs(60),
+    };
+    let watcher = watch(
+        db.clone(),
+        project.clone(),
+        slow,
+        Arc::new(move |r| seen.lock().unwrap().push(r.expect("the sweep indexes"))),
+    )
+    .unwrap();
+    assert!(
+        mira_code::watch::catch_up(&db, project.id, Duration::from_secs(10)).await,
+        "the first query waits for the sweep"
+    );
+    let n = names(&db).await;
+    assert!(n.contains(&"a.renamed".to_string()) && n.contains(&"b.added".to_string()), "{n:?}");
+    assert!(!n.contains(&"a.first".to_string()), "{n:?}");
+    let sweep = batches.lock().unwrap()[0].summary.clone();
+    assert_eq!(sweep.parsed, 2, "{sweep:?}");
+    watcher.stop();
+
+    // A project never indexed is left to its explicit first index.
+    let fresh_root = dir.path().join("q");
+    std::fs::create_dir_all(&fresh_root).unwrap();
+    std::fs::write(fresh_root.join("c.py"), "def third():\n    pass\n").unwrap();
+    let fresh = projects::add(&db, &fresh_root, None).await.unwrap();
+    let watcher = watch(db.clone(), fresh.clone(), slow, Arc::new(|_| {})).unwrap();
+    mira_code::watch::catch_up(&db, fresh.id, Duration::from_secs(10)).await;
+    let files: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM files WHERE project_id = ?")
+        .bind(fresh.id)
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(files, 0);
     watcher.stop();
 }
