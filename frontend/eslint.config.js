@@ -13,7 +13,7 @@ export default tseslint.config(
     rules: reactHooks.configs.recommended.rules,
   },
   {
-    files: ["e2e/**/*.mjs", "eslint.config.js"],
+    files: ["e2e/**/*.mjs", "scripts/**/*.mjs", "eslint.config.js"],
     extends: [js.configs.recommended],
     // Node, plus `document` for the callbacks the browser test runs inside the page.
     languageOptions: { globals: { ...globals.node, document: "readonly" } },

@@ -22,7 +22,7 @@ pub mod confine_open;
 pub mod engine;
 pub mod error;
 pub mod events;
-mod fsutil;
+pub mod fsutil;
 mod grounding;
 pub mod operation;
 pub mod store;

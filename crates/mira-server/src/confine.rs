@@ -32,6 +32,12 @@ pub fn open(root: &Path, relative: &str) -> Result<confine_open::Opened, ApiErro
     confine_open::open(root, relative).map_err(api_error)
 }
 
+/// Resolves `relative` for a file about to be written (it may not exist yet); see
+/// [`mira_agent::confine::resolve_for_write`].
+pub fn resolve_for_write(root: &Path, relative: &str) -> Result<PathBuf, ApiError> {
+    confine::resolve_for_write(root, relative).map_err(api_error)
+}
+
 /// Checks the shape of a relative path without touching the disk.
 pub fn clean_relative(relative: &str) -> Result<PathBuf, ApiError> {
     confine::clean_relative(relative).map_err(api_error)

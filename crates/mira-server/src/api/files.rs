@@ -137,6 +137,8 @@ pub struct FileContent {
     pub too_large: bool,
     /// The text, or `null` for binary and too-large files.
     pub content: Option<String>,
+    /// SHA-256 (hex) of the text, `null` with it; a save names it as its base.
+    pub hash: Option<String>,
 }
 
 /// A file's text, or only its metadata when it is binary or over MIRA_MAX_FILE_BYTES.
@@ -188,6 +190,7 @@ fn read_file(root: &FsPath, opened: &Opened, max_bytes: u64) -> Result<FileConte
         binary: false,
         too_large: size > max_bytes,
         content: None,
+        hash: None,
     };
     // A FIFO, socket or device is answered with its metadata only: reading a FIFO
     // blocks forever and a device may never end.
@@ -214,7 +217,10 @@ fn read_file(root: &FsPath, opened: &Opened, max_bytes: u64) -> Result<FileConte
         .read_to_end(&mut bytes)
         .map_err(io)?;
     match String::from_utf8(bytes) {
-        Ok(text) => out.content = Some(text),
+        Ok(text) => {
+            out.hash = Some(super::file_save::hash_of(text.as_bytes()));
+            out.content = Some(text);
+        }
         Err(_) => out.binary = true,
     }
     Ok(out)

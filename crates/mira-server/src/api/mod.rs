@@ -3,6 +3,7 @@
 pub mod build;
 pub mod code;
 pub mod context;
+pub mod file_save;
 pub mod files;
 pub mod git;
 pub mod llm;
@@ -29,7 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/projects", get(projects::list).post(projects::add))
         .route("/projects/{id}", get(projects::get).delete(projects::remove))
         .route("/projects/{id}/tree", get(files::tree))
-        .route("/projects/{id}/file", get(files::file))
+        .route("/projects/{id}/file", get(files::file).put(file_save::save))
         .route("/projects/{id}/git/index", post(git::index))
         .route("/projects/{id}/git/log", get(git::log))
         .route("/projects/{id}/git/cochange", get(git::cochange))
