@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 import { agentReply, agentRun } from "./agent.mjs";
+import { editorSaveAndConflict, writeEditedFixture } from "./editor.mjs";
 import { groundedAnswer, groundedReply } from "./grounded.mjs";
 import { streamReply } from "./standin.mjs";
 
@@ -55,6 +56,8 @@ function fixture(root) {
   writeFileSync(join(project, "src/lib/util.py"), "def util():\n    return 43\n");
   writeFileSync(join(project, "src/main.rs"), readFileSync(join(project, "src/main.rs"), "utf8").replace("hello", "hello, world"));
   git(["commit", "-q", "-am", "greet the world"], "Bob", 1);
+  mkdirSync(join(project, "notes"));
+  writeEditedFixture(project);
   return project;
 }
 
@@ -213,8 +216,11 @@ async function main() {
     if (iconFonts === 0) throw new Error("the codicon font did not load");
     await page.keyboard.press("Escape");
 
-    // Git insights: index the history, then the co-change panel and blame show it.
-    await page.locator('[data-testid="git-index"]').click();
+    // Git insights: before any index the panel says so and offers the button that fills
+    // it; after it, the co-change panel and blame show the history.
+    const gitEmpty = page.locator('[data-testid="git-empty"]').filter({ hasText: "No history indexed yet" });
+    await gitEmpty.waitFor({ timeout: 10_000 });
+    await gitEmpty.locator('[data-testid="git-index"]').filter({ hasText: "Index git history" }).click();
     await page.locator('[data-testid="cochange-item"][data-file="src/lib/util.py"]').waitFor({ timeout: 30_000 });
     const evidence = await page.locator('[data-testid="cochange-item"]').first().textContent();
     if (!evidence?.includes("changed together in 2 of 2 commits")) throw new Error(`co-change evidence: ${evidence}`);
@@ -280,6 +286,10 @@ async function main() {
     await page.waitForFunction(() => document.activeElement?.getAttribute("data-testid") === "search-input", null, { timeout: 5_000 });
     await page.locator('[data-testid="insights-tab-git"]').click();
 
+    await editorSaveAndConflict(page, project, outDir);
+    // An untracked file in an indexed history: said so, not an empty heading.
+    await page.locator('[data-testid="git-file-empty"]').filter({ hasText: "No commit touches this file" }).waitFor({ timeout: 10_000 });
+
     // Chat: the local model streams an answer (no key, no network), and the answer says
     // which model gave it and its tier.
     await page.locator('[data-testid="talk-tab-chat"]').click();
@@ -322,6 +332,19 @@ async function main() {
     const cache = await page.locator('[data-testid="budget-cache"]').textContent();
     if (!cache?.includes("Cache hit rate")) throw new Error(`budget cache line: ${cache}`);
     await page.screenshot({ path: join(outDir, "ui-budget.png") });
+    // At 1280x720 the legend is in view in the panel, not below its fold.
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.waitForTimeout(300);
+    const legendFits = await page.evaluate(() => {
+      const panel = document.querySelector('[data-testid="budget-panel"]')?.getBoundingClientRect();
+      const items = [...document.querySelectorAll('[data-testid="budget-legend"] li')].map((li) => li.getBoundingClientRect());
+      return { panel: panel && { top: panel.top, bottom: panel.bottom }, items: items.map((r) => ({ top: r.top, bottom: r.bottom })) };
+    });
+    if (legendFits.items.length === 0 || legendFits.items.some((r) => r.bottom > legendFits.panel.bottom || r.top < legendFits.panel.top)) {
+      throw new Error(`the budget legend is not in view at 1280x720: ${JSON.stringify(legendFits)}`);
+    }
+    await page.screenshot({ path: join(outDir, "ui-budget-1280x720.png") });
+    await page.setViewportSize({ width: 1400, height: 860 });
     await page.locator('[data-testid="talk-tab-chat"]').click();
 
     // Grounded chat: the answer's context list, and a citation opening its file at its line.
@@ -337,17 +360,24 @@ async function main() {
     await page.locator('[data-testid="connection-state"][data-state="open"]').waitFor({ timeout: 30_000 });
     await page.locator('[data-testid="tree-entry"][data-path="README.md"]').waitFor();
 
-    // The activity panel shows server events: registering a project publishes one.
-    const token = new URL(url).hash.replace("#token=", "");
+    // A project is added from the UI and switched to; the activity panel shows the
+    // server's event for it. A path that is not a directory is refused with the reason.
     const other = join(root, "other");
     mkdirSync(other);
-    const created = await fetch(`${origin}/api/projects`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ path: other, name: "other" }),
-    });
-    if (created.status !== 201) throw new Error(`registering a project answered ${created.status}`);
+    writeFileSync(join(other, "other.md"), "# Other\n");
+    await page.locator('[data-testid="project-add"]').click();
+    await page.locator('[data-testid="project-path"]').fill(join(root, "no-such-dir"));
+    await page.locator('[data-testid="project-add-submit"]').click();
+    await page.locator('[data-testid="project-add-error"]').waitFor({ timeout: 10_000 });
+    await page.locator('[data-testid="project-path"]').fill(other);
+    await page.locator('[data-testid="project-add-submit"]').click();
+    await page.locator('[data-testid="tree-entry"][data-path="other.md"]').waitFor({ timeout: 10_000 });
     await page.locator('[data-testid="activity-item"][data-kind="project.added"]').waitFor({ timeout: 10_000 });
+    const picked = await page.locator('[data-testid="project-select"] option:checked').textContent();
+    if (picked !== "other") throw new Error(`the project switcher shows ${picked} after adding "other"`);
+    // And back to the first project by the switcher.
+    await page.locator('[data-testid="project-select"]').selectOption({ label: "project" });
+    await page.locator('[data-testid="tree-entry"][data-path="README.md"]').waitFor({ timeout: 10_000 });
 
     if (consoleErrors.length) throw new Error(`page errors: ${consoleErrors.join("; ")}`);
 
@@ -384,6 +414,8 @@ async function main() {
       "ok - token URL opens the UI, tree shows, file opens in Monaco, git insights and blame show, " +
         "a build runs with live output and its error opens at its line with a marker, " +
         "code index tags files and shows an outline with callers, " +
+        "Ctrl+S saves an edit, a file changed on disk opens the conflict view and is not overwritten, both choices work, " +
+        "the git panel's empty state offers the index button, projects are added and switched in the UI, the budget legend fits at 1280x720, " +
         "search finds a function as you type and opens it in the editor, Ctrl+Shift+F focuses the search box, " +
         "chat streams an answer from the local model, and a Markdown answer with highlighted code, model and cost, Stop stops one, the budget panel shows spend, " +
         "a grounded answer lists its context and a citation opens the file at its line, " +

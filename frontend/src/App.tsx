@@ -9,6 +9,7 @@ import { Editor } from "./components/Editor";
 import { FileBrowser } from "./components/FileBrowser";
 import { GitPanel } from "./components/GitPanel";
 import { NoToken } from "./components/NoToken";
+import { ProjectPicker } from "./components/ProjectPicker";
 import { SearchPanel } from "./components/SearchPanel";
 import { StatusBar } from "./components/StatusBar";
 import { SymbolPanel } from "./components/SymbolPanel";
@@ -149,21 +150,7 @@ function Workspace({ token }: { token: string }) {
     <div className="app">
       <header className="top-bar">
         <strong>Mira</strong>
-        {projects.length > 1 ? (
-          <select
-            aria-label="Project"
-            value={selectedId ?? ""}
-            onChange={(e) => useProjectStore.getState().select(api, Number(e.target.value)).catch(handleError)}
-          >
-            {projects.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.name}
-              </option>
-            ))}
-          </select>
-        ) : (
-          <span className="muted">{projects[0]?.name ?? "no project"}</span>
-        )}
+        <ProjectPicker api={api} onError={handleError} />
         <span className="muted root">{projects.find((p) => p.id === selectedId)?.root}</span>
       </header>
       <Group orientation="horizontal" className="main">
@@ -210,7 +197,7 @@ function Workspace({ token }: { token: string }) {
                     </button>
                   ))}
                 </div>
-                {talk === "chat" ? <ChatPanel api={api} onError={handleError} /> : <BudgetPanel api={api} />}
+                {talk === "chat" ? <ChatPanel api={api} onError={handleError} /> : <BudgetPanel api={api} onAsk={() => setTalk("chat")} />}
               </section>
             </Panel>
             <Separator className="separator separator-h" />

@@ -9,7 +9,11 @@ export function ActivityPanel() {
   const items = useActivityStore((s) => s.items);
   return (
     <div className="panel-body scroll" aria-label="Activity">
-      {items.length === 0 && <div className="muted pad">Server events appear here.</div>}
+      {items.length === 0 && (
+        <div className="muted pad" data-testid="activity-empty">
+          Nothing yet. Indexing, re-indexing after a save, builds and added projects show here as they happen.
+        </div>
+      )}
       <ul className="activity">
         {items.map((item) => (
           <li key={item.id} data-testid="activity-item" data-kind={item.kind === "activity" ? item.data.kind : "progress"}>

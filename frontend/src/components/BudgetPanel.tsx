@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 
 import type { Api, BudgetPeriod } from "../lib/api";
 import { spendSeries, useBudgetStore } from "../stores/useBudgetStore";
+import { EmptyState } from "./EmptyState";
 
 const COLORS = ["#5aa0ff", "#5fd08a", "#e8b04a", "#c586c0", "#ff8a80", "#4ec9b0", "#d7ba7d"];
 
@@ -28,7 +29,7 @@ function Limit({ label, p, testid }: { label: string; p: BudgetPeriod; testid: s
 }
 
 /** Spend against the limits, spend per day by model or tier, and the cache hit rate. */
-export function BudgetPanel({ api }: { api: Api }) {
+export function BudgetPanel({ api, onAsk }: { api: Api; onAsk?(): void }) {
   const report = useBudgetStore((s) => s.report);
   const error = useBudgetStore((s) => s.error);
   const [by, setBy] = useState<"model" | "tier">("model");
@@ -53,12 +54,29 @@ export function BudgetPanel({ api }: { api: Api }) {
         {" · "}saved {usd(report.month.saved_usd)} this month ({usd(report.month_without_cache_usd)} without the cache) ·
         projected {usd(report.month_projection_usd)} this month
       </p>
-      <div className="tabs">
-        {(["model", "tier"] as const).map((k) => (
-          <button key={k} type="button" className={by === k ? "tab on" : "tab"} onClick={() => setBy(k)}>
-            by {k}
-          </button>
-        ))}
+      {names.length === 0 && (
+        <EmptyState
+          testid="budget-empty"
+          title="No model calls in the last 31 days."
+          detail="Each answer in Chat (and each agent step) adds its cost here, per day and per model; local models cost nothing."
+          action={onAsk ? { label: "Ask in Chat", testid: "budget-ask", onClick: onAsk } : undefined}
+        />
+      )}
+      <div className="budget-head">
+        <div className="tabs">
+          {(["model", "tier"] as const).map((k) => (
+            <button key={k} type="button" className={by === k ? "tab on" : "tab"} onClick={() => setBy(k)}>
+              by {k}
+            </button>
+          ))}
+        </div>
+        <ul className="legend small" data-testid="budget-legend">
+          {names.map((n, j) => (
+            <li key={n}>
+              <span className="swatch" style={{ background: COLORS[j % COLORS.length] }} /> {n}
+            </li>
+          ))}
+        </ul>
       </div>
       <svg className="budget-chart" viewBox={`0 0 ${width} ${height + 14}`} role="img" aria-label={`Spend per day by ${by}`} data-testid="budget-chart">
         {days.map((d, i) => {
@@ -83,14 +101,6 @@ export function BudgetPanel({ api }: { api: Api }) {
           );
         })}
       </svg>
-      <ul className="legend small">
-        {names.map((n, j) => (
-          <li key={n}>
-            <span className="swatch" style={{ background: COLORS[j % COLORS.length] }} /> {n}
-          </li>
-        ))}
-        {names.length === 0 && <li className="muted">No calls in the last 31 days.</li>}
-      </ul>
     </div>
   );
 }

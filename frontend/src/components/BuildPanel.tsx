@@ -151,7 +151,11 @@ export function BuildPanel({ api, onError }: Props) {
       {error && <div className="pad status-error">{error}</div>}
       {tab === "problems" && (
         <div className="scroll" data-testid="build-problems">
-          {groups.length === 0 && <div className="pad muted">No open errors. Run a build to check.</div>}
+          {groups.length === 0 && (
+            <div className="pad muted" data-testid="build-empty">
+              No open errors. Run a build or test command above: errors it reports are listed here by file and marked in the editor.
+            </div>
+          )}
           {groups.map((g) => (
             <div key={g.file} className="problem-group" data-file={g.file}>
               <h3>
@@ -168,7 +172,9 @@ export function BuildPanel({ api, onError }: Props) {
       )}
       {tab === "output" && (
         <pre className="build-output scroll" data-testid="build-output" ref={outputRef}>
-          {activeRunId === null ? "No run yet." : text}
+          {activeRunId === null
+            ? "No run yet. Type a build or test command above (cargo build, npm test, pytest, go vet ./...) and press Run: its output streams here and its errors are listed under Problems."
+            : text}
         </pre>
       )}
       {tab === "runs" && (

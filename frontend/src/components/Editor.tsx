@@ -1,17 +1,23 @@
-import { useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 
 import type { Api } from "../lib/api";
 import { monacoLanguage } from "../lib/languages";
 import { monaco } from "../monacoSetup";
 import { useBuildStore } from "../stores/useBuildStore";
+import { useEditorStore } from "../stores/useEditorStore";
 import { useGitStore } from "../stores/useGitStore";
 import { useProjectStore } from "../stores/useProjectStore";
+import { ConflictView } from "./ConflictView";
 
 function formatSize(bytes: number): string {
   return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-/** Monaco, read-only for now: the open file with its language, and blame on demand. */
+/**
+ * Monaco on the open file: edits are saved with Ctrl+S / Cmd+S over the version that was
+ * opened (a file changed on disk meanwhile opens the conflict view instead), build errors
+ * show as markers and blame on demand.
+ */
 export function Editor({ api, onError }: { api: Api; onError(e: unknown): void }) {
   const file = useProjectStore((s) => s.openFile);
   const projectId = useProjectStore((s) => s.selectedId);
@@ -24,18 +30,21 @@ export function Editor({ api, onError }: { api: Api; onError(e: unknown): void }
   const decorations = useRef<monaco.editor.IEditorDecorationsCollection | null>(null);
   const showText = !!file && !file.binary && !file.too_large && file.content !== null;
   const [cursorLine, setCursorLine] = useState<number | null>(null);
+  const dirty = useEditorStore((s) => s.dirty);
+  const saving = useEditorStore((s) => s.saving);
+  const conflict = useEditorStore((s) => s.conflict);
+  /** Monaco's version of the text last saved or opened; undoing back to it is clean again. */
+  const savedVersion = useRef(0);
 
   useEffect(() => {
     if (!host.current) return;
     editor.current = monaco.editor.create(host.current, {
-      readOnly: true,
       automaticLayout: true,
       minimap: { enabled: false },
       theme: "vs-dark",
       fontSize: 13,
       scrollBeyondLastLine: false,
-      // Squiggles count as validation decorations, which Monaco hides in read-only
-      // editors unless told otherwise; build errors are the point of showing them.
+      // Build errors are squiggles (validation decorations): shown whatever the mode.
       renderValidationDecorations: "on",
     });
     // The selection goes with chat questions (grounding); the cursor line shows in the title.
@@ -56,9 +65,68 @@ export function Editor({ api, onError }: { api: Api; onError(e: unknown): void }
     const instance = editor.current;
     if (!instance || !file || !showText) return;
     const previous = instance.getModel();
-    instance.setModel(monaco.editor.createModel(file.content ?? "", monacoLanguage(file.language)));
+    const model = monaco.editor.createModel(file.content ?? "", monacoLanguage(file.language));
+    instance.setModel(model);
     previous?.dispose();
+    useEditorStore.getState().opened(file);
+    savedVersion.current = model.getAlternativeVersionId();
+    const changed = model.onDidChangeContent(() => {
+      useEditorStore.getState().setDirty(model.getAlternativeVersionId() !== savedVersion.current);
+    });
+    return () => changed.dispose();
   }, [file, showText]);
+
+  const save = useCallback(async () => {
+    const model = editor.current?.getModel();
+    if (!model || !showText || projectId === null) return;
+    // The version being written: edits typed while the save is on the way stay unsaved.
+    const version = model.getAlternativeVersionId();
+    try {
+      if (await useEditorStore.getState().save(api, projectId, model.getValue())) {
+        savedVersion.current = version;
+        useEditorStore.getState().setDirty(model.getAlternativeVersionId() !== version);
+      }
+    } catch (e) {
+      onError(e);
+    }
+  }, [api, onError, projectId, showText]);
+
+  useEffect(() => {
+    // Ctrl+S / Cmd+S anywhere on the page, captured before Monaco and the browser's own
+    // "save page" see it.
+    const onKey = (e: KeyboardEvent) => {
+      if (!(e.ctrlKey || e.metaKey) || e.shiftKey || e.altKey || e.key.toLowerCase() !== "s") return;
+      e.preventDefault();
+      e.stopPropagation();
+      void save();
+    };
+    window.addEventListener("keydown", onKey, true);
+    return () => window.removeEventListener("keydown", onKey, true);
+  }, [save]);
+
+  const keepMine = async () => {
+    const model = editor.current?.getModel();
+    if (!model || projectId === null) return;
+    const version = model.getAlternativeVersionId();
+    try {
+      if (await useEditorStore.getState().keepMine(api, projectId)) {
+        savedVersion.current = version;
+        useEditorStore.getState().setDirty(false);
+      }
+    } catch (e) {
+      onError(e);
+    }
+  };
+
+  const takeDisk = () => {
+    const model = editor.current?.getModel();
+    const text = useEditorStore.getState().takeDisk();
+    if (!model || text === null) return;
+    // An edit rather than a new model: Ctrl+Z brings one's own text back.
+    model.pushEditOperations([], [{ range: model.getFullModelRange(), text }], () => null);
+    savedVersion.current = model.getAlternativeVersionId();
+    useEditorStore.getState().setDirty(false);
+  };
 
   useEffect(() => {
     // Open build errors of this file as markers: squiggles, hover text, the overview ruler,
@@ -117,11 +185,30 @@ export function Editor({ api, onError }: { api: Api; onError(e: unknown): void }
   return (
     <div className="editor-wrap">
       <div className="editor-title">
-        <span data-testid="editor-path">{file ? file.path : "No file open: pick one in the file browser"}</span>
+        <span className="editor-name">
+          {showText && dirty && (
+            <span className="dirty-dot" data-testid="editor-dirty" title="Unsaved changes (Ctrl+S saves)" aria-label="unsaved changes">
+              {"\u25cf"}
+            </span>
+          )}
+          <span data-testid="editor-path">{file ? file.path : "No file open: pick one in the file browser"}</span>
+        </span>
         {showText && cursorLine !== null && (
           <span className="muted small" data-testid="editor-cursor" data-line={cursorLine}>
             Ln {cursorLine}
           </span>
+        )}
+        {showText && projectId !== null && (
+          <button
+            type="button"
+            className="toggle"
+            data-testid="editor-save"
+            disabled={!dirty || saving || !!conflict}
+            title="Save (Ctrl+S)"
+            onClick={() => void save()}
+          >
+            {saving ? "Saving..." : "Save"}
+          </button>
         )}
         {showText && projectId !== null && (
           <button
@@ -139,7 +226,10 @@ export function Editor({ api, onError }: { api: Api; onError(e: unknown): void }
           {file.binary ? "Binary file" : "File too large to show"} ({formatSize(file.size)}).
         </div>
       )}
-      <div className="editor" data-testid="editor" ref={host} style={{ display: showText ? "block" : "none" }} />
+      {showText && conflict && conflict.path === file?.path && (
+        <ConflictView conflict={conflict} language={monacoLanguage(file.language)} onKeepMine={() => void keepMine()} onTakeDisk={takeDisk} />
+      )}
+      <div className="editor" data-testid="editor" ref={host} style={{ display: showText && !conflict ? "block" : "none" }} />
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import type { Api, CodeFile, TreeEntry } from "../lib/api";
 import { useCodeStore } from "../stores/useCodeStore";
 import { useProjectStore } from "../stores/useProjectStore";
+import { EmptyState } from "./EmptyState";
 
 interface Props {
   api: Api;
@@ -47,6 +48,9 @@ function Entries({ dir, depth, api, onError }: { dir: string; depth: number } & 
   const open = useProjectStore((s) => s.open);
   const tags = useCodeStore((s) => s.files);
   if (!tree) return depth === 0 ? <div className="muted pad">Loading...</div> : null;
+  if (depth === 0 && tree.entries.length === 0) {
+    return <EmptyState testid="files-empty" title="This project's directory is empty." detail="Files appear here as they are created." />;
+  }
 
   const click = (entry: TreeEntry) => {
     const action = entry.kind === "dir" ? toggle(api, entry.path) : open(api, entry.path);
@@ -83,6 +87,14 @@ function Entries({ dir, depth, api, onError }: { dir: string; depth: number } & 
 }
 
 export function FileBrowser({ api, onError }: Props) {
+  const hasProject = useProjectStore((s) => s.selectedId !== null);
+  if (!hasProject) {
+    return (
+      <div className="panel-body">
+        <EmptyState testid="files-empty" title="No project yet." detail="Add a directory with Add project at the top; its files show here." />
+      </div>
+    );
+  }
   return (
     <div className="panel-body scroll" aria-label="Files">
       <Entries dir="" depth={0} api={api} onError={onError} />

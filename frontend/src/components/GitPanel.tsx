@@ -1,6 +1,7 @@
 import type { Api } from "../lib/api";
 import { useGitStore } from "../stores/useGitStore";
 import { useProjectStore } from "../stores/useProjectStore";
+import { EmptyState } from "./EmptyState";
 
 interface Props {
   api: Api;
@@ -19,7 +20,8 @@ function percent(x: number): string {
 export function GitPanel({ api, onError }: Props) {
   const projectId = useProjectStore((s) => s.selectedId);
   const file = useProjectStore((s) => s.openFile);
-  const { cochange, experts, history, loading, error } = useGitStore();
+  const { cochange, experts, history, loading, error, projectIndexed } = useGitStore();
+  const isGit = useProjectStore((s) => s.projects.find((p) => p.id === s.selectedId)?.is_git ?? true);
 
   const indexHistory = () => {
     if (projectId !== null) api.gitIndex(projectId).catch(onError);
@@ -28,19 +30,50 @@ export function GitPanel({ api, onError }: Props) {
     useProjectStore.getState().open(api, path).catch(onError);
   };
 
-  if (!file) return <div className="panel-body pad muted">Open a file to see what changes with it and who knows it.</div>;
+  if (!isGit) {
+    return (
+      <div className="panel-body" data-testid="git-panel">
+        <EmptyState
+          testid="git-empty"
+          title="Not a git repository."
+          detail="Co-change, experts, history and blame come from a project's git history; run git init and commit to get them."
+        />
+      </div>
+    );
+  }
+  if (!file) {
+    return (
+      <div className="panel-body" data-testid="git-panel">
+        <EmptyState testid="git-empty" title="No file open." detail="Open a file to see what changes with it, who knows it and its history." />
+      </div>
+    );
+  }
   const indexed = history.length > 0;
+  const notIndexed = !indexed && !loading && !error && projectIndexed === false;
   return (
     <div className="panel-body scroll git-panel" aria-label="Git insights" data-testid="git-panel">
-      <div className="git-actions">
-        <button type="button" data-testid="git-index" onClick={indexHistory}>
-          {indexed ? "Re-index history" : "Index git history"}
-        </button>
-        {loading && <span className="muted">loading...</span>}
-      </div>
+      {notIndexed ? (
+        <EmptyState
+          testid="git-empty"
+          title="No history indexed yet."
+          detail="Indexing reads the project's commits once (then only new ones) for co-change, experts, history and blame."
+          action={{ label: "Index git history", testid: "git-index", onClick: indexHistory }}
+        />
+      ) : (
+        <div className="git-actions">
+          <button type="button" data-testid="git-index" onClick={indexHistory}>
+            {projectIndexed ? "Re-index history" : "Index git history"}
+          </button>
+          {loading && <span className="muted">loading...</span>}
+        </div>
+      )}
       {error && <div className="pad status-error">{error}</div>}
-      {!indexed && !loading && !error && (
-        <div className="pad muted">No history for this file yet: index the project's git history.</div>
+      {!indexed && !loading && !error && projectIndexed && (
+        <EmptyState
+          testid="git-file-empty"
+          title="No commit touches this file."
+          detail="It is new or untracked, or its commits are not indexed yet (Re-index history reads new ones)."
+        />
       )}
       {indexed && (
         <>
@@ -58,6 +91,11 @@ export function GitPanel({ api, onError }: Props) {
             ))}
           </ul>
           <h3>Experts</h3>
+          {experts.length === 0 && (
+            <div className="pad muted small" data-testid="experts-empty">
+              Only bulk commits (many files at once), merges or bots changed this file, and those count toward no one&apos;s expertise.
+            </div>
+          )}
           <ul className="git-list" data-testid="experts-list">
             {experts.map((e) => (
               <li key={e.email} title={`${e.email}: commits ${percent(e.commit_part)}, lines ${percent(e.lines_part)}, recency ${percent(e.recency_part)}`}>

@@ -1,10 +1,11 @@
 import { useEffect, useMemo, useRef, type KeyboardEvent } from "react";
 
 import type { Api, SearchCollection, SearchHit, SearchMode } from "../lib/api";
-import { coverageLine, hitPlace, opensInEditor, snippetLines } from "../lib/search";
+import { coverageLine, hitPlace, isUnindexed, opensInEditor, snippetLines } from "../lib/search";
 import { useCodeStore } from "../stores/useCodeStore";
 import { useProjectStore } from "../stores/useProjectStore";
 import { useSearchStore } from "../stores/useSearchStore";
+import { EmptyState } from "./EmptyState";
 
 interface Props {
   api: Api;
@@ -71,6 +72,7 @@ export function SearchPanel({ api, onError, focusTick }: Props) {
   const code = filters.collection === "code";
   const shown = answer?.collection ?? filters.collection;
   const coverage = coverageLine(status, filters.collection);
+  const unindexed = isUnindexed(status, filters.collection);
   // Enter searches at once, in the box and in the path filter (a form with two text
   // fields has no implicit submission).
   const now = (e: KeyboardEvent<HTMLInputElement>) => {
@@ -186,7 +188,15 @@ export function SearchPanel({ api, onError, focusTick }: Props) {
             {loading && " (searching...)"}
           </div>
         )}
-        {!answer && !error && (
+        {!answer && !error && unindexed && (
+          <EmptyState
+            testid="search-empty"
+            title="Nothing indexed for search yet."
+            detail="The search index is built from the code index (and the git history for commits); it fills in the background."
+            action={{ label: "Index for search", testid: "search-index", onClick: () => void api.searchIndex(projectId).catch(onError) }}
+          />
+        )}
+        {!answer && !error && !unindexed && (
           <div className="pad muted">{loading ? "Searching..." : "Type to search by meaning and by words; Enter searches at once."}</div>
         )}
         <ul className="search-list" data-testid="search-results">

@@ -1,6 +1,9 @@
+import { useEffect, useRef } from "react";
+
 import type { Api, CallRef } from "../lib/api";
 import { useCodeStore } from "../stores/useCodeStore";
 import { useProjectStore } from "../stores/useProjectStore";
+import { EmptyState } from "./EmptyState";
 
 interface Props {
   api: Api;
@@ -27,11 +30,51 @@ function CallList({ calls, testid, onOpen }: { calls: CallRef[]; testid: string;
   );
 }
 
+/**
+ * Callers, callees and what may break of the chosen symbol, drawn right under it in the
+ * outline, where the click left the eye, and scrolled into view.
+ */
+function SymbolDetail({ onOpen }: { onOpen(file: string, line: number): void }) {
+  const { selected, callers, callees, impact } = useCodeStore();
+  const go = onOpen;
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    box.current?.scrollIntoView({ block: "nearest" });
+  }, [selected, callers, callees]);
+  if (!selected) return null;
+  return (
+    <div className="symbol-detail" data-testid="symbol-detail" ref={box}>
+      <h3>Callers</h3>
+      <CallList calls={callers} testid="callers" onOpen={go} />
+      <h3>Calls</h3>
+      <CallList calls={callees} testid="callees" onOpen={go} />
+      <h3>
+        What may break (depth 3){impact && impact.tests > 0 ? `: ${impact.tests} test(s)` : ""}
+      </h3>
+      {impact && impact.impacted.length > 0 ? (
+        <ul className="git-list" data-testid="impact">
+          {impact.impacted.map((i) => (
+            <li key={i.symbol} style={{ paddingLeft: (i.depth - 1) * 12 }} title={i.path.join(" <- ")}>
+              <button type="button" className="link" onClick={() => go(i.file, i.line)}>
+                {i.symbol}
+              </button>
+              <span className="badge">depth {i.depth}</span>
+              {i.is_test && <span className="badge tag-test">test</span>}
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <div className="pad muted small">nothing calls it</div>
+      )}
+    </div>
+  );
+}
+
 /** The open file's outline; for the chosen symbol, its callers, callees and what may break. */
 export function SymbolPanel({ api, onError }: Props) {
   const projectId = useProjectStore((s) => s.selectedId);
   const file = useProjectStore((s) => s.openFile);
-  const { outline, selected, callers, callees, impact, files, error } = useCodeStore();
+  const { outline, selected, files, error } = useCodeStore();
   if (projectId === null) return null;
 
   const go = (path: string, line: number) => {
@@ -42,14 +85,25 @@ export function SymbolPanel({ api, onError }: Props) {
 
   return (
     <div className="panel-body scroll git-panel" data-testid="symbol-panel">
-      <div className="git-actions">
-        <button type="button" data-testid="code-index" onClick={index}>
-          {indexed ? "Re-index code" : "Index code"}
-        </button>
-      </div>
+      {indexed ? (
+        <div className="git-actions">
+          <button type="button" data-testid="code-index" onClick={index}>
+            Re-index code
+          </button>
+        </div>
+      ) : (
+        <EmptyState
+          testid="symbols-empty"
+          title="Not indexed."
+          detail="Indexing parses the project's code for symbols, callers, callees and impact; the watcher keeps it current after that."
+          action={{ label: "Index code", testid: "code-index", onClick: () => void index() }}
+        />
+      )}
       {error && <div className="pad status-error">{error}</div>}
-      {!file && <div className="pad muted">Open a file to see its symbols.</div>}
-      {file && outline.length === 0 && <div className="pad muted">No symbols{indexed ? " in this file" : ": index the code"}.</div>}
+      {indexed && !file && <EmptyState testid="symbols-no-file" title="No file open." detail="Open a file to see its outline." />}
+      {indexed && file && outline.length === 0 && (
+        <EmptyState testid="symbols-no-symbols" title="No symbols in this file." detail="Its language is not parsed, or it defines nothing." />
+      )}
       {file && outline.length > 0 && (
         <>
           <h3>Outline of {file.path}</h3>
@@ -72,36 +126,11 @@ export function SymbolPanel({ api, onError }: Props) {
                 </button>
                 {s.is_test && <span className="badge tag-test">test</span>}
                 <span className="badge">{s.start_line}</span>
+                {selected === s.qualified_name && <SymbolDetail onOpen={go} />}
               </li>
             ))}
           </ul>
         </>
-      )}
-      {selected && (
-        <div data-testid="symbol-detail">
-          <h3>Callers of {selected}</h3>
-          <CallList calls={callers} testid="callers" onOpen={go} />
-          <h3>Calls</h3>
-          <CallList calls={callees} testid="callees" onOpen={go} />
-          <h3>
-            What may break (depth 3){impact && impact.tests > 0 ? `: ${impact.tests} test(s)` : ""}
-          </h3>
-          {impact && impact.impacted.length > 0 ? (
-            <ul className="git-list" data-testid="impact">
-              {impact.impacted.map((i) => (
-                <li key={i.symbol} style={{ paddingLeft: (i.depth - 1) * 12 }} title={i.path.join(" <- ")}>
-                  <button type="button" className="link" onClick={() => go(i.file, i.line)}>
-                    {i.symbol}
-                  </button>
-                  <span className="badge">depth {i.depth}</span>
-                  {i.is_test && <span className="badge tag-test">test</span>}
-                </li>
-              ))}
-            </ul>
-          ) : (
-            <div className="pad muted small">nothing calls it</div>
-          )}
-        </div>
       )}
     </div>
   );

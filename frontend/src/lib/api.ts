@@ -32,7 +32,25 @@ export interface FileContent {
   binary: boolean;
   too_large: boolean;
   content: string | null;
+  /** SHA-256 (hex) of the text; a save names it as the version it replaces. */
+  hash: string | null;
 }
+
+/** What a save wrote. */
+export interface SavedFile {
+  path: string;
+  hash: string;
+  size: number;
+}
+
+/** The file as it is on disk when a save was refused as stale (409). */
+export interface DiskVersion {
+  exists: boolean;
+  hash: string | null;
+  content: string | null;
+}
+
+export type SaveOutcome = { kind: "saved"; saved: SavedFile } | { kind: "stale"; message: string; disk: DiskVersion };
 
 export interface CochangeSuggestion {
   file: string;
@@ -345,6 +363,19 @@ export async function errorFromResponse(response: Response): Promise<ApiError> {
   return new ApiError(response.status, code, message);
 }
 
+/** Reads a 409 answer of a save: `{"error":{...},"current":{exists,hash,content}}`. */
+export function staleFromBody(body: unknown): SaveOutcome | null {
+  if (typeof body !== "object" || body === null) return null;
+  const { error, current } = body as { error?: { message?: unknown }; current?: Record<string, unknown> };
+  if (!current || typeof current.exists !== "boolean") return null;
+  const text = (v: unknown) => (typeof v === "string" ? v : null);
+  return {
+    kind: "stale",
+    message: text(error?.message) ?? "the file changed on disk",
+    disk: { exists: current.exists, hash: text(current.hash), content: text(current.content) },
+  };
+}
+
 export class Api {
   private readonly token: string;
   private readonly fetchFn: Fetch;
@@ -442,6 +473,11 @@ export class Api {
     return (await this.get<{ experts: Expert[] }>(this.gitPath(projectId, "experts", path))).experts;
   }
 
+  /** The project's latest commits in the index; none when its history is not indexed. */
+  async projectLog(projectId: number, limit = 1): Promise<LogEntry[]> {
+    return (await this.get<{ commits: LogEntry[] }>(`/api/projects/${projectId}/git/log?limit=${limit}`)).commits;
+  }
+
   async log(projectId: number, path: string): Promise<LogEntry[]> {
     return (await this.get<{ commits: LogEntry[] }>(this.gitPath(projectId, "log", path) + "&limit=30")).commits;
   }
@@ -459,6 +495,11 @@ export class Api {
     return this.get<SearchResponse>(`/api/projects/${projectId}/search?${query.toString()}`);
   }
 
+  /** Brings the project's search index up to date in the background. */
+  async searchIndex(projectId: number): Promise<string> {
+    return (await this.get<{ task: string }>(`/api/projects/${projectId}/search/index`, "POST")).task;
+  }
+
   searchStatus(projectId: number): Promise<SearchStatus> {
     return this.get<SearchStatus>(`/api/projects/${projectId}/search/status`);
   }
@@ -473,6 +514,30 @@ export class Api {
 
   file(projectId: number, path: string): Promise<FileContent> {
     return this.get<FileContent>(`/api/projects/${projectId}/file?path=${encodeURIComponent(path)}`);
+  }
+
+  /**
+   * Saves `content` over the version whose hash is `baseHash` (null: a new file). A 409
+   * is not thrown: it is the disk's version, for the user to choose between.
+   */
+  async saveFile(projectId: number, path: string, content: string, baseHash: string | null): Promise<SaveOutcome> {
+    const response = await this.fetchFn(`/api/projects/${projectId}/file`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${this.token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ path, content, base_hash: baseHash }),
+    });
+    if (response.status === 409) {
+      const stale = staleFromBody(await response.json().catch(() => null));
+      if (stale) return stale;
+      throw new ApiError(409, "conflict", "the save was refused as stale, without the disk's version");
+    }
+    if (!response.ok) throw await errorFromResponse(response);
+    return { kind: "saved", saved: (await response.json()) as SavedFile };
+  }
+
+  async addProject(path: string, name?: string): Promise<Project> {
+    const body = name ? { path, name } : { path };
+    return this.get<Project>("/api/projects", "POST", body);
   }
 
   async conversations(limit = 30): Promise<ConversationSummary[]> {

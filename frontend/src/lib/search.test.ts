@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import type { SearchHit, SearchStatus } from "./api";
-import { coverageLine, hitPlace, opensInEditor, snippetLines } from "./search";
+import { coverageLine, hitPlace, isUnindexed, opensInEditor, snippetLines } from "./search";
 
 const hit: SearchHit = {
   path: "src/store.rs", symbol: "crate::store::Database::open", kind: "method", language: "rust", lines: [12, 20], score: 0.03,
@@ -42,5 +42,21 @@ describe("search display", () => {
     );
     expect(coverageLine(status, "conversation")).toBe("Nothing indexed for search yet.");
     expect(coverageLine({ ...status, running: true, collections: [] }, "code")).toBe("Indexing for search...");
+  });
+});
+
+describe("isUnindexed", () => {
+  const status = (running: boolean, chunks: number): SearchStatus => ({
+    running,
+    collections: [{ collection: "code", chunks, dense: 0 }],
+    embedder: null,
+    embedder_problem: null,
+  });
+  it("offers indexing only when nothing is indexed and nothing is running", () => {
+    expect(isUnindexed(status(false, 0), "code")).toBe(true);
+    expect(isUnindexed(status(false, 0), "git")).toBe(true);
+    expect(isUnindexed(status(true, 0), "code")).toBe(false);
+    expect(isUnindexed(status(false, 12), "code")).toBe(false);
+    expect(isUnindexed(null, "code")).toBe(false);
   });
 });

@@ -29,6 +29,13 @@ export function hitPlace(hit: SearchHit): string {
 }
 
 /** The coverage line: "120 of 130 chunks embedded (local:all-MiniLM-L6-v2)". */
+/** Nothing of this collection is indexed and no run is filling it: the panel offers one. */
+export function isUnindexed(status: SearchStatus | null, collection: SearchCollection): boolean {
+  if (!status || status.running) return false;
+  const entry = status.collections.find((c) => c.collection === collection);
+  return !entry || entry.chunks === 0;
+}
+
 export function coverageLine(status: SearchStatus | null, collection: SearchCollection): string | null {
   if (!status) return null;
   const entry = status.collections.find((c) => c.collection === collection);

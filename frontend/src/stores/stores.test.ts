@@ -38,6 +38,7 @@ function fakeApi(log: string[], status = 200): Api {
       language: "rust",
       binary: false,
       too_large: false,
+      hash: "h",
       content: "fn main() {}",
     };
     return Response.json(file);

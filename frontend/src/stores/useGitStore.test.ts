@@ -48,4 +48,18 @@ describe("useGitStore", () => {
     expect(useGitStore.getState().error).toBe("missing.rs is not in the repository");
     expect(useGitStore.getState().cochange).toEqual([]);
   });
+
+  it("tells a project whose history is not indexed apart from a file without commits", async () => {
+    const log: string[] = [];
+    const api = new Api("tok", async (url) => {
+      log.push(url);
+      return Response.json({ commits: [] });
+    });
+    await useGitStore.getState().load(api, 1, "a.rs");
+    expect(useGitStore.getState()).toMatchObject({ projectIndexed: false, error: null, loading: false });
+    // The file's own queries are not asked: they could only say the same.
+    expect(log).toHaveLength(1);
+    await useGitStore.getState().load(fakeApi([]), 1, "a.rs");
+    expect(useGitStore.getState().projectIndexed).toBe(true);
+  });
 });

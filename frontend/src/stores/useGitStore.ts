@@ -12,13 +12,22 @@ interface GitStore {
   showBlame: boolean;
   loading: boolean;
   error: string | null;
+  /** Whether the project's history is indexed at all (null: not known yet), which tells
+   * "index the history" apart from "no commit touches this file". */
+  projectIndexed: boolean | null;
   /** Loads co-change, experts and history of a file (blame when it is shown). */
   load(api: Api, projectId: number, path: string): Promise<void>;
   toggleBlame(api: Api, projectId: number): Promise<void>;
   reset(): void;
 }
 
-const empty = { path: null, cochange: [], experts: [], history: [], blame: [], loading: false, error: null };
+const empty = { path: null, cochange: [], experts: [], history: [], blame: [], loading: false, error: null, projectIndexed: null };
+
+/** A file git does not have at HEAD (new, untracked) has no blame: nothing to draw. */
+function noBlameIfUntracked(e: unknown): BlameLine[] {
+  if (e instanceof ApiError && e.status === 404) return [];
+  throw e;
+}
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -30,13 +39,23 @@ export const useGitStore = create<GitStore>((set, get) => ({
   async load(api, projectId, path) {
     set({ path, loading: true, error: null });
     try {
+      // Not indexed (no commit, or a refusal saying so): the panel offers indexing, and
+      // the file's queries, which could only say the same, are not asked.
+      const latest = await api.projectLog(projectId, 1).catch((e: unknown) => {
+        if (e instanceof ApiError && e.status === 401) throw e;
+        return [];
+      });
+      if (latest.length === 0) {
+        if (get().path === path) set({ ...empty, path, projectIndexed: false });
+        return;
+      }
       const [cochange, experts, history, blame] = await Promise.all([
         api.cochange(projectId, path),
         api.experts(projectId, path),
         api.log(projectId, path),
-        get().showBlame ? api.blame(projectId, path) : Promise.resolve([]),
+        get().showBlame ? api.blame(projectId, path).catch(noBlameIfUntracked) : Promise.resolve([]),
       ]);
-      if (get().path === path) set({ cochange, experts, history, blame, loading: false });
+      if (get().path === path) set({ cochange, experts, history, blame, loading: false, projectIndexed: true });
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) throw e;
       if (get().path === path) set({ loading: false, error: message(e), cochange: [], experts: [], history: [], blame: [] });
@@ -48,7 +67,7 @@ export const useGitStore = create<GitStore>((set, get) => ({
     const path = get().path;
     if (!showBlame || !path) return;
     try {
-      const blame = await api.blame(projectId, path);
+      const blame = await api.blame(projectId, path).catch(noBlameIfUntracked);
       if (get().path === path && get().showBlame) set({ blame });
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) throw e;

@@ -1,6 +1,7 @@
 import { create } from "zustand";
 
 import { ApiError, type Api, type FileContent, type Project, type Tree } from "../lib/api";
+import { useEditorStore } from "./useEditorStore";
 
 /** Where the editor should go: set when a build error or a symbol is clicked. */
 export interface Focus {
@@ -28,6 +29,15 @@ interface ProjectStore {
   reveal(api: Api, focus: Focus): Promise<void>;
   /** Reads the open file again if it is one of `paths` (changed on disk). */
   refresh(api: Api, paths: string[]): Promise<void>;
+  /** Registers a directory as a project and switches to it; throws the server's refusal. */
+  add(api: Api, path: string): Promise<void>;
+}
+
+/** Unsaved edits are lost by leaving the file: only when the user says so. */
+function mayLeave(path: string | null): boolean {
+  const editor = useEditorStore.getState();
+  if (!editor.dirty || editor.path === null || editor.path === path) return true;
+  return window.confirm(`Discard unsaved changes to ${editor.path}?`);
 }
 
 function message(e: unknown): string {
@@ -63,6 +73,7 @@ export const useProjectStore = create<ProjectStore>((set, get) => ({
     });
   },
   async select(api, id) {
+    if (id !== get().selectedId && !mayLeave(null)) return;
     set({ selectedId: id, trees: {}, expanded: {}, openFile: null, selection: null, error: null });
     await guarded(set, async () => {
       const root = await api.tree(id, "");
@@ -82,7 +93,7 @@ export const useProjectStore = create<ProjectStore>((set, get) => ({
   },
   async open(api, path) {
     const id = get().selectedId;
-    if (id === null) return;
+    if (id === null || !mayLeave(path)) return;
     await guarded(set, async () => {
       const file = await api.file(id, path);
       if (get().selectedId === id) set({ openFile: file, selection: get().openFile?.path === file.path ? get().selection : null, error: null });
@@ -94,6 +105,13 @@ export const useProjectStore = create<ProjectStore>((set, get) => ({
   },
   async refresh(api, paths) {
     const path = get().openFile?.path;
+    // Unsaved edits are not replaced: their save will find the change and show both.
+    if (useEditorStore.getState().dirty) return;
     if (path !== undefined && paths.includes(path)) await get().open(api, path);
+  },
+  async add(api, path) {
+    const project = await api.addProject(path.trim());
+    set({ projects: [...get().projects.filter((p) => p.id !== project.id), project] });
+    await get().select(api, project.id);
   },
 }));
