@@ -8,9 +8,12 @@ root = pathlib.Path(__file__).resolve().parent.parent
 src = (root / "crates/mira-core/src/config/spec.rs").read_text()
 body = src[src.index("pub const SETTINGS"):]
 out = [
-    "# Every setting Mira reads, with its default. Copy to .env (or set in the environment,",
-    "# or in mira.toml as KEY = value) and change what you need. An empty value means the",
-    "# default described in the comment. Environment beats .env beats mira.toml beats default.",
+    "# Every setting Mira reads, with its default. Copy to ~/.config/mira/.env (Mira's own;",
+    "# a .env in a project is the project's and never read) and change what you need, or set",
+    "# them in the environment, in a project's .mira/mira.toml or ~/.config/mira/mira.toml",
+    "# (KEY = value), or in a file given with --config. An empty value means the default",
+    "# described in the comment. Environment beats --config beats .mira/mira.toml beats",
+    "# ~/.config/mira/mira.toml beats ~/.config/mira/.env beats the default.",
 ]
 token = re.compile(
     r'//\s*(\w[^\n]*)\n|s\(\s*"(\w+)",\s*"([^"]*)",\s*"((?:[^"\\]|\\.)*)",\s*"((?:[^"\\]|\\.)*)",?\s*\)',

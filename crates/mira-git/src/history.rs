@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use gix::bstr::ByteSlice;
-use gix::prelude::ObjectIdExt;
 
 use crate::GitError;
 use crate::renames;
@@ -80,6 +79,10 @@ pub struct CommitRecord {
     pub message: String,
     /// Changes against the first parent (the empty tree for a root commit).
     pub changes: Vec<FileChange>,
+    /// Objects this commit needed that the object store lacks (a partial clone's
+    /// filtered blobs, a shallow clone's cut-off parent): their line counts are unknown,
+    /// and a commit whose parent is missing is stored without changes.
+    pub missing_objects: u32,
 }
 
 impl CommitRecord {
@@ -270,6 +273,7 @@ impl Repo {
             committed_at: committer.time.seconds,
             message,
             changes: Vec::new(),
+            missing_objects: 0,
         };
         if record.is_merge() {
             return Ok(record);
@@ -278,14 +282,21 @@ impl Repo {
         let parent_tree = match record.parents.first() {
             Some(p) => {
                 let pid = git!(gix::ObjectId::from_hex(p.as_bytes()), "bad parent id")?;
-                git!(
-                    git!(pid.attach(&self.repo).object(), "cannot read parent")?.peel_to_tree(),
-                    "parent tree"
-                )?
+                match git!(self.repo.try_find_object(pid), "cannot read parent")? {
+                    Some(parent) => git!(parent.peel_to_tree(), "parent tree")?,
+                    // A shallow clone's boundary: what the commit changed is unknown, and
+                    // diffing against nothing would credit it with every file.
+                    None => {
+                        record.missing_objects = 1;
+                        return Ok(record);
+                    }
+                }
             }
             None => self.repo.empty_tree(),
         };
+        cache.missing = 0;
         record.changes = self.changes(&parent_tree, &tree, cache)?;
+        record.missing_objects = cache.missing;
         Ok(record)
     }
 
@@ -309,7 +320,14 @@ impl Repo {
         };
         let read = |tree: &gix::Tree<'_>, p: &str| -> Result<Option<Vec<u8>>, GitError> {
             match git!(tree.lookup_entry_by_path(p), "cannot look up path")? {
-                Some(entry) => Ok(Some(git!(entry.object(), "cannot read blob")?.detach().data)),
+                Some(entry) => match git!(self.repo.try_find_object(entry.oid()), "cannot read blob")? {
+                    Some(object) => Ok(Some(object.detach().data)),
+                    // A partial clone's filtered blob: no diff to show.
+                    None => Err(GitError::NotFound(format!(
+                        "{p} at {sha} is not in this clone's object store (a partial clone): \
+                         fetch it with `git fetch` or clone without --filter"
+                    ))),
+                },
                 None => Ok(None),
             }
         };
@@ -346,6 +364,7 @@ impl Repo {
             blobs,
             previous_old: HashMap::new(),
             current_old: HashMap::new(),
+            missing: 0,
         })
     }
 
@@ -455,7 +474,7 @@ impl Repo {
                     }
                 }
                 None => {
-                    let lines = text(&cache.blob(*id)?);
+                    let lines = cache.blob(*id)?.and_then(|data| text(&data));
                     FileChange {
                         path: path.to_str_lossy().into_owned(),
                         old_path: None,
@@ -472,8 +491,10 @@ impl Repo {
                 continue;
             }
             let data = cache.blob(*id)?;
-            let lines = text(&data);
-            cache.keep_old(*id, data);
+            let lines = data.as_deref().and_then(text);
+            if let Some(data) = data {
+                cache.keep_old(*id, data);
+            }
             out.push(FileChange {
                 path: path.to_str_lossy().into_owned(),
                 old_path: None,
@@ -493,14 +514,18 @@ impl Repo {
         new: gix::ObjectId,
         cache: &mut DiffCaches,
     ) -> Result<Option<(u32, u32)>, GitError> {
-        let before = cache.blob(old)?;
+        let Some(before) = cache.blob(old)? else {
+            return Ok(None);
+        };
         // Git checks for binary content before it looks at ids: an unchanged binary
         // file (a pure rename or mode change) is still `-`.
         let counts = if old == new {
             (!renames::is_binary(&before)).then_some((0, 0))
         } else {
-            let after = cache.blob(new)?;
-            cache.line_counts(&before, &after)
+            match cache.blob(new)? {
+                Some(after) => cache.line_counts(&before, &after),
+                None => None,
+            }
         };
         cache.keep_old(old, before);
         Ok(counts)
@@ -509,13 +534,19 @@ impl Repo {
 
 impl DiffCaches {
     /// A blob's content: the copy kept from the last commit when it was the old side
-    /// there (this commit being that one's parent), else read from the object database.
-    fn blob(&mut self, id: gix::ObjectId) -> Result<Vec<u8>, GitError> {
+    /// there (this commit being that one's parent), else read from the object database;
+    /// `None` (and counted) when the object store does not have it.
+    fn blob(&mut self, id: gix::ObjectId) -> Result<Option<Vec<u8>>, GitError> {
         if let Some(data) = self.previous_old.remove(&id) {
-            return Ok(data);
+            return Ok(Some(data));
         }
-        let mut blob = git!(self.blobs.find_blob(id), "cannot read blob")?;
-        Ok(blob.take_data())
+        match git!(self.blobs.try_find_object(id), "cannot read blob")? {
+            Some(mut object) => Ok(Some(std::mem::take(&mut object.data))),
+            None => {
+                self.missing += 1;
+                Ok(None)
+            }
+        }
     }
 
     /// Keeps an old-side blob for the next commit, which is usually this one's parent
@@ -569,6 +600,8 @@ pub struct DiffCaches {
     /// Old-side blobs of the commit diffed last, and of the one being diffed.
     previous_old: HashMap<gix::ObjectId, Vec<u8>>,
     current_old: HashMap<gix::ObjectId, Vec<u8>>,
+    /// Blobs the commit being read needed and the object store lacks.
+    missing: u32,
 }
 
 /// Blob sizes and contents for rename detection and line counts.
@@ -576,13 +609,17 @@ struct Blobs<'r> {
     repo: &'r gix::Repository,
 }
 
+/// A blob the object store lacks reads as empty: rename detection then never pairs it by
+/// content (an empty side scores 0), only by identical ids.
 impl renames::Contents for Blobs<'_> {
     fn size(&mut self, id: gix::ObjectId) -> Result<u64, GitError> {
-        Ok(git!(self.repo.find_header(id), "cannot read blob header")?.size())
+        Ok(git!(self.repo.try_find_header(id), "cannot read blob header")?.map_or(0, |h| h.size()))
     }
 
     fn data(&mut self, id: gix::ObjectId) -> Result<Vec<u8>, GitError> {
-        Ok(git!(self.repo.find_blob(id), "cannot read blob")?.take_data())
+        Ok(git!(self.repo.try_find_object(id), "cannot read blob")?
+            .map(|mut o| std::mem::take(&mut o.data))
+            .unwrap_or_default())
     }
 }
 

@@ -26,7 +26,24 @@ pub struct IndexSummary {
     pub rewritten: bool,
     /// File pairs whose co-change counts this run wrote (all of them on a full rebuild).
     pub cochange_pairs: usize,
+    /// Objects the read commits needed and the object store lacks (a partial clone's
+    /// filtered blobs, a shallow clone's cut-off parents): indexed without them.
+    pub missing_objects: u64,
     pub elapsed_ms: u64,
+}
+
+impl IndexSummary {
+    /// What was skipped, said for the user, when the clone lacks objects.
+    pub fn missing_note(&self) -> Option<String> {
+        (self.missing_objects > 0).then(|| {
+            format!(
+                "{} object(s) are not in this clone (a partial or shallow clone): those changes are \
+                 indexed without line counts, and commits at a shallow boundary without their files; \
+                 `git fetch --unshallow` or a full clone fills them in",
+                self.missing_objects
+            )
+        })
+    }
 }
 
 /// Rows per multi-row INSERT: 15 columns x 400 rows stays under SQLite's 32766 variables.
@@ -128,6 +145,7 @@ pub async fn index_project(
         total_commits,
         rewritten: stored.rewritten,
         cochange_pairs: stored.pairs,
+        missing_objects: stored.missing_objects,
         elapsed_ms: started.elapsed().as_millis() as u64,
     })
 }
@@ -200,6 +218,7 @@ struct Stored {
     removed: usize,
     rewritten: bool,
     pairs: usize,
+    missing_objects: u64,
 }
 
 /// Writes new commits as the readers deliver them, drops gone ones, and brings the
@@ -325,6 +344,7 @@ async fn store_in(
             removed,
             rewritten: plan.rewritten,
             pairs: 0,
+            missing_objects: 0,
         });
     };
     let now = chrono::Utc::now().timestamp();
@@ -383,6 +403,7 @@ async fn store_in(
         removed,
         rewritten: plan.rewritten,
         pairs,
+        missing_objects: records.iter().map(|r| u64::from(r.missing_objects)).sum(),
     })
 }
 

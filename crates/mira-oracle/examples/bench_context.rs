@@ -98,7 +98,7 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let path = path.ok_or_else(|| anyhow::anyhow!(USAGE))?;
-    let config = mira_core::config::load()?;
+    let config = mira_core::config::load(None)?;
     let lock = mira_store::DataDirLock::acquire(&config.data_dir)?;
     let db = Db::open(&config.data_dir.join("mira.db")).await?;
     let project = projects::find(&db, &path.display().to_string()).await?;

@@ -14,6 +14,11 @@ use clap::{Parser, Subcommand};
     about = "Mira: a self-hosted AI coding assistant that understands your code and you"
 )]
 struct Cli {
+    /// A settings file (TOML, `KEY = value`) that wins over every file but the
+    /// environment (also MIRA_CONFIG). Without it Mira reads the project's
+    /// `.mira/mira.toml` and `mira.toml` / `.env` in ~/.config/mira, never a project's `.env`.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -86,7 +91,7 @@ enum Command {
 fn main() -> ExitCode {
     restore_sigpipe();
     let cli = Cli::parse();
-    let config = match mira_core::config::load() {
+    let config = match mira_core::config::load(cli.config.clone()) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("mira: {e}");

@@ -1,7 +1,8 @@
 //! Mira's configuration: every setting, typed and validated at start-up.
 //!
-//! Settings come from the environment, a `.env` file and an optional `mira.toml`
-//! ([`load`]). An invalid value stops start-up with a [`ConfigError`] that names the
+//! Settings come from the environment and Mira's own files (an explicit `--config`,
+//! the project's `.mira/mira.toml`, `mira.toml` and `.env` in Mira's config dir;
+//! [`load`]), never from a project's own `.env`. An invalid value stops start-up with a [`ConfigError`] that names the
 //! setting, the value, where it came from and what it accepts.
 
 mod load;
@@ -13,7 +14,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use load::{gather, load};
+pub use load::{Places, gather, load};
 pub use sources::{Sources, Value};
 pub use spec::{SETTINGS, Setting};
 
@@ -22,7 +23,7 @@ use crate::Secret;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
-        "invalid setting {key}={value:?} (from {origin}): expected {accepts}. Fix it in the environment, .env or mira.toml; .env.example lists every setting."
+        "invalid setting {key}={value:?} (from {origin}): expected {accepts}. Fix it where it came from (the environment or the file named); .env.example lists every setting."
     )]
     Invalid {
         key: &'static str,

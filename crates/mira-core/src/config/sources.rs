@@ -1,5 +1,6 @@
-//! Where setting values come from: the process environment (which includes a loaded
-//! `.env`) wins over `mira.toml`, which wins over the built-in default.
+//! Where setting values come from: the process environment wins over Mira's files,
+//! which are layered in precedence order (the first file to set a key wins), which win
+//! over the built-in default.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -14,13 +15,12 @@ pub struct Value {
     pub origin: String,
 }
 
-/// Raw values gathered from the environment and from a `mira.toml` file.
+/// Raw values gathered from the environment and from Mira's configuration files.
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
     pub env: HashMap<String, String>,
-    pub file: HashMap<String, String>,
-    /// The `mira.toml` the file values came from, if any.
-    pub file_path: Option<PathBuf>,
+    /// Values from files, each with the file it came from.
+    pub file: HashMap<String, (String, PathBuf)>,
 }
 
 impl Sources {
@@ -32,22 +32,16 @@ impl Sources {
         }
     }
 
-    /// Adds the values of a `mira.toml`. Keys are the setting names, in upper or lower
-    /// case (`MIRA_PORT = 3001` or `mira_port = 3001`). An unknown key is an error so
-    /// that a typo does not silently fall back to a default.
+    /// Adds the values of a `mira.toml` under those of files added before it. Keys are
+    /// the setting names, in upper or lower case (`MIRA_PORT = 3001` or
+    /// `mira_port = 3001`). An unknown key is an error so that a typo does not silently
+    /// fall back to a default.
     pub fn with_toml(mut self, text: &str, path: &Path) -> Result<Self, ConfigError> {
         let table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::File {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
         for (key, value) in table {
-            let upper = key.to_ascii_uppercase();
-            if spec::find(&upper).is_none() {
-                return Err(ConfigError::UnknownKey {
-                    key,
-                    path: path.to_path_buf(),
-                });
-            }
             let text = match value {
                 toml::Value::String(s) => s,
                 toml::Value::Integer(i) => i.to_string(),
@@ -63,10 +57,36 @@ impl Sources {
                     });
                 }
             };
-            self.file.insert(upper, text);
+            self.add(key, text, path)?;
         }
-        self.file_path = Some(path.to_path_buf());
         Ok(self)
+    }
+
+    /// Adds the values of a dotenv-syntax file of Mira's own (`KEY=value` lines, the
+    /// shape of `.env.example`) under those of files added before it.
+    pub fn with_env_file(mut self, text: &str, path: &Path) -> Result<Self, ConfigError> {
+        for item in dotenvy::Iter::new(text.as_bytes()) {
+            let (key, value) = item.map_err(|e| ConfigError::File {
+                path: path.to_path_buf(),
+                message: format!("{e} (expected KEY=value lines, as in .env.example)"),
+            })?;
+            self.add(key, value, path)?;
+        }
+        Ok(self)
+    }
+
+    fn add(&mut self, key: String, text: String, path: &Path) -> Result<(), ConfigError> {
+        let upper = key.to_ascii_uppercase();
+        if spec::find(&upper).is_none() {
+            return Err(ConfigError::UnknownKey {
+                key,
+                path: path.to_path_buf(),
+            });
+        }
+        self.file
+            .entry(upper)
+            .or_insert_with(|| (text, path.to_path_buf()));
+        Ok(())
     }
 
     /// The value a setting takes, or `None` when it is unset everywhere (an empty string
@@ -78,14 +98,10 @@ impl Sources {
                 origin: "environment".into(),
             });
         }
-        if let Some(text) = self.file.get(key).filter(|v| !v.trim().is_empty()) {
-            let origin = match &self.file_path {
-                Some(p) => p.display().to_string(),
-                None => "mira.toml".into(),
-            };
+        if let Some((text, path)) = self.file.get(key).filter(|(v, _)| !v.trim().is_empty()) {
             return Some(Value {
                 text: text.clone(),
-                origin,
+                origin: path.display().to_string(),
             });
         }
         let setting = spec::find(key)?;

@@ -104,8 +104,91 @@ fn secrets_do_not_show_in_debug_output() {
 #[test]
 fn explicit_config_path_must_exist() {
     let missing = std::env::temp_dir().join("mira-no-such-config.toml");
-    let err = gather(Vec::new(), Some(missing)).unwrap_err();
+    let places = Places {
+        explicit: Some(missing),
+        ..Places::default()
+    };
+    let err = gather(Vec::new(), &places).unwrap_err();
     assert!(err.to_string().contains("mira-no-such-config.toml"));
+}
+
+/// The environment, then `--config`, then the project's `.mira/mira.toml`, then Mira's
+/// config dir (`mira.toml`, then `.env`); each value names the file it came from.
+#[test]
+fn mira_files_layer_in_precedence_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let user = dir.path().join("config/mira");
+    let project = dir.path().join("work/app");
+    std::fs::create_dir_all(&user).unwrap();
+    std::fs::create_dir_all(project.join(".mira")).unwrap();
+    std::fs::create_dir_all(project.join("src/deep")).unwrap();
+    let explicit = dir.path().join("explicit.toml");
+    std::fs::write(&explicit, "MIRA_PORT = 4001\n").unwrap();
+    std::fs::write(
+        project.join(".mira/mira.toml"),
+        "MIRA_PORT = 4002\nRATE_LIMIT_BURST = 7\n",
+    )
+    .unwrap();
+    std::fs::write(
+        user.join("mira.toml"),
+        "RATE_LIMIT_BURST = 8\nMIRA_WS_HEARTBEAT_SECS = 9\n",
+    )
+    .unwrap();
+    std::fs::write(
+        user.join(".env"),
+        "# Mira's own settings\nMIRA_WS_HEARTBEAT_SECS=10\nMIRA_SHUTDOWN_TIMEOUT_SECS=11\n",
+    )
+    .unwrap();
+
+    // Found from a directory below the project's root.
+    let mut places = Places::discover(&project.join("src/deep"), Some(explicit));
+    assert_eq!(places.project, Some(project.join(".mira/mira.toml")));
+    places.user_dir = Some(user.clone());
+    let sources = gather(vec![("MIRA_DATA_DIR".into(), "/tmp/x".into())], &places).unwrap();
+    let config = Config::from_sources(&sources).unwrap();
+    assert_eq!(config.server.port, 4001);
+    assert_eq!(config.rate_limit.burst, 7);
+    assert_eq!(config.server.ws_heartbeat.as_secs(), 9);
+    assert_eq!(config.server.shutdown_timeout.as_secs(), 11);
+    let origin = sources.get("MIRA_SHUTDOWN_TIMEOUT_SECS").unwrap().origin;
+    assert!(origin.ends_with("config/mira/.env"), "{origin}");
+
+    // Without the explicit file, the project's wins over the user's.
+    places.explicit = None;
+    let config = Config::from_sources(&gather(Vec::new(), &places).unwrap()).unwrap();
+    assert_eq!(config.server.port, 4002);
+}
+
+/// A project's own `.env` is the project's: never read, however it is written.
+#[test]
+fn a_projects_own_env_file_is_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "this is not dotenv syntax\nOPENAI_API_KEY=sk-the-projects-own\nMIRA_PORT=1\n",
+    )
+    .unwrap();
+    let places = Places {
+        user_dir: None,
+        ..Places::discover(dir.path(), None)
+    };
+    assert_eq!(places.project, None);
+    let config = Config::from_sources(&gather(Vec::new(), &places).unwrap()).unwrap();
+    assert!(config.providers.openai_api_key.is_none());
+    assert_eq!(config.server.port, 3001);
+}
+
+#[test]
+fn mira_env_file_is_checked_like_mira_toml() {
+    let err = Sources::default()
+        .with_env_file("MIRA_PROT=3001\n", Path::new("/home/u/.config/mira/.env"))
+        .unwrap_err();
+    assert!(err.to_string().contains("MIRA_PROT"), "{err}");
+    let err = Sources::default()
+        .with_env_file("not a setting line\n", Path::new("/home/u/.config/mira/.env"))
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("/home/u/.config/mira/.env") && text.contains("KEY=value"), "{text}");
 }
 
 /// `.env.example` is the user's list of settings: it must name every setting with its

@@ -2,4 +2,5 @@
 
 mod fixture;
 mod indexing;
+mod partial;
 mod ranking;

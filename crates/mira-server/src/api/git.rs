@@ -64,8 +64,12 @@ pub async fn index(
             Ok(summary) => background.events.activity(
                 "git.indexed",
                 format!(
-                    "Indexed git history of {}: {} new commit(s), {} in all, {} co-change pair(s) updated",
-                    project.name, summary.new_commits, summary.total_commits, summary.cochange_pairs
+                    "Indexed git history of {}: {} new commit(s), {} in all, {} co-change pair(s) updated{}",
+                    project.name,
+                    summary.new_commits,
+                    summary.total_commits,
+                    summary.cochange_pairs,
+                    summary.missing_note().map(|n| format!("; {n}")).unwrap_or_default()
                 ),
             ),
             Err(e) => background.events.activity(

@@ -147,6 +147,9 @@ pub async fn index(config: Config, args: IndexArgs) -> anyhow::Result<ExitCode> 
             summary.cochange_pairs,
             summary.elapsed_ms
         );
+        if let Some(note) = summary.missing_note() {
+            println!("Skipped: {note}.");
+        }
     } else {
         println!(
             "{} is not in a git repository: its history is not indexed.",
