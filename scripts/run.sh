@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds what Mira needs (the web UI and the `mira` binary) and runs it on its embedded
 # defaults for the directory you run this from (or the directory given as $1).
-# Extra arguments after the directory go to `mira serve`.
+# Extra arguments after the directory go to `mira serve` (--host IP, --port N,
+# --project PATH, --config FILE). It links `mira` into MIRA_BIN_DIR (default ~/.local/bin)
+# so the commands of the README work as written.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,6 +33,15 @@ echo "==> Preparing the local models (downloaded once; Mira also runs without th
 if ! "$CARGO_TARGET_DIR/debug/mira" models pull --all; then
   echo "run.sh: the local models could not be fetched; chat needs a provider key and search uses keywords until \`mira models pull --all\` succeeds" >&2
 fi
+
+bin_dir="${MIRA_BIN_DIR:-$HOME/.local/bin}"
+mkdir -p "$bin_dir"
+ln -sfn "$CARGO_TARGET_DIR/debug/mira" "$bin_dir/mira"
+echo "==> mira is at $bin_dir/mira (a link to the build)"
+case ":$PATH:" in
+  *":$bin_dir:"*) ;;
+  *) echo "    $bin_dir is not on your PATH: add it, e.g. echo 'export PATH=\"$bin_dir:\$PATH\"' >> ~/.bashrc" ;;
+esac
 
 export MIRA_UI_DIR="${MIRA_UI_DIR:-$repo/frontend/dist}"
 echo "==> Starting Mira for $project"

@@ -18,6 +18,7 @@ step() { echo; echo "==> $*"; }
 missing_apt=()
 [[ -x /usr/bin/chromium ]] || missing_apt+=(chromium)
 command -v go >/dev/null || missing_apt+=(golang-go)
+command -v curl >/dev/null || missing_apt+=(curl)
 if (( ${#missing_apt[@]} )); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
     step "apt-get install ${missing_apt[*]}"
@@ -77,6 +78,9 @@ npm --prefix frontend run build
 
 step "browser test (Chromium driving the real server)"
 MIRA_BIN="$CARGO_TARGET_DIR/debug/mira" npm --prefix frontend run test:e2e
+
+step "the README's run command (scripts/run.sh) in a fresh project directory"
+./scripts/test-run-command.sh
 
 echo
 echo "All tests passed."

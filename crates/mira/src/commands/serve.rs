@@ -11,9 +11,21 @@ pub struct Args {
     /// Register this directory as a project before starting (may be repeated).
     #[arg(long = "project", value_name = "PATH")]
     projects: Vec<PathBuf>,
+    /// The address to listen on (as MIRA_HOST; default 127.0.0.1).
+    #[arg(long, value_name = "IP")]
+    host: Option<std::net::IpAddr>,
+    /// The port to listen on (as MIRA_PORT; default 3001, 0 picks a free one).
+    #[arg(long)]
+    port: Option<u16>,
 }
 
-pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
+pub async fn run(mut config: Config, args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(host) = args.host {
+        config.server.host = host;
+    }
+    if let Some(port) = args.port {
+        config.server.port = port;
+    }
     if !config.server.host.is_loopback() {
         tracing::warn!(
             "MIRA_HOST={} exposes Mira beyond this machine; put a TLS proxy in front of it and keep the token secret",
