@@ -21,6 +21,7 @@ pub mod file_terms;
 mod lock;
 pub mod private;
 pub mod projects;
+pub mod tokenize;
 pub mod vectors;
 
 pub use db::{Db, PoolStats};
