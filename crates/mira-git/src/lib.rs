@@ -20,6 +20,7 @@ pub mod blame;
 pub mod cochange;
 mod derived;
 pub mod expertise;
+mod fix_rank;
 pub mod fixes;
 pub mod history;
 pub mod index;
@@ -41,4 +42,7 @@ pub enum GitError {
     NotFound(String),
     #[error("`git` could not be run ({0}); install git to use blame")]
     GitCli(String),
+    /// The caller gave something unusable (an empty error text to `fixes`).
+    #[error("{0}")]
+    BadInput(String),
 }

@@ -161,6 +161,9 @@ pub fn text(tool: &str, v: &Value) -> String {
         }
         "fixes" => {
             out.push(format!("error pattern: {}", s(v, "pattern")));
+            if let Some(note) = v.get("note").and_then(Value::as_str) {
+                out.push(note.to_string());
+            }
             for f in list(v, "fixes") {
                 let sha = s(f, "commit");
                 out.push(format!(

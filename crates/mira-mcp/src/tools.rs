@@ -301,7 +301,7 @@ pub fn specs() -> Vec<Spec> {
                 &["error"],
             ),
             output(
-                json!({"fingerprint": {"type": "string"}, "pattern": {"type": "string"}, "fixes": arr.clone()}),
+                json!({"fingerprint": {"type": "string"}, "pattern": {"type": "string"}, "fixes": arr.clone(), "note": {"type": "string"}}),
                 &["fixes"],
             ),
         ),
@@ -783,6 +783,17 @@ async fn file_history(cx: &Call<'_>, args: &Args, limit: usize) -> Result<Value,
 }
 
 async fn fixes(cx: &Call<'_>, args: &Args, limit: usize) -> Result<Value, ToolError> {
+    // An empty text would match nothing; say what to send instead.
+    if args
+        .get("error")
+        .and_then(Value::as_str)
+        .is_some_and(|s| s.trim().is_empty())
+    {
+        return Err(ToolError(format!(
+            "`error` is empty: {}",
+            mira_git::fixes::EMPTY_ERROR
+        )));
+    }
     let error = args::string(args, "error", "error[E0308]: mismatched types")?;
     let mut report = mira_git::fixes::find(&cx.backend.db, cx.project, error, limit + 1)
         .await

@@ -1,5 +1,6 @@
 //! mira-git against real repositories built by the tests with the `git` CLI.
 
+mod fixes;
 mod fixture;
 mod indexing;
 mod partial;

@@ -169,7 +169,10 @@ pub async fn fixes(
 ) -> ApiResult<Json<Value>> {
     let project = projects::get(&state.db, id).await?;
     if body.error.trim().is_empty() {
-        return Err(ApiError::bad_request("give the error text in `error`"));
+        return Err(ApiError::bad_request(format!(
+            "`error` is empty: {}",
+            mira_git::fixes::EMPTY_ERROR
+        )));
     }
     let report =
         mira_git::fixes::find(&state.db, &project, &body.error, body.limit.unwrap_or(5).min(50)).await?;

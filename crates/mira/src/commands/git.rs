@@ -294,6 +294,10 @@ pub async fn fixes(config: Config, args: FixesArgs) -> anyhow::Result<ExitCode> 
     } else {
         args.error.clone()
     };
+    if error.trim().is_empty() {
+        eprintln!("mira: {}", mira_git::fixes::EMPTY_ERROR);
+        return Ok(ExitCode::from(2));
+    }
     let report = mira_git::fixes::find(&db, &project, &error, args.limit).await?;
     if args.json {
         print_json(&report)?;
@@ -301,7 +305,7 @@ pub async fn fixes(config: Config, args: FixesArgs) -> anyhow::Result<ExitCode> 
     }
     println!("error pattern {}: {}", report.fingerprint, report.pattern);
     if report.fixes.is_empty() {
-        println!("No past fix found (is the history indexed? run `mira index`).");
+        println!("{}.", report.note.as_deref().unwrap_or(mira_git::fixes::NO_MATCH));
     }
     for fix in report.fixes {
         println!();
@@ -313,6 +317,9 @@ pub async fn fixes(config: Config, args: FixesArgs) -> anyhow::Result<ExitCode> 
             fix.score
         );
         println!("  by {}; {}", fix.author_name, fix.reasons.join("; "));
+        if !fix.files.is_empty() {
+            println!("  files: {}", fix.files.join(", "));
+        }
         if let Some(diff) = fix.diff {
             let lines: Vec<&str> = diff.lines().collect();
             let shown = if args.full {
