@@ -24,6 +24,7 @@ pub mod lang;
 mod lease;
 mod memory;
 pub mod model;
+pub mod named;
 mod python_layout;
 pub mod resolve;
 mod stamps;
@@ -37,6 +38,12 @@ pub enum CodeError {
     Sql(#[from] sqlx::Error),
     #[error("{0}")]
     NotFound(String),
+    /// The project's code has never been indexed.
+    #[error("{0}")]
+    NotIndexed(String),
+    /// The request itself is wrong (an empty symbol); the message says what to send.
+    #[error("{0}")]
+    BadInput(String),
     #[error("{0}")]
     Task(String),
     /// Another process is indexing the same project (its lease is in the database).

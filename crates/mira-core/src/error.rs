@@ -25,6 +25,8 @@ pub enum ErrorCode {
     Conflict,
     /// A dependency (database, vector store) does not answer.
     Unavailable,
+    /// What was asked needs an index the project does not have yet (`mira index`).
+    NotIndexed,
     /// (HTTP only) the route exists but not with this method.
     MethodNotAllowed,
     /// (HTTP only) a request body over the route's limit.
@@ -45,6 +47,7 @@ impl ErrorCode {
             Self::UnknownType => "unknown_type",
             Self::Conflict => "conflict",
             Self::Unavailable => "unavailable",
+            Self::NotIndexed => "not_indexed",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
             Self::Internal => "internal",
@@ -69,6 +72,7 @@ mod tests {
             ErrorCode::UnknownType,
             ErrorCode::Conflict,
             ErrorCode::Unavailable,
+            ErrorCode::NotIndexed,
             ErrorCode::MethodNotAllowed,
             ErrorCode::PayloadTooLarge,
             ErrorCode::Internal,

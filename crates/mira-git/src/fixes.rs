@@ -103,6 +103,9 @@ pub const FLOOR: f64 = 4.0;
 const NAMED_FILES_SCORE: f64 = 3.0;
 /// A message that says it fixes something gets this much: a tie-breaker, not a reason.
 const FIX_WORDS_SCORE: f64 = 0.5;
+/// A message that quotes the error's own headline (`KeyError: 'currency'`) names this
+/// very error: as strong as touching every file the error names.
+const HEADLINE_SCORE: f64 = 3.0;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct PastFix {
@@ -182,6 +185,7 @@ pub async fn find(db: &Db, project: &Project, error: &str, limit: usize) -> Resu
     let pattern = normalize(error);
     let print = fingerprint(error);
     let mentioned = mentioned_files(error);
+    let headline = headline(error);
     let terms = fix_rank::query_terms(error);
     let index: HashMap<String, u32> = terms
         .iter()
@@ -277,7 +281,7 @@ pub async fn find(db: &Db, project: &Project, error: &str, limit: usize) -> Resu
             &[Some(&c.fields[0]), Some(&c.fields[1]), None],
             &[Some(&message_stats), Some(&path_stats), None],
         );
-        c.first = s.score + fixed_signals(c, mentioned.len());
+        c.first = s.score + fixed_signals(c, mentioned.len(), headline.as_deref());
     }
     // Best first; among equals, the most recent (the list came newest first).
     candidates.sort_by(|a, b| b.proven.cmp(&a.proven).then(b.first.total_cmp(&a.first)));
@@ -315,7 +319,7 @@ pub async fn find(db: &Db, project: &Project, error: &str, limit: usize) -> Resu
             &[Some(&c.fields[0]), Some(&c.fields[1]), Some(&diff_terms)],
             &[Some(&message_stats), Some(&path_stats), Some(&diff_stats)],
         );
-        let score = s.score + fixed_signals(&c, mentioned.len());
+        let score = s.score + fixed_signals(&c, mentioned.len(), headline.as_deref());
         let mut matched: Vec<String> = Vec::new();
         let mut by_field: [Vec<String>; fix_rank::FIELDS] = Default::default();
         for &(t, field, _) in &s.parts {
@@ -405,10 +409,30 @@ pub async fn find(db: &Db, project: &Project, error: &str, limit: usize) -> Resu
     })
 }
 
+/// The line of an error that says what went wrong (`KeyError: 'currency'`), lower-cased:
+/// the first line shaped `Name: message` that is not a frame or a traceback header.
+fn headline(error: &str) -> Option<String> {
+    error
+        .lines()
+        .map(str::trim)
+        .find(|l| {
+            l.len() >= 8
+                && !l.starts_with("File ")
+                && !l.starts_with("Traceback")
+                && l.split_once(": ").is_some_and(|(name, _)| {
+                    !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || "._:".contains(c))
+                })
+        })
+        .map(str::to_lowercase)
+}
+
 /// What does not come from term matches: a build's proof, the files the error names, a
 /// message that says "fix".
-fn fixed_signals(c: &Candidate, mentioned: usize) -> f64 {
+fn fixed_signals(c: &Candidate, mentioned: usize, headline: Option<&str>) -> f64 {
     let mut s = 0.0;
+    if headline.is_some_and(|h| c.message.to_lowercase().contains(h)) {
+        s += HEADLINE_SCORE;
+    }
     if c.proven {
         s += BUILD_FIX_SCORE;
     }

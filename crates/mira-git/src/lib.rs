@@ -16,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod absence;
 pub mod blame;
 pub mod cochange;
 mod derived;
@@ -40,6 +41,9 @@ pub enum GitError {
     Sql(#[from] sqlx::Error),
     #[error("{0}")]
     NotFound(String),
+    /// The project's history has never been indexed.
+    #[error("{0}")]
+    NotIndexed(String),
     #[error("`git` could not be run ({0}); install git to use blame")]
     GitCli(String),
     /// The caller gave something unusable (an empty error text to `fixes`).

@@ -295,6 +295,9 @@ fn progress_fn(ctx: &RequestContext<RoleServer>, label: &'static str) -> mira_se
     });
     let base = Arc::new(AtomicU64::new(0));
     let last = Arc::new(Mutex::new((0u64, 0u64, Instant::now() - Duration::from_secs(1))));
+    // MCP requires progress to increase with each notification: a new phase's 0 lands
+    // where the last phase ended, which must not be sent again.
+    let sent = Arc::new(AtomicU64::new(0));
     Arc::new(move |done: u64, total: u64| {
         let mut l = last.lock().unwrap_or_else(|p| p.into_inner());
         if done < l.0 {
@@ -305,8 +308,9 @@ fn progress_fn(ctx: &RequestContext<RoleServer>, label: &'static str) -> mira_se
         let due = l.2.elapsed() >= Duration::from_millis(100);
         let changed = done != l.0 || total != l.1;
         *l = (done, total, if due || finished { Instant::now() } else { l.2 });
-        if changed && (due || finished) {
-            let at = base.load(Ordering::Relaxed) + done;
+        let at = base.load(Ordering::Relaxed) + done;
+        if changed && (due || finished) && at > sent.load(Ordering::Relaxed) {
+            sent.store(at, Ordering::Relaxed);
             let p = ProgressNotificationParam::new(token.clone(), at as f64)
                 .with_message(format!("{label}: {done}/{total}"));
             let _ = tx.send(p);

@@ -10,6 +10,7 @@ use std::time::Duration;
 use mira_build::queries::ErrorFilter;
 use mira_build::runner::{RunRequest, RunStatus};
 use mira_code::queries as code;
+use mira_code::{CodeError, named};
 use mira_git::queries as git;
 use mira_oracle::{ContextRequest, Level};
 use mira_search::query::{Mode, SearchRequest};
@@ -547,22 +548,16 @@ async fn symbols(cx: &Call<'_>, args: &Args, limit: usize) -> Result<Value, Tool
 }
 
 /// The qualified names SYMBOL stands for; an error when none is defined and no call
-/// graph edge names it.
+/// graph edge names it (with the nearest names the project has).
 async fn resolve(cx: &Call<'_>, symbol: &str) -> Result<Vec<String>, ToolError> {
-    let db = &cx.backend.db;
-    let defined = code::find_symbols(db, pid(cx), symbol, 1).await.map_err(failed)?;
-    let names = code::lookup(db, pid(cx), symbol).await.map_err(failed)?;
-    if defined.is_empty() {
-        // An external name (`serde_json::to_string`) is fine when calls reach it.
-        let calls_in = code::callers(db, pid(cx), symbol).await.map_err(failed)?;
-        let calls_out = code::callees(db, pid(cx), symbol).await.map_err(failed)?;
-        if calls_in.is_empty() && calls_out.is_empty() {
-            return Err(ToolError(format!(
-                "no symbol `{symbol}` is defined or called in the project; find the right name with the `symbols` tool (part of a name works) or `search`"
-            )));
-        }
-    }
-    Ok(names)
+    named::resolve_symbol(&cx.backend.db, pid(cx), symbol)
+        .await
+        .map_err(|e| match e {
+            CodeError::NotFound(m) | CodeError::NotIndexed(m) | CodeError::BadInput(m) => ToolError(format!(
+                "{m}; the `symbols` tool finds names (part of a name works), `search` finds code"
+            )),
+            other => failed(other),
+        })
 }
 
 async fn definition(cx: &Call<'_>, args: &Args, limit: usize) -> Result<Value, ToolError> {
@@ -589,8 +584,14 @@ async fn definition(cx: &Call<'_>, args: &Args, limit: usize) -> Result<Value, T
         .await
         .map_err(failed)?;
     if found.is_empty() {
+        let near = named::near_names(db, pid(cx), symbol).await.map_err(failed)?;
+        let hint = if near.is_empty() {
+            String::new()
+        } else {
+            format!("did you mean {}? ", near.join(", "))
+        };
         return Err(ToolError(format!(
-            "no symbol `{symbol}` is defined in the project; find the right name with `symbols` (part of a name works) or `search`"
+            "no symbol `{symbol}` is defined in the project; {hint}find the right name with `symbols` (part of a name works) or `search`"
         )));
     }
     let truncated = cut(&mut found, limit);

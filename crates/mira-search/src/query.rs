@@ -70,6 +70,12 @@ fn yes() -> bool {
     true
 }
 
+/// Cosine similarity under which a dense hit is not a match: every chunk has some
+/// nearest neighbour, so a query of gibberish would otherwise get a full page of weak
+/// hits. With all-MiniLM-L6-v2, made-up words fall under it while the meaning queries of
+/// tests/it/retrieval.rs keep their answers; keyword hits are kept whatever their score.
+pub const DENSE_FLOOR: f64 = 0.25;
+
 /// Most results one query returns.
 pub const MAX_LIMIT: usize = 100;
 
@@ -295,19 +301,29 @@ impl Searcher<'_> {
         let depth = (limit * 5).max(50);
         // Each list is asked for on its own and fused here, not in the store: the
         // store's fusion is plain RRF, which lets a weak list pull a strong one down.
-        let mut lists: Vec<(List, Prefetch)> = Vec::new();
+        // The flag marks the unfiltered dense list, whose hits below DENSE_FLOOR are dropped.
+        let mut lists: Vec<(List, bool, Prefetch)> = Vec::new();
         let sparse = bm25::query(text, &[]);
         if request.mode != Mode::Dense && !sparse.indices.is_empty() {
-            lists.push((List::Keyword, prefetch(Query::Sparse(sparse), depth, Vec::new())));
+            lists.push((
+                List::Keyword,
+                false,
+                prefetch(Query::Sparse(sparse), depth, Vec::new()),
+            ));
         }
         if let Some(v) = &dense {
-            lists.push((List::Dense, prefetch(Query::Dense(v.clone()), depth, Vec::new())));
+            lists.push((
+                List::Dense,
+                true,
+                prefetch(Query::Dense(v.clone()), depth, Vec::new()),
+            ));
         }
         if !concepts.is_empty() && request.mode != Mode::Dense {
             let tagged = KeywordFilter::new("concepts", concepts.clone());
             let extra: Vec<String> = concepts.iter().map(|c| concept_term(c)).collect();
             lists.push((
                 List::Concept,
+                false,
                 prefetch(
                     Query::Sparse(bm25::query(text, &extra)),
                     depth,
@@ -315,8 +331,10 @@ impl Searcher<'_> {
                 ),
             ));
             if let Some(v) = &dense {
+                // No floor: the concept filter already says these are about the query.
                 lists.push((
                     List::Concept,
+                    false,
                     prefetch(Query::Dense(v.clone()), depth, vec![tagged]),
                 ));
             }
@@ -330,7 +348,7 @@ impl Searcher<'_> {
         };
         let mut ranked: Vec<(List, Vec<(u64, f64)>)> = Vec::with_capacity(lists.len());
         let mut payload_concepts: HashMap<u64, Vec<String>> = HashMap::new();
-        for (list, p) in lists {
+        for (list, is_dense, p) in lists {
             let hits = self
                 .store
                 .hybrid(
@@ -355,7 +373,10 @@ impl Searcher<'_> {
             }
             ranked.push((
                 list,
-                hits.into_iter().map(|h| (h.id, f64::from(h.score))).collect(),
+                hits.into_iter()
+                    .map(|h| (h.id, f64::from(h.score)))
+                    .filter(|(_, score)| !is_dense || *score >= DENSE_FLOOR)
+                    .collect(),
             ));
         }
         // Whole-file BM25 adds a file's own evidence to the file answers; it cannot honour

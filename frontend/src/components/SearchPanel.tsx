@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, type KeyboardEvent } from "react";
 
 import type { Api, SearchCollection, SearchHit, SearchMode } from "../lib/api";
 import { coverageLine, hitPlace, isUnindexed, opensInEditor, snippetLines } from "../lib/search";
+import { useActivityStore } from "../stores/useActivityStore";
 import { useCodeStore } from "../stores/useCodeStore";
 import { useProjectStore } from "../stores/useProjectStore";
 import { useSearchStore } from "../stores/useSearchStore";
@@ -57,9 +58,14 @@ export function SearchPanel({ api, onError, focusTick }: Props) {
     [files],
   );
 
+  // The coverage line follows the server: indexing and embedding announce themselves
+  // as activity events, each of which makes the status worth asking again.
+  const searchEvents = useActivityStore(
+    (s) => s.items.find((i) => i.kind === "activity" && i.data.kind.startsWith("search."))?.id ?? "",
+  );
   useEffect(() => {
     if (projectId !== null) useSearchStore.getState().loadStatus(api, projectId).catch(onError);
-  }, [api, projectId, onError]);
+  }, [api, projectId, onError, searchEvents]);
 
   useEffect(() => {
     if (focusTick === 0) return;
@@ -183,7 +189,7 @@ export function SearchPanel({ api, onError, focusTick }: Props) {
         {answer && (
           <div className="pad-x muted small" data-testid="search-meta" aria-live="polite">
             {results.length === 0
-              ? `No results for "${answer.query}".`
+              ? `No good match for "${answer.query}".`
               : `${results.length} result${results.length === 1 ? "" : "s"} in ${Math.round(answer.took_ms)} ms, ${answer.mode}`}
             {loading && " (searching...)"}
           </div>

@@ -34,7 +34,7 @@ pub async fn callers(ctx: &ToolContext, args: &Args, callers: bool) -> Result<To
     let symbol = str_arg(args, "symbol")?;
     let pid = ctx.project.id;
     let mut out = serde_json::Map::new();
-    for name in queries::lookup(&ctx.db, pid, symbol)
+    for name in mira_code::named::resolve_symbol(&ctx.db, pid, symbol)
         .await
         .map_err(|e| e.to_string())?
     {
@@ -54,7 +54,7 @@ pub async fn impact(ctx: &ToolContext, args: &Args) -> Result<ToolOutput, String
     let depth = opt_u64(args, "depth").unwrap_or(3).clamp(1, 6) as u32;
     let pid = ctx.project.id;
     let mut out = serde_json::Map::new();
-    for name in queries::lookup(&ctx.db, pid, symbol)
+    for name in mira_code::named::resolve_symbol(&ctx.db, pid, symbol)
         .await
         .map_err(|e| e.to_string())?
     {

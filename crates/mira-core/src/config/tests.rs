@@ -188,7 +188,10 @@ fn mira_env_file_is_checked_like_mira_toml() {
         .with_env_file("not a setting line\n", Path::new("/home/u/.config/mira/.env"))
         .unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("/home/u/.config/mira/.env") && text.contains("KEY=value"), "{text}");
+    assert!(
+        text.contains("/home/u/.config/mira/.env") && text.contains("KEY=value"),
+        "{text}"
+    );
 }
 
 /// `.env.example` is the user's list of settings: it must name every setting with its

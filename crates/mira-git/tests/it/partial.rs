@@ -49,7 +49,12 @@ async fn a_partial_clone_indexes_without_its_filtered_blobs() {
     let summary = index(&db, &project).await;
     assert_eq!(summary.new_commits, 5);
     assert!(summary.missing_objects > 0, "{summary:?}");
-    assert!(summary.missing_note().unwrap().contains("partial or shallow clone"));
+    assert!(
+        summary
+            .missing_note()
+            .unwrap()
+            .contains("partial or shallow clone")
+    );
 
     // Every commit's changed paths are known from the trees; the small file's line
     // counts too, the big file's old versions are not.

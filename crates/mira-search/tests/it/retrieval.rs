@@ -166,3 +166,22 @@ async fn bad_requests_say_what_to_do() {
             .contains("use code, git or conversation")
     );
 }
+
+/// Every chunk has a nearest neighbour; a query that means nothing gets no page of weak
+/// dense hits but an empty answer.
+#[tokio::test]
+async fn gibberish_finds_nothing_instead_of_weak_neighbours() {
+    let ix = Indexed::new().await;
+    for mode in [Mode::Dense, Mode::Hybrid, Mode::Keyword] {
+        let r = ix.search("qwxzvk plombrix frazzleborp", mode).await;
+        assert!(r.results.is_empty(), "{mode:?}: {:?}", symbols(&r.results));
+    }
+    let real = ix
+        .search("distance between two points on earth", Mode::Dense)
+        .await;
+    assert!(
+        symbols(&real.results).iter().any(|s| s == "app.geo.haversine"),
+        "{:?}",
+        symbols(&real.results)
+    );
+}

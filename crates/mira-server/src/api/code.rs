@@ -21,6 +21,8 @@ impl From<CodeError> for ApiError {
     fn from(e: CodeError) -> Self {
         let code = match &e {
             CodeError::NotFound(_) => ErrorCode::NotFound,
+            CodeError::NotIndexed(_) => ErrorCode::NotIndexed,
+            CodeError::BadInput(_) => ErrorCode::BadRequest,
             _ => ErrorCode::Internal,
         };
         ApiError::new(code, e.to_string())
@@ -145,7 +147,7 @@ async fn call_sites(state: AppState, id: i64, q: CodeQuery, callers: bool) -> Ap
     let symbol = symbol_of(&q)?;
     let key = if callers { "callers" } else { "callees" };
     let mut matches = Vec::new();
-    for name in queries::lookup(&state.db, project.id, symbol).await? {
+    for name in mira_code::named::resolve_symbol(&state.db, project.id, symbol).await? {
         let calls = if callers {
             queries::callers(&state.db, project.id, &name).await?
         } else {
@@ -165,7 +167,7 @@ pub async fn impact(
     let symbol = symbol_of(&q)?;
     let depth = q.depth.unwrap_or(3).clamp(1, 10);
     let mut results = Vec::new();
-    for name in queries::lookup(&state.db, project.id, symbol).await? {
+    for name in mira_code::named::resolve_symbol(&state.db, project.id, symbol).await? {
         results.push(queries::impact(&state.db, project.id, &name, depth).await?);
     }
     Ok(Json(

@@ -19,6 +19,7 @@ impl From<GitError> for ApiError {
         let code = match &e {
             GitError::NotARepository { .. } => ErrorCode::BadRequest,
             GitError::NotFound(_) => ErrorCode::NotFound,
+            GitError::NotIndexed(_) => ErrorCode::NotIndexed,
             _ => ErrorCode::Internal,
         };
         ApiError::new(code, e.to_string())
@@ -69,7 +70,10 @@ pub async fn index(
                     summary.new_commits,
                     summary.total_commits,
                     summary.cochange_pairs,
-                    summary.missing_note().map(|n| format!("; {n}")).unwrap_or_default()
+                    summary
+                        .missing_note()
+                        .map(|n| format!("; {n}"))
+                        .unwrap_or_default()
                 ),
             ),
             Err(e) => background.events.activity(
@@ -100,6 +104,9 @@ pub async fn log(
         q.limit.unwrap_or(50).min(1000),
     )
     .await?;
+    if commits.is_empty() {
+        mira_git::absence::check_history(&state.db, &project, path.as_deref()).await?;
+    }
     Ok(Json(json!({ "commits": commits })))
 }
 
@@ -121,6 +128,9 @@ pub async fn cochange(
         &state.config.git,
     )
     .await?;
+    if suggestions.is_empty() {
+        mira_git::absence::check_history(&state.db, &project, Some(&path)).await?;
+    }
     Ok(Json(json!({ "file": path, "suggestions": suggestions })))
 }
 
@@ -139,6 +149,9 @@ pub async fn experts(
         q.limit.unwrap_or(10).min(200),
     )
     .await?;
+    if experts.is_empty() {
+        mira_git::absence::check_history(&state.db, &project, Some(&path)).await?;
+    }
     Ok(Json(json!({ "path": path, "experts": experts })))
 }
 

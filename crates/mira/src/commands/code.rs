@@ -164,10 +164,24 @@ pub async fn symbols(config: Config, args: SymbolsArgs) -> anyhow::Result<ExitCo
             }
         }
     };
+    if found.is_empty() {
+        // Not indexed, or indexed and nothing matched: an error either way, saying which.
+        mira_code::named::ensure_indexed(&db, project.id).await?;
+        if let Some(q) = args.query.as_deref().filter(|_| mode == "search") {
+            let near = mira_code::named::near_names(&db, project.id, q).await?;
+            return Err(mira_code::named::unknown(q, &near).into());
+        }
+    }
+    let at_limit = mode != "file" && found.len() >= args.limit;
     if args.json {
-        print_json(&json!({ "query": args.query, "mode": mode, "symbols": found }))?;
+        let mut answer = json!({ "query": args.query, "mode": mode, "symbols": found });
+        if at_limit {
+            // As the MCP tool says it: present only when the list was cut.
+            answer["truncated"] = json!(true);
+        }
+        print_json(&answer)?;
     } else if found.is_empty() {
-        println!("No symbols found (is the code indexed? run `mira index`).");
+        println!("No symbols in this file.");
     } else {
         for s in &found {
             let indent = if mode == "file" && s.kind != "module" {
@@ -176,6 +190,9 @@ pub async fn symbols(config: Config, args: SymbolsArgs) -> anyhow::Result<ExitCo
                 ""
             };
             println!("{indent}{:<10} {:<60} {}", s.kind, s.qualified_name, location(s));
+        }
+        if at_limit {
+            println!("(the first {} shown; --limit N shows more)", args.limit);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -192,7 +209,7 @@ pub async fn callees(config: Config, args: SymbolArgs) -> anyhow::Result<ExitCod
 async fn call_sites(config: Config, args: SymbolArgs, callers: bool) -> anyhow::Result<ExitCode> {
     let (db, project) = scope(&config, &args.target).await?;
     let mut results = Vec::new();
-    for q in queries::lookup(&db, project.id, &args.symbol).await? {
+    for q in mira_code::named::resolve_symbol(&db, project.id, &args.symbol).await? {
         let calls = if callers {
             queries::callers(&db, project.id, &q).await?
         } else {
@@ -222,7 +239,7 @@ async fn call_sites(config: Config, args: SymbolArgs, callers: bool) -> anyhow::
 pub async fn impact(config: Config, args: ImpactArgs) -> anyhow::Result<ExitCode> {
     let (db, project) = scope(&config, &args.target).await?;
     let mut results = Vec::new();
-    for q in queries::lookup(&db, project.id, &args.symbol).await? {
+    for q in mira_code::named::resolve_symbol(&db, project.id, &args.symbol).await? {
         results.push(queries::impact(&db, project.id, &q, args.depth).await?);
     }
     if args.json {

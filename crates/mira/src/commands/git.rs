@@ -173,10 +173,16 @@ pub async fn log(config: Config, args: LogArgs) -> anyhow::Result<ExitCode> {
         .map(|f| target::relative_path(&project, f))
         .transpose()?;
     let entries = queries::log(&db, project.id, file.as_deref(), args.limit).await?;
+    if entries.is_empty() {
+        mira_git::absence::check_history(&db, &project, file.as_deref()).await?;
+    }
     if args.json {
         print_json(&json!({ "commits": entries }))?;
     } else if entries.is_empty() {
-        println!("No commits indexed: run `mira index` first.");
+        match &file {
+            Some(f) => println!("No commit touches {f} yet (it is not committed)."),
+            None => println!("The repository has no commits yet."),
+        }
     } else {
         for e in entries {
             let stat = match (e.status.as_deref(), e.lines_added, e.lines_removed) {
@@ -200,12 +206,17 @@ pub async fn cochange(config: Config, args: FileArgs) -> anyhow::Result<ExitCode
     let (db, project) = scope(&config, &args.target).await?;
     let file = target::relative_path(&project, &args.file)?;
     let suggestions = queries::cochange(&db, project.id, &file, args.limit, &config.git).await?;
+    if suggestions.is_empty() {
+        mira_git::absence::check_history(&db, &project, Some(&file)).await?;
+    }
     if args.json {
         print_json(&json!({ "file": file, "suggestions": suggestions }))?;
     } else if suggestions.is_empty() {
-        println!(
-            "No files change together with {file} often enough (or history is not indexed: run `mira index`)."
-        );
+        if mira_git::absence::touched(&db, project.id, &file).await? {
+            println!("No file changes together with {file} often enough to name.");
+        } else {
+            println!("No commit touches {file} yet, so nothing changes with it.");
+        }
     } else {
         for s in suggestions {
             println!("{:>5.0}%  {:<40} {}", s.confidence * 100.0, s.file, s.evidence);
@@ -217,6 +228,7 @@ pub async fn cochange(config: Config, args: FileArgs) -> anyhow::Result<ExitCode
 pub async fn blame(config: Config, args: FileArgs) -> anyhow::Result<ExitCode> {
     let (db, project) = scope(&config, &args.target).await?;
     let file = target::relative_path(&project, &args.file)?;
+    mira_git::absence::check_history(&db, &project, Some(&file)).await?;
     let lines = mira_git::blame::blame(&db, &project, &file).await?;
     if args.json {
         print_json(&json!({ "file": file, "lines": lines }))?;
@@ -244,13 +256,25 @@ pub async fn experts(config: Config, args: ExpertsArgs) -> anyhow::Result<ExitCo
         None => String::new(),
     };
     let experts = queries::experts(&db, project.id, &path, args.bots, args.limit).await?;
+    if experts.is_empty() {
+        mira_git::absence::check_history(&db, &project, Some(&path)).await?;
+    }
     if args.json {
         print_json(&json!({ "path": path, "experts": experts }))?;
     } else if experts.is_empty() {
-        println!(
-            "No history for {} (run `mira index`).",
-            if path.is_empty() { "the project" } else { &path }
-        );
+        let what = if path.is_empty() { "the project" } else { &path };
+        if mira_git::absence::touched(&db, project.id, &path).await? {
+            println!(
+                "No experts for {what}: only bulk commits, merges{} changed it.",
+                if args.bots {
+                    ""
+                } else {
+                    " or bots (--bots counts bots)"
+                }
+            );
+        } else {
+            println!("No commit touches {what} yet.");
+        }
     } else {
         println!(
             "{:>6}  {:<28} {:>8} {:>8} {:>8}  LAST",

@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use futures_util::StreamExt;
@@ -237,7 +238,14 @@ fn footer(report: &mira_llm::CallReport, status: &str) -> String {
 }
 
 pub async fn budget(config: Config, args: BudgetArgs) -> anyhow::Result<ExitCode> {
-    let (_db, gateway) = open(&config).await?;
+    // The report reads the database only: loading the chat model would cost seconds.
+    let db = Db::open(&mira_server::db_path(&config)).await?;
+    let local = Arc::new(mira_llm::providers::local::Local::unavailable(
+        "mira budget calls no model",
+    ));
+    let gateway = mira_llm::setup::gateway(&config, &db, local)
+        .await
+        .map_err(anyhow::Error::msg)?;
     let report = mira_llm::setup::budget_report(&gateway)
         .await
         .context("cannot read the budget")?;

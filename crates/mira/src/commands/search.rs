@@ -323,7 +323,7 @@ fn print_results(answer: &SearchResponse) {
         println!("(concepts: {})", answer.concepts.join(", "));
     }
     if answer.results.is_empty() {
-        println!("No results for {:?}.", answer.query);
+        println!("No good match for {:?}.", answer.query);
         return;
     }
     for hit in &answer.results {

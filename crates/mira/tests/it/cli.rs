@@ -124,7 +124,10 @@ fn an_invalid_setting_stops_start_up_naming_the_setting() {
     let output = run(&dirs, &["doctor"], &[]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("RATE_LIMIT_BURST") && stderr.contains(".mira/mira.toml"), "{stderr}");
+    assert!(
+        stderr.contains("RATE_LIMIT_BURST") && stderr.contains(".mira/mira.toml"),
+        "{stderr}"
+    );
 }
 
 /// A project's own `.env` (not dotenv syntax, or holding the project's keys) is never
@@ -139,7 +142,10 @@ fn a_projects_env_file_is_left_alone_and_mira_files_are_read() {
     .unwrap();
     let doctor = stdout_json(&run(&dirs, &["doctor", "--json"], &[]));
     let needs = doctor["needs_a_key"].to_string();
-    assert!(needs.contains("OPENAI_API_KEY"), "the project's key became Mira's: {needs}");
+    assert!(
+        needs.contains("OPENAI_API_KEY"),
+        "the project's key became Mira's: {needs}"
+    );
 
     // Mira's own .env in its config dir ($HOME/.config/mira here) is read...
     let user = dirs.tmp.path().join(".config/mira");
@@ -148,13 +154,24 @@ fn a_projects_env_file_is_left_alone_and_mira_files_are_read() {
     let output = run(&dirs, &["doctor"], &[]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("RATE_LIMIT_BURST") && stderr.contains(".config/mira/.env"), "{stderr}");
+    assert!(
+        stderr.contains("RATE_LIMIT_BURST") && stderr.contains(".config/mira/.env"),
+        "{stderr}"
+    );
 
     // ...and an explicit --config wins over it.
     let explicit = dirs.tmp.path().join("explicit.toml");
     std::fs::write(&explicit, "RATE_LIMIT_BURST = 50\n").unwrap();
-    let output = run(&dirs, &["--config", explicit.to_str().unwrap(), "doctor", "--json"], &[]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = run(
+        &dirs,
+        &["--config", explicit.to_str().unwrap(), "doctor", "--json"],
+        &[],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let missing = run(&dirs, &["--config", "/nonexistent/mira.toml", "doctor"], &[]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/mira.toml"));

@@ -94,6 +94,22 @@ fn git_commands_answer_in_json() {
         &[],
     ));
     assert_eq!(fixes["fixes"][0]["summary"], "fix: greeting and util");
+    // An empty error is refused with what to pass, not answered with every fix.
+    let empty = run(&dirs, &["fixes", "  "], &[]);
+    assert_eq!(empty.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&empty.stderr);
+    assert!(said.contains("paste the error message or stack trace"), "{said}");
+    let unrelated = run(
+        &dirs,
+        &["fixes", "OSError: no space left on device writing thumbnails"],
+        &[],
+    );
+    assert!(unrelated.status.success());
+    assert!(
+        String::from_utf8_lossy(&unrelated.stdout).contains("no past fix matches this error"),
+        "{}",
+        String::from_utf8_lossy(&unrelated.stdout)
+    );
     assert!(
         fixes["fixes"][0]["diff"]
             .as_str()
@@ -192,4 +208,20 @@ async fn git_api_indexes_with_progress_and_answers_queries() {
     assert_eq!(fixes.status(), 200);
     let body: Value = fixes.json().await.unwrap();
     assert_eq!(body["fixes"][0]["summary"], "fix: greeting and util");
+    let empty = server
+        .client()
+        .post(server.url(&format!("/api/projects/{id}/git/fixes")))
+        .bearer_auth(&server.token)
+        .json(&serde_json::json!({"error": " \n "}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(empty.status(), 400);
+    let body: Value = empty.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("paste the error message or stack trace")),
+        "{body}"
+    );
 }

@@ -16,6 +16,7 @@ mod files;
 mod frame_limit;
 mod git;
 mod harness;
+mod honest;
 mod mcp;
 mod metrics;
 mod modes;

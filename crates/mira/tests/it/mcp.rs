@@ -563,7 +563,10 @@ async fn first_use_indexes_from_the_roots_and_follows_saves() {
     assert!(!seen.is_empty(), "progress notifications while indexing");
     assert!(
         seen.windows(2).all(|w| w[0].progress < w[1].progress),
-        "progress only grows"
+        "progress only grows: {:?}",
+        seen.iter()
+            .map(|p| (p.progress, p.total, p.message.clone()))
+            .collect::<Vec<_>>()
     );
     let status = answer(&session, "index_status", json!({})).await;
     assert_eq!(status["project"]["root"], canonical(&other));
