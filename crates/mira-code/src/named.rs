@@ -88,7 +88,7 @@ pub async fn near_names(db: &Db, project_id: i64, symbol: &str) -> Result<Vec<St
 
 fn last_segment(symbol: &str) -> &str {
     symbol
-        .rsplit(|c: char| c == '.' || c == ':' || c == '/' || c == '#')
+        .rsplit(['.', ':', '/', '#'])
         .find(|s| !s.is_empty())
         .unwrap_or("")
 }

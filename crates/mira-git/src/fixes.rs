@@ -177,6 +177,9 @@ fn shown_words(error: &str) -> HashMap<String, String> {
     out
 }
 
+/// A stored file change: commit id, path, old path, lines added and removed.
+type ChangeRow = (i64, String, Option<String>, Option<i64>, Option<i64>);
+
 /// Ranks past fixes for `error` in a project's indexed history and records the links.
 pub async fn find(db: &Db, project: &Project, error: &str, limit: usize) -> Result<FixReport, GitError> {
     if error.trim().is_empty() {
@@ -199,7 +202,7 @@ pub async fn find(db: &Db, project: &Project, error: &str, limit: usize) -> Resu
     .bind(project.id)
     .fetch_all(db.pool())
     .await?;
-    let changes: Vec<(i64, String, Option<String>, Option<i64>, Option<i64>)> = sqlx::query_as(
+    let changes: Vec<ChangeRow> = sqlx::query_as(
         "SELECT commit_id, path, old_path, lines_added, lines_removed FROM git_file_changes WHERE project_id = ?",
     )
     .bind(project.id)
