@@ -3,12 +3,17 @@
 # and request throughput/latency of a probe, an authenticated API call and a directory
 # listing, with wrk over loopback. Needs wrk (apt-get install wrk).
 # Usage: scripts/bench-server.sh [PROJECT_DIR]   (default: this repository)
+# MIRA_BIN=PATH measures that binary instead of building one (to compare two builds).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 project="${1:-$repo}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mira-target}"
-cargo build -q --manifest-path "$repo/Cargo.toml" -p mira
-bin="$CARGO_TARGET_DIR/debug/mira"
+if [[ -n "${MIRA_BIN:-}" ]]; then
+  bin="$MIRA_BIN"
+else
+  cargo build -q --manifest-path "$repo/Cargo.toml" -p mira
+  bin="$CARGO_TARGET_DIR/debug/mira"
+fi
 command -v wrk >/dev/null || { echo "bench-server.sh: wrk is needed (apt-get install wrk)" >&2; exit 1; }
 
 work="$(mktemp -d)"

@@ -1,11 +1,19 @@
-//! The commit and dirty state a run started from, and what changed between two runs.
+//! The commit, dirty state and work-tree digest a run started from, and what changed
+//! between two runs.
 //! Asks the `git` CLI: these are a few small calls per run, made while the build runs.
 
 use std::path::Path;
 
+use sha2::{Digest, Sha256};
 use tokio::process::Command;
 
 async fn git(root: &Path, args: &[&str]) -> Option<String> {
+    git_bytes(root, args)
+        .await
+        .map(|out| String::from_utf8_lossy(&out).into_owned())
+}
+
+async fn git_bytes(root: &Path, args: &[&str]) -> Option<Vec<u8>> {
     let out = Command::new("git")
         .current_dir(root)
         .args(args)
@@ -14,20 +22,84 @@ async fn git(root: &Path, args: &[&str]) -> Option<String> {
         .output()
         .await
         .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status.success().then_some(out.stdout)
 }
 
-/// HEAD and whether the work tree has changes (untracked files count: a new source file
-/// changes a build). `None` outside a repository or before the first commit.
-pub async fn state(root: &Path) -> (Option<String>, Option<bool>) {
-    let (head, status) = tokio::join!(
+/// What a run started from, as git sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GitState {
+    pub head: Option<String>,
+    /// Whether the work tree has changes (untracked files count: a new source file
+    /// changes a build).
+    pub dirty: Option<bool>,
+    /// A digest of HEAD, every change to tracked files (staged or not) and the untracked
+    /// files that are not ignored: two runs with the same digest built the same sources.
+    pub worktree: Option<String>,
+}
+
+/// HEAD, the dirty flag and the work tree's digest. All `None` outside a repository or
+/// before the first commit.
+pub async fn state(root: &Path) -> GitState {
+    let (head, status, diff, untracked) = tokio::join!(
         git(root, &["rev-parse", "--verify", "-q", "HEAD"]),
-        git(root, &["status", "--porcelain"])
+        git(root, &["status", "--porcelain"]),
+        git_bytes(
+            root,
+            &[
+                "diff",
+                "HEAD",
+                "--binary",
+                "--no-ext-diff",
+                "--no-textconv",
+                "--no-color"
+            ]
+        ),
+        git_bytes(root, &["ls-files", "-z", "--others", "--exclude-standard"])
     );
     let head = head.map(|h| h.trim().to_string()).filter(|h| !h.is_empty());
-    (head, status.map(|s| !s.trim().is_empty()))
+    let worktree = match (&head, diff, untracked) {
+        (Some(head), Some(diff), Some(untracked)) => {
+            Some(worktree_digest(root, head, &diff, &untracked).await)
+        }
+        _ => None,
+    };
+    GitState {
+        head,
+        dirty: status.map(|s| !s.trim().is_empty()),
+        worktree,
+    }
+}
+
+/// Untracked files up to this size are hashed by content, bigger ones by size and
+/// modification time (a build's stray outputs can be large).
+const HASHED_UNTRACKED_BYTES: u64 = 1 << 20;
+
+async fn worktree_digest(root: &Path, head: &str, diff: &[u8], untracked: &[u8]) -> String {
+    let mut digest = Sha256::new();
+    digest.update(head.as_bytes());
+    digest.update([0]);
+    digest.update(diff);
+    for path in untracked.split(|b| *b == 0).filter(|p| !p.is_empty()) {
+        digest.update([0]);
+        digest.update(path);
+        let full = root.join(String::from_utf8_lossy(path).as_ref());
+        let Ok(meta) = tokio::fs::symlink_metadata(&full).await else {
+            continue;
+        };
+        if meta.is_file() && meta.len() <= HASHED_UNTRACKED_BYTES {
+            if let Ok(bytes) = tokio::fs::read(&full).await {
+                digest.update(Sha256::digest(&bytes));
+            }
+        } else {
+            let modified = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            digest.update(format!("{}:{modified}", meta.len()).as_bytes());
+        }
+    }
+    format!("{:x}", digest.finalize())
 }
 
 /// Commits after `from` up to `to`, oldest first.

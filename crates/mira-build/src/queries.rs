@@ -138,7 +138,8 @@ pub async fn run_log(db: &Db, run_id: i64) -> Result<Vec<u8>, BuildError> {
     })
 }
 
-/// A fix known for an error: a later run that no longer reported it, or a commit that
+/// A fix known for an error: a later run that no longer reported it after a change (a run
+/// that passed on the same work tree fixed nothing and is left out), or a commit that
 /// `historical_fixes` links to errors like it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct KnownFix {
@@ -175,6 +176,9 @@ pub struct ErrorSummary {
     pub last_run_id: i64,
     pub resolved_at: Option<i64>,
     pub resolved_run_id: Option<i64>,
+    /// The run that no longer reported it started from the same work tree as the run that
+    /// did (no edit, no commit): the environment changed or the failure was flaky.
+    pub resolved_unchanged: bool,
     /// Came back after it had been resolved.
     pub recurring: bool,
     pub reopened: i64,
@@ -208,12 +212,16 @@ struct ErrorRow {
     last_run_id: i64,
     resolved_at: Option<i64>,
     resolved_run_id: Option<i64>,
+    resolved_unchanged: bool,
     reopened: i64,
     fingerprint: String,
 }
 
 const ERROR_COLUMNS: &str = "id, tool, severity, code, message, file, line, column, occurrences, run_count, \
-    first_seen_at, last_seen_at, last_run_id, resolved_at, resolved_run_id, reopened, fingerprint";
+    first_seen_at, last_seen_at, last_run_id, resolved_at, resolved_run_id, \
+    COALESCE((SELECT unchanged FROM error_resolutions r WHERE r.error_id = build_errors.id \
+      AND r.fixing_run_id = build_errors.resolved_run_id), 0) AS resolved_unchanged, \
+    reopened, fingerprint";
 
 /// Lines `line - 2 ..= line + 2` of the file now; empty when it cannot be read.
 pub async fn excerpt(root: &Path, file: &str, line: u32) -> Vec<ExcerptLine> {
@@ -245,7 +253,7 @@ async fn known_fixes(
 ) -> Result<Vec<KnownFix>, BuildError> {
     let rows: Vec<(String, String, Option<String>, i64, i64)> = sqlx::query_as(
         "SELECT commits, files, diff, fixing_run_id, resolved_at FROM error_resolutions \
-         WHERE error_id = ? ORDER BY resolved_at DESC LIMIT 5",
+         WHERE error_id = ? AND unchanged = 0 ORDER BY resolved_at DESC LIMIT 5",
     )
     .bind(error_id)
     .fetch_all(db.pool())
@@ -314,6 +322,7 @@ async fn summarize(db: &Db, project: &Project, r: ErrorRow) -> Result<ErrorSumma
         last_run_id: r.last_run_id,
         resolved_at: r.resolved_at,
         resolved_run_id: r.resolved_run_id,
+        resolved_unchanged: r.resolved_unchanged,
         recurring: r.reopened > 0,
         reopened: r.reopened,
         fingerprint: r.fingerprint,

@@ -33,6 +33,9 @@ pub struct Resolved {
     pub commits: Vec<String>,
     pub files: Vec<String>,
     pub diff: Option<String>,
+    /// The work tree was the same as in the failing run (same HEAD, same changes, same
+    /// untracked files): the environment changed or the failure was flaky. Not a fix.
+    pub unchanged: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -116,18 +119,19 @@ pub async fn run_started(
         cancel,
     )
     .await;
-    let (commit, dirty) = git_state.await.unwrap_or((None, None));
+    let state = git_state.await.unwrap_or_default();
     let finished = match finished {
         Ok(f) => f,
         Err(e) => {
             sqlx::query(
                 "UPDATE build_runs SET status = 'failed_to_start', failure = ?, finished_at = ?, duration_ms = 0, \
-                 commit_sha = ?, dirty = ? WHERE id = ?",
+                 commit_sha = ?, dirty = ?, worktree = ? WHERE id = ?",
             )
             .bind(e.to_string())
             .bind(now_ms())
-            .bind(&commit)
-            .bind(dirty)
+            .bind(&state.head)
+            .bind(state.dirty)
+            .bind(&state.worktree)
             .bind(run_id)
             .execute(db.pool())
             .await?;
@@ -138,7 +142,7 @@ pub async fn run_started(
     for d in &mut finished.diagnostics {
         rebase(&project.root, &request.dir, d);
     }
-    store(db, project, run_id, tool, finished, commit, dirty).await
+    store(db, project, run_id, tool, finished, state).await
 }
 
 /// Makes a diagnostic's paths relative to the project root: tools print them relative
@@ -249,6 +253,7 @@ struct CandidateRow {
     file: Option<String>,
     failing_run: i64,
     commit_sha: Option<String>,
+    worktree: Option<String>,
     error_hash: String,
     code: Option<String>,
     severity: String,
@@ -262,6 +267,8 @@ struct Candidate {
     file: Option<String>,
     failing_run: i64,
     failing_commit: Option<String>,
+    /// The work tree the failing run started from and the same as this run's.
+    unchanged: bool,
     error_text: String,
 }
 
@@ -306,10 +313,14 @@ async fn store(
     run_id: i64,
     tool: Option<Tool>,
     mut finished: Finished,
-    commit: Option<String>,
-    dirty: Option<bool>,
+    state: gitinfo::GitState,
 ) -> Result<RunOutcome, BuildError> {
     let root = &project.root;
+    let gitinfo::GitState {
+        head: commit,
+        dirty,
+        worktree,
+    } = state;
     let now = now_ms();
     let tool = tool.or_else(|| tool_from_output(&finished.diagnostics));
     if let Some(d) = unexplained_failure(&finished, tool) {
@@ -346,6 +357,7 @@ async fn store(
         let rows: Vec<CandidateRow> = sqlx::query_as(
             "SELECT e.id, e.message, e.file, f.run_id AS failing_run, \
              (SELECT commit_sha FROM build_runs WHERE id = f.run_id) AS commit_sha, \
+             (SELECT worktree FROM build_runs WHERE id = f.run_id) AS worktree, \
              e.error_hash, e.code, e.severity, e.tool \
              FROM build_errors e JOIN ( \
                SELECT o.error_id, MAX(o.run_id) AS run_id FROM build_error_occurrences o \
@@ -379,6 +391,7 @@ async fn store(
                     file: r.file,
                     failing_run: r.failing_run,
                     failing_commit: r.commit_sha,
+                    unchanged: worktree.is_some() && r.worktree == worktree,
                     error_text: error_text(&d),
                 }
             })
@@ -397,8 +410,8 @@ async fn store(
                 .as_ref()
                 .and_then(|r| snapshots.iter().find(|s| &s.0 == r).map(|s| s.2.as_slice()));
             let diff = match &rel {
-                Some(r) => diff_since(db, root, c.failing_run, r, now_content).await?,
-                None => None,
+                Some(r) if !c.unchanged => diff_since(db, root, c.failing_run, r, now_content).await?,
+                _ => None,
             };
             if let Some(r) = &rel
                 && diff.is_some()
@@ -519,7 +532,7 @@ async fn store(
         }
         sqlx::query(
             "INSERT INTO error_resolutions (project_id, error_id, failing_run_id, fixing_run_id, from_commit, to_commit, \
-             commits, files, diff, resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             commits, files, diff, resolved_at, unchanged) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(project.id)
         .bind(c.id)
@@ -531,6 +544,7 @@ async fn store(
         .bind(serde_json::to_string(&files).expect("strings serialise"))
         .bind(&diff)
         .bind(now)
+        .bind(c.unchanged)
         .execute(&mut *tx)
         .await?;
         // The commits between a failing and a passing run fixed it: git intelligence's
@@ -560,11 +574,13 @@ async fn store(
             commits,
             files,
             diff,
+            unchanged: c.unchanged,
         });
     }
     sqlx::query(
         "UPDATE build_runs SET status = ?, exit_code = ?, failure = ?, finished_at = ?, duration_ms = ?, tool = ?, \
-         commit_sha = ?, dirty = ?, errors = ?, warnings = ?, infos = ?, log_bytes = ?, log_truncated = ? WHERE id = ?",
+         commit_sha = ?, dirty = ?, worktree = ?, errors = ?, warnings = ?, infos = ?, log_bytes = ?, \
+         log_truncated = ? WHERE id = ?",
     )
     .bind(finished.status.as_str())
     .bind(finished.exit_code)
@@ -574,6 +590,7 @@ async fn store(
     .bind(tool.map(|t| t.as_str()))
     .bind(&commit)
     .bind(dirty)
+    .bind(&worktree)
     .bind(errors)
     .bind(warnings)
     .bind(infos)

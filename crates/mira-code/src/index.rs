@@ -150,11 +150,7 @@ pub async fn warm_symbol_table(db: &Db, project: &Project) -> Result<(), CodeErr
     let _running = gate.lock().await;
     let mut memory = memory::take(&key);
     let mut conn = db.pool().acquire().await?;
-    let stored: HashMap<String, StoredFile> = store::stored_files(&mut conn, project.id)
-        .await?
-        .into_iter()
-        .map(|f| (f.path.clone(), f))
-        .collect();
+    let stored = store::stored_files_by_path(&mut conn, project.id).await?;
     let table = current_table(&mut conn, project.id, &stored, memory.table.take()).await;
     let built = table.map(|t| memory.table = Some(t));
     memory::put(key, memory);
@@ -221,11 +217,7 @@ async fn index_locked(
     let walked_at = started.elapsed();
 
     let mut conn = db.pool().acquire().await?;
-    let stored: HashMap<String, StoredFile> = store::stored_files(&mut conn, project.id)
-        .await?
-        .into_iter()
-        .map(|f| (f.path.clone(), f))
-        .collect();
+    let stored = store::stored_files_by_path(&mut conn, project.id).await?;
     let present: HashSet<&str> = walked.files.iter().map(|f| f.path.as_str()).collect();
     let removed: Vec<&StoredFile> = stored
         .values()

@@ -152,6 +152,8 @@ export interface BuildError {
   last_run_id: number;
   resolved_at: number | null;
   resolved_run_id: number | null;
+  /** Passed again with no change in the work tree: not a fix. */
+  resolved_unchanged: boolean;
   recurring: boolean;
   reopened: number;
   fingerprint: string;

@@ -16,7 +16,7 @@ function run(id: number, status: BuildRun["status"]): BuildRun {
 function error(id: number, file: string | null, line: number | null): BuildError {
   return {
     id, tool: "rustc", severity: "error", code: "E0425", message: `m${id}`, file, line, column: 5, occurrences: 1,
-    run_count: 1, first_seen_at: 0, last_seen_at: 0, last_run_id: 1, resolved_at: null, resolved_run_id: null,
+    run_count: 1, first_seen_at: 0, last_seen_at: 0, last_run_id: 1, resolved_at: null, resolved_run_id: null, resolved_unchanged: false,
     recurring: false, reopened: 0, fingerprint: "f", excerpt: [], known_fixes: [],
   };
 }

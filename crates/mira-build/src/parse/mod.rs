@@ -10,6 +10,7 @@ mod generic;
 mod go;
 mod jstest;
 mod pytest;
+mod python;
 mod rustc;
 mod tsc;
 mod util;
@@ -48,6 +49,7 @@ fn parsers_for(tool: Option<Tool>) -> Vec<Box<dyn LineParser>> {
             Tool::Jest => Box::new(jstest::Jest::default()),
             Tool::Vitest => Box::new(jstest::Vitest::default()),
             Tool::Pytest => Box::new(pytest::Pytest::default()),
+            Tool::Python => Box::new(python::Python::default()),
             Tool::Go => Box::new(go::Go::default()),
             Tool::Gcc => Box::new(gcc::Gcc::new(Tool::Gcc)),
             Tool::Clang => Box::new(gcc::Gcc::new(Tool::Clang)),
@@ -71,6 +73,7 @@ fn parsers_for(tool: Option<Tool>) -> Vec<Box<dyn LineParser>> {
             Tool::Vitest,
             Tool::Jest,
             Tool::Pytest,
+            Tool::Python,
             Tool::Go,
             Tool::Gcc,
         ],

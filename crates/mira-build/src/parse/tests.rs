@@ -110,3 +110,21 @@ fn gcc_lines_without_a_column_and_the_linker() {
     assert_eq!(d[1].message, "undefined reference to `helper'");
     assert_eq!(d[1].file.as_deref(), Some("main.c"));
 }
+
+#[test]
+fn python_frames_without_an_exception_line_are_not_errors() {
+    // A frame-shaped line in a log, and a traceback cut off before its exception.
+    let text = "  File \"app.py\", line 3, in main\nall good\nTraceback (most recent call last):\n  File \"app.py\", line 3, in main\n    run()\n";
+    assert!(parse(None, text).is_empty(), "{:?}", parse(None, text));
+    // A bare frame (a syntax error's place) ends only in an error.
+    let text = "  File \"app.py\", line 3\n    x = (\n        ^\nSummary: 3 files\n";
+    assert!(parse(None, text).is_empty(), "{:?}", parse(None, text));
+    let text = "log: starting\nTraceback (most recent call last):\n  File \"lib/app.py\", line 9, in <module>\n    main()\n  File \"/usr/lib/python3.11/json/decoder.py\", line 355, in raw_decode\n    raise JSONDecodeError(\"Expecting value\", s, err.value) from None\njson.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)\nlog: done\n";
+    let d = parse(None, text);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].location(), "lib/app.py:9");
+    assert_eq!(
+        d[0].message,
+        "JSONDecodeError: Expecting value: line 1 column 1 (char 0)"
+    );
+}

@@ -465,3 +465,67 @@ fn gcc_errors_warnings_and_notes() {
     let any = parse(None, &out);
     assert_eq!(any.iter().filter(|d| d.tool == Tool::Gcc).count(), d.len());
 }
+
+#[test]
+fn python_tracebacks_of_any_script_name_the_users_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            (
+                "pricing.py",
+                "import json\n\n\ndef load(text):\n    try:\n        return json.loads(text)\n    except ValueError as e:\n        raise RuntimeError(\"price list unreadable\") from e\n",
+            ),
+            (
+                "main.py",
+                "import pricing\n\n\ndef run():\n    return pricing.load(\"{not json\")\n\n\nrun()\n",
+            ),
+            ("broken.py", "def f(:\n    pass\n"),
+        ],
+    );
+    let python = tools::program("python3", "install Python 3");
+    let (out, code) = capture(dir.path(), &python, &["main.py"], &[]);
+    assert_eq!(code, 1, "{out}");
+    let d = parse(None, &out);
+    assert_eq!(d.len(), 2, "a chain of two exceptions: {out}\n{d:#?}");
+    assert!(
+        d.iter()
+            .all(|d| d.tool == Tool::Python && d.severity == Severity::Error)
+    );
+    // The first: raised inside the json module, called from the user's pricing.py.
+    assert_eq!(d[0].code.as_deref(), Some("JSONDecodeError"), "{d:#?}");
+    assert!(
+        d[0].message
+            .starts_with("JSONDecodeError: Expecting property name"),
+        "{d:#?}"
+    );
+    assert!(d[0].file.as_deref().unwrap().ends_with("pricing.py"), "{d:#?}");
+    assert_eq!(d[0].line, Some(6));
+    assert!(d[0].related.len() > 1, "every frame is kept: {d:#?}");
+    assert!(d[0].related.last().unwrap().file.contains("json"), "{d:#?}");
+    // The second: the one the script died of, raised in pricing.py, called from main.py.
+    assert_eq!(d[1].message, "RuntimeError: price list unreadable");
+    assert!(d[1].file.as_deref().unwrap().ends_with("pricing.py"));
+    assert_eq!(d[1].line, Some(8));
+    let called_from: Vec<(bool, Option<u32>, Option<&str>)> = d[1]
+        .related
+        .iter()
+        .map(|r| (r.file.ends_with("main.py"), r.line, r.message.as_deref()))
+        .collect();
+    assert_eq!(
+        called_from[..2],
+        [
+            (true, Some(8), Some("in <module>")),
+            (true, Some(5), Some("in run"))
+        ]
+    );
+
+    // A syntax error in the main script has no `Traceback` header.
+    let (out, code) = capture(dir.path(), &python, &["broken.py"], &[]);
+    assert_eq!(code, 1, "{out}");
+    let d = parse(None, &out);
+    assert_eq!(d.len(), 1, "{out}\n{d:#?}");
+    assert_eq!(d[0].code.as_deref(), Some("SyntaxError"));
+    assert!(d[0].file.as_deref().unwrap().ends_with("broken.py"));
+    assert_eq!(d[0].line, Some(1));
+}

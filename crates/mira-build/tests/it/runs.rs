@@ -305,6 +305,65 @@ async fn a_failure_no_parser_reads_is_still_an_error() {
         third.resolved[0].error_id,
         queries::run_diagnostics(&f.db, first.run.id).await.unwrap()[0].0
     );
+    assert!(!third.resolved[0].unchanged, "a file was removed: a change");
+}
+
+#[tokio::test]
+async fn a_failure_that_goes_away_without_a_change_is_not_a_fix() {
+    let f = fixture(&[("src/app.c", "int main(void) { return 0; }\n")]).await;
+    // The failure depends on something outside the project (a tool, a service, a file
+    // elsewhere), not on the project's sources.
+    let outside = tempfile::tempdir().unwrap();
+    let marker = outside.path().join("toolchain-ready");
+    let script = format!(
+        "if [ ! -f '{}' ]; then echo 'src/app.c:1:5: error: the toolchain is not ready' >&2; exit 1; fi",
+        marker.display()
+    );
+    let config = config();
+    let go = || {
+        run(
+            &f.db,
+            &f.project,
+            &config,
+            sh(&script),
+            quiet(),
+            CancellationToken::new(),
+        )
+    };
+    // Untracked and uncommitted changes count as part of the work tree.
+    write(f.dir.path(), &[("notes.txt", "draft\n")]);
+    let failing = go().await.unwrap();
+    assert_eq!(failing.run.errors, 1, "{:#?}", failing.diagnostics);
+    let error_id = queries::run_diagnostics(&f.db, failing.run.id).await.unwrap()[0].0;
+
+    std::fs::write(&marker, "yes").unwrap();
+    let passing = go().await.unwrap();
+    assert_eq!(passing.run.errors, 0);
+    assert_eq!(passing.resolved.len(), 1);
+    let r = &passing.resolved[0];
+    assert_eq!(r.error_id, error_id);
+    assert!(r.unchanged, "{r:#?}");
+    assert!(
+        r.commits.is_empty() && r.files.is_empty() && r.diff.is_none(),
+        "{r:#?}"
+    );
+    let done = queries::error(&f.db, &f.project, error_id).await.unwrap().error;
+    assert!(done.resolved_at.is_some());
+    assert!(done.resolved_unchanged);
+    assert!(done.known_fixes.is_empty(), "not a fix: {:#?}", done.known_fixes);
+
+    // It comes back; this time an edit to an untracked file goes with the pass.
+    std::fs::remove_file(&marker).unwrap();
+    let again = go().await.unwrap();
+    assert_eq!(again.recurring, vec![error_id]);
+    std::fs::write(&marker, "yes").unwrap();
+    write(f.dir.path(), &[("notes.txt", "draft, edited\n")]);
+    let passing = go().await.unwrap();
+    assert_eq!(passing.resolved.len(), 1);
+    assert!(!passing.resolved[0].unchanged, "{:#?}", passing.resolved[0]);
+    let done = queries::error(&f.db, &f.project, error_id).await.unwrap().error;
+    assert!(!done.resolved_unchanged);
+    assert_eq!(done.known_fixes.len(), 1, "{:#?}", done.known_fixes);
 }
 
 #[tokio::test]

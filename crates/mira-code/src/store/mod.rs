@@ -33,6 +33,18 @@ impl StoredFile {
     }
 }
 
+/// The project's stored files by path.
+pub async fn stored_files_by_path(
+    conn: &mut SqliteConnection,
+    project_id: i64,
+) -> Result<std::collections::HashMap<String, StoredFile>, sqlx::Error> {
+    Ok(stored_files(conn, project_id)
+        .await?
+        .into_iter()
+        .map(|f| (f.path.clone(), f))
+        .collect())
+}
+
 pub async fn stored_files(
     conn: &mut SqliteConnection,
     project_id: i64,

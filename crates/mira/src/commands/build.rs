@@ -195,6 +195,10 @@ pub async fn build(config: Config, args: BuildArgs) -> anyhow::Result<ExitCode> 
         for r in &outcome.resolved {
             let how = match r.commits.last() {
                 Some(c) => format!("fixed by commit {}", &c[..c.len().min(10)]),
+                None if r.unchanged => format!(
+                    "no change in the work tree since run {}: the environment changed or the failure is flaky",
+                    r.failing_run_id
+                ),
                 None => "fixed in the work tree".to_string(),
             };
             eprintln!(
@@ -354,7 +358,11 @@ fn print_error(e: &queries::ErrorSummary, full: bool) {
         flags.push(format!("recurring: came back {} time(s) after a fix", e.reopened));
     }
     if e.resolved_at.is_some() {
-        flags.push("resolved".into());
+        flags.push(if e.resolved_unchanged {
+            "resolved, no change in the work tree (the environment changed or the failure is flaky)".into()
+        } else {
+            "resolved".into()
+        });
     }
     println!(
         "[{}] {} {}{}: {}",

@@ -96,6 +96,62 @@ fn build_runs_the_command_records_errors_and_learns_the_fix() {
 }
 
 #[test]
+fn a_build_that_passes_again_without_a_change_is_not_called_a_fix() {
+    let dirs = Dirs::new();
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &["add", "-A"],
+        &[
+            "-c",
+            "user.name=Ann",
+            "-c",
+            "user.email=ann@x.org",
+            "commit",
+            "-q",
+            "-m",
+            "start",
+        ],
+    ] {
+        let out = std::process::Command::new("git")
+            .current_dir(dirs.project())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    // The failure depends on a file outside the project, as a missing toolchain would.
+    let marker = dirs.data().with_file_name("toolchain-ready");
+    let script = format!(
+        "test -f '{}' || {{ echo 'src/main.rs:1:1: error: the toolchain is not ready' >&2; exit 1; }}",
+        marker.display()
+    );
+    let build = || run(&dirs, &["build", "--", "sh", "-c", &script], &[]);
+    let out = build();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    std::fs::write(&marker, "ready").unwrap();
+    let out = build();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "resolved: the toolchain is not ready in src/main.rs (no change in the work tree since run 1"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("fixed in the work tree"), "{stderr}");
+    let listed = text(&run(&dirs, &["errors", "--resolved"], &[]).stdout);
+    assert!(
+        listed.contains("resolved, no change in the work tree"),
+        "{listed}"
+    );
+    assert!(!listed.contains("known fix"), "{listed}");
+    let all = stdout_json(&run(&dirs, &["errors", "--all", "--json"], &[]));
+    assert_eq!(all["errors"][0]["resolved_unchanged"], true, "{all:#}");
+    assert_eq!(all["errors"][0]["known_fixes"], serde_json::json!([]), "{all:#}");
+}
+
+#[test]
 fn build_explains_what_it_cannot_do() {
     let dirs = Dirs::new();
     let out = run(&dirs, &["build", "--", "mira-no-such-tool", "--version"], &[]);

@@ -16,16 +16,8 @@ async fn project_id(server: &Server) -> i64 {
 }
 
 async fn put(server: &Server, id: i64, body: Value) -> (u16, Value) {
-    let response = server
-        .client()
-        .put(server.url(&format!("/api/projects/{id}/file")))
-        .bearer_auth(&server.token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
+    let path = format!("/api/projects/{id}/file");
+    server.call(reqwest::Method::PUT, &path, Some(&body)).await
 }
 
 #[tokio::test]

@@ -141,6 +141,26 @@ impl Server {
         reqwest::Client::new()
     }
 
+    /// `method path` with the token (and `body` as JSON): the status and the JSON answer,
+    /// whatever the status.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self
+            .client()
+            .request(method, self.url(path))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
         let response = self
             .client()

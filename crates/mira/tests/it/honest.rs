@@ -98,15 +98,7 @@ fn the_cli_tells_not_indexed_not_found_and_nothing_matched_apart() {
 
 /// GET `path` on `server`: the status and the JSON body.
 async fn get(server: &Server, path: String) -> (u16, serde_json::Value) {
-    let response = server
-        .client()
-        .get(server.url(&path))
-        .bearer_auth(&server.token)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
+    server.call(reqwest::Method::GET, &path, None).await
 }
 
 #[tokio::test]
