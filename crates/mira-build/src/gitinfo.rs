@@ -40,9 +40,8 @@ pub struct GitState {
 /// HEAD, the dirty flag and the work tree's digest. All `None` outside a repository or
 /// before the first commit.
 pub async fn state(root: &Path) -> GitState {
-    let (head, status, diff, untracked) = tokio::join!(
+    let (head, diff, untracked) = tokio::join!(
         git(root, &["rev-parse", "--verify", "-q", "HEAD"]),
-        git(root, &["status", "--porcelain"]),
         git_bytes(
             root,
             &[
@@ -57,15 +56,23 @@ pub async fn state(root: &Path) -> GitState {
         git_bytes(root, &["ls-files", "-z", "--others", "--exclude-standard"])
     );
     let head = head.map(|h| h.trim().to_string()).filter(|h| !h.is_empty());
-    let worktree = match (&head, diff, untracked) {
-        (Some(head), Some(diff), Some(untracked)) => {
-            Some(worktree_digest(root, head, &diff, &untracked).await)
-        }
-        _ => None,
+    let (dirty, worktree) = match (&head, diff, untracked) {
+        // The changes and the untracked files the digest reads tell dirtiness too.
+        (Some(head), Some(diff), Some(untracked)) => (
+            Some(!diff.is_empty() || !untracked.is_empty()),
+            Some(worktree_digest(root, head, &diff, &untracked).await),
+        ),
+        // Before the first commit there is no HEAD to diff against.
+        _ => (
+            git(root, &["status", "--porcelain"])
+                .await
+                .map(|s| !s.trim().is_empty()),
+            None,
+        ),
     };
     GitState {
         head,
-        dirty: status.map(|s| !s.trim().is_empty()),
+        dirty,
         worktree,
     }
 }
