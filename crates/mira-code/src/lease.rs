@@ -8,7 +8,8 @@
 //! A run takes the row in a `BEGIN IMMEDIATE` transaction (so two takers cannot both see
 //! it free), renews it while it works, checks it still holds it inside its write
 //! transaction (`confirm`), and deletes it when done. A holder that died stops renewing
-//! and its row is taken over once it expires.
+//! and its row is taken over once it expires, or at once when its pid no longer runs on
+//! this machine (a run killed with SIGKILL).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -52,6 +53,30 @@ fn new_token() -> String {
     )
 }
 
+/// Whether a process with this pid runs on this machine. Unsure answers (no permission
+/// to signal it, a pid that does not fit) count as alive, so the lease is only taken
+/// over early when the holder is certainly gone.
+fn process_alive(pid: i64) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return true;
+        };
+        if pid <= 0 {
+            return true;
+        }
+        // Signal 0 checks for the process without sending anything.
+        // SAFETY: kill with signal 0 has no effect on any process.
+        let answer = unsafe { libc::kill(pid, 0) };
+        answer == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
 /// Takes the lease if it is free or expired; otherwise says which pid holds it.
 async fn try_take(db: &Db, project_id: i64, token: &str) -> Result<Result<(), i64>, sqlx::Error> {
     let mut tx = db.pool().begin_with("BEGIN IMMEDIATE").await?;
@@ -61,8 +86,11 @@ async fn try_take(db: &Db, project_id: i64, token: &str) -> Result<Result<(), i6
             .bind(project_id)
             .fetch_optional(&mut *tx)
             .await?;
+    // A holder that died (killed, crashed) is taken over at once instead of after its
+    // lease runs out: its pid is gone from this machine.
     if let Some((pid, expires_at)) = holder
         && expires_at > now
+        && process_alive(pid)
     {
         tx.rollback().await?;
         return Ok(Err(pid));

@@ -104,9 +104,29 @@ pub fn git_blame(root: &Path, path: &str) -> Result<Vec<BlameLine>, GitError> {
     parse_porcelain(&String::from_utf8_lossy(&output.stdout))
 }
 
+/// The hash of the work tree's file, read only if `path` itself is a regular file: a
+/// symlink swapped in after the caller's check is not followed, and a named pipe is
+/// neither waited on nor read (git reads a tracked symlink as its link text, so the
+/// blame itself never follows one either).
 fn hash_file(path: &Path) -> Result<String, GitError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| GitError::NotFound(format!("cannot read {}: {e}", path.display())))?;
+    use std::io::Read;
+    let unreadable = |e: std::io::Error| GitError::NotFound(format!("cannot read {}: {e}", path.display()));
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let mut file = options.open(path).map_err(unreadable)?;
+    if !file.metadata().map_err(unreadable)?.is_file() {
+        return Err(GitError::NotFound(format!(
+            "{} is not a regular file; only files are blamed",
+            path.display()
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(unreadable)?;
     Ok(format!("{:x}", Sha256::digest(&bytes)))
 }
 

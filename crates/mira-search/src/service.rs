@@ -1,6 +1,7 @@
 //! Search as the server and the CLI use it: the store, the embedder (loaded once, on
 //! first need), the concept rules, and the runs of a project's indexing.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -43,6 +44,9 @@ pub struct SearchService {
     dense_problem: Arc<std::sync::Mutex<Option<String>>>,
     rules: Arc<Mutex<Option<Arc<ConceptRules>>>>,
     weights: Weights,
+    /// Projects whose store this service has checked against SQLite (once per process:
+    /// a disagreement comes from before it started).
+    checked: Arc<std::sync::Mutex<HashSet<i64>>>,
 }
 
 impl std::fmt::Debug for SearchService {
@@ -62,6 +66,7 @@ impl SearchService {
             dense_problem: Arc::default(),
             rules: Arc::new(Mutex::new(None)),
             weights: Weights::from_env(),
+            checked: Arc::default(),
         }
     }
 
@@ -156,7 +161,9 @@ impl SearchService {
     ) -> Result<IndexSummary, SearchError> {
         let started = Instant::now();
         let rules = self.rules().await?;
+        let repaired = self.repair_once(project.id).await?;
         let mut summary = index::index_code(&self.db, self.store.as_ref(), project, &rules, progress).await?;
+        summary.repaired = repaired;
         summary.commits_indexed =
             index::index_git(&self.db, self.store.as_ref(), project.id, Arc::new(|_, _| {})).await?;
         summary.messages_indexed =
@@ -165,6 +172,36 @@ impl SearchService {
         self.store.flush().await?;
         summary.elapsed_ms = started.elapsed().as_millis() as u64;
         Ok(summary)
+    }
+
+    /// The first index run of a project in this process first makes SQLite and the store
+    /// agree (after a crash of an earlier process, say).
+    async fn repair_once(&self, project_id: i64) -> Result<index::Repaired, SearchError> {
+        if self
+            .checked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&project_id)
+        {
+            return Ok(index::Repaired::default());
+        }
+        let lock = index::project_lock(&self.db, project_id);
+        let _guard = lock.lock().await;
+        let repaired = index::repair(&self.db, self.store.as_ref(), project_id).await?;
+        if !repaired.is_empty() {
+            tracing::warn!(
+                project_id,
+                rows_dropped = repaired.rows_dropped,
+                dense_reset = repaired.dense_reset,
+                orphans_deleted = repaired.orphans_deleted,
+                "the search index disagreed with the vector store (an earlier run stopped abruptly); what was lost is indexed again"
+            );
+        }
+        self.checked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(project_id);
+        Ok(repaired)
     }
 
     /// Embeds what the keyword index left without a dense vector.

@@ -32,6 +32,28 @@ pub struct PoolStats {
 
 const MAX_CONNECTIONS: u32 = 8;
 
+/// An exclusive lock on `<database>.migrate.lock`, held while migrations run (released
+/// when dropped, and by the OS if the process dies).
+async fn migration_lock(db_path: &Path) -> Result<std::fs::File, StoreError> {
+    let mut name = db_path.as_os_str().to_owned();
+    name.push(".migrate.lock");
+    let path = std::path::PathBuf::from(name);
+    let opened = path.clone();
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&opened)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(|e| StoreError::io(format!("cannot lock {}", path.display()))(std::io::Error::other(e)))?
+    .map_err(StoreError::io(format!("cannot lock {}", path.display())))
+}
+
 impl Db {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
@@ -79,6 +101,10 @@ impl Db {
             path: path.to_path_buf(),
         };
         db.refuse_newer_schema().await?;
+        // Two processes opening a new database at once would both apply the first
+        // migration and one would fail; a file lock beside the database makes the second
+        // wait and then find nothing left to apply.
+        let _migrating = migration_lock(path).await?;
         MIGRATOR.run(&db.pool).await?;
         Ok(db)
     }

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 
 import type { Api } from "../lib/api";
+import { fileNotice } from "../lib/fileNotice";
 import { monacoLanguage } from "../lib/languages";
 import { monaco } from "../monacoSetup";
 import { useBuildStore } from "../stores/useBuildStore";
@@ -8,10 +9,6 @@ import { useEditorStore } from "../stores/useEditorStore";
 import { useGitStore } from "../stores/useGitStore";
 import { useProjectStore } from "../stores/useProjectStore";
 import { ConflictView } from "./ConflictView";
-
-function formatSize(bytes: number): string {
-  return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
 
 /**
  * Monaco on the open file: edits are saved with Ctrl+S / Cmd+S over the version that was
@@ -28,7 +25,8 @@ export function Editor({ api, onError }: { api: Api; onError(e: unknown): void }
   const host = useRef<HTMLDivElement>(null);
   const editor = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
   const decorations = useRef<monaco.editor.IEditorDecorationsCollection | null>(null);
-  const showText = !!file && !file.binary && !file.too_large && file.content !== null;
+  const notice = file ? fileNotice(file) : null;
+  const showText = !!file && notice === null;
   const [cursorLine, setCursorLine] = useState<number | null>(null);
   const dirty = useEditorStore((s) => s.dirty);
   const saving = useEditorStore((s) => s.saving);
@@ -221,11 +219,7 @@ export function Editor({ api, onError }: { api: Api; onError(e: unknown): void }
           </button>
         )}
       </div>
-      {file && !showText && (
-        <div className="editor-message">
-          {file.binary ? "Binary file" : "File too large to show"} ({formatSize(file.size)}).
-        </div>
-      )}
+      {file && notice !== null && <div className="editor-message">{notice}</div>}
       {showText && conflict && conflict.path === file?.path && (
         <ConflictView conflict={conflict} language={monacoLanguage(file.language)} onKeepMine={() => void keepMine()} onTakeDisk={takeDisk} />
       )}

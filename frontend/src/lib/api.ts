@@ -24,8 +24,12 @@ export interface Tree {
   truncated: boolean;
 }
 
+/** What a path names: a regular file, or one Mira never reads (its content is null). */
+export type FileKind = "file" | "fifo" | "socket" | "char_device" | "block_device";
+
 export interface FileContent {
   path: string;
+  kind: FileKind;
   size: number;
   modified: string | null;
   language: string | null;

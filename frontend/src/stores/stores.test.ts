@@ -33,6 +33,7 @@ function fakeApi(log: string[], status = 200): Api {
     if (u.pathname.endsWith("/tree")) return Response.json(trees[u.searchParams.get("path") ?? ""]);
     const file: FileContent = {
       path: u.searchParams.get("path") ?? "",
+      kind: "file",
       size: 20,
       modified: null,
       language: "rust",

@@ -23,7 +23,7 @@ function fakeServer(initial: { text: string; hash: string }) {
   return { api, disk, bases };
 }
 
-const file: FileContent = { path: "a.rs", size: 3, modified: null, language: "rust", binary: false, too_large: false, content: "one", hash: "h-one" };
+const file: FileContent = { path: "a.rs", kind: "file", size: 3, modified: null, language: "rust", binary: false, too_large: false, content: "one", hash: "h-one" };
 
 describe("useEditorStore", () => {
   beforeEach(() => useEditorStore.getState().opened(file));

@@ -104,7 +104,9 @@ async fn two_concurrent_runs_leave_what_one_clean_index_would() {
 #[tokio::test]
 async fn a_run_waits_for_a_live_lease_then_says_who_holds_it() {
     let ix = unindexed("python").await;
-    hold_lease(&ix.db, &ix.project, 4242, 60_000).await;
+    // A pid that runs (this test's own): the holder is alive, so its lease is respected.
+    let live = std::process::id() as i64;
+    hold_lease(&ix.db, &ix.project, live, 60_000).await;
     let started = std::time::Instant::now();
     let err = index_project_waiting(
         &ix.db,
@@ -116,13 +118,13 @@ async fn a_run_waits_for_a_live_lease_then_says_who_holds_it() {
     .unwrap_err();
     assert!(started.elapsed() >= Duration::from_millis(300), "it waited first");
     assert!(
-        matches!(err, CodeError::Busy { project_id, pid: 4242 } if project_id == ix.project.id),
+        matches!(err, CodeError::Busy { project_id, pid } if project_id == ix.project.id && pid == live),
         "{err:?}"
     );
     assert_eq!(
         err.to_string(),
         format!(
-            "project {} is being indexed by pid 4242; try again when it finishes",
+            "project {} is being indexed by pid {live}; try again when it finishes",
             ix.project.id
         )
     );
@@ -137,7 +139,7 @@ async fn a_run_waits_for_a_live_lease_then_says_who_holds_it() {
 #[tokio::test]
 async fn a_lease_released_while_waiting_lets_the_run_go_on() {
     let ix = unindexed("python").await;
-    hold_lease(&ix.db, &ix.project, 4242, 60_000).await;
+    hold_lease(&ix.db, &ix.project, std::process::id() as i64, 60_000).await;
     let db = ix.db.clone();
     let release = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -159,6 +161,24 @@ async fn a_lease_released_while_waiting_lets_the_run_go_on() {
 async fn an_expired_lease_of_a_dead_run_is_taken_over() {
     let ix = unindexed("python").await;
     hold_lease(&ix.db, &ix.project, 4242, -1).await;
+    let s = index_project_waiting(&ix.db, &ix.project, Arc::new(|_, _| {}), Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(s.parsed, s.files, "{s:?}");
+    assert_eq!(leases(&ix.db).await, 0, "taken over, then released");
+    ix.assert_equals_rebuild().await;
+}
+
+/// A run killed with SIGKILL leaves a lease that has not expired yet; its pid no longer
+/// runs, so the next run takes it over at once instead of failing or waiting it out.
+#[cfg(unix)]
+#[tokio::test]
+async fn an_unexpired_lease_of_a_killed_run_is_taken_over_at_once() {
+    let ix = unindexed("python").await;
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let pid = gone.id() as i64;
+    gone.wait().unwrap();
+    hold_lease(&ix.db, &ix.project, pid, 60_000).await;
     let s = index_project_waiting(&ix.db, &ix.project, Arc::new(|_, _| {}), Duration::ZERO)
         .await
         .unwrap();

@@ -459,6 +459,37 @@ async fn blame_matches_git_and_its_cache_follows_the_file() {
     assert!(missing.is_err());
 }
 
+/// A tracked file swapped for a symlink to a file outside the project, or for a named
+/// pipe, is not followed or waited on: blame answers at once with a clear error.
+#[cfg(unix)]
+#[tokio::test]
+async fn blame_neither_follows_a_swapped_symlink_nor_waits_on_a_pipe() {
+    let repo = history();
+    let (_data, db, project) = setup(&repo).await;
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.rs"), "secret\n").unwrap();
+    let file = project.root.join("src/storage.rs");
+    std::fs::remove_file(&file).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.rs"), &file).unwrap();
+    let err = blame::blame(&db, &project, "src/storage.rs").await.unwrap_err();
+    assert!(err.to_string().contains("cannot read"), "{err}");
+
+    std::fs::remove_file(&file).unwrap();
+    let c = std::ffi::CString::new(file.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let started = std::time::Instant::now();
+    let err = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        blame::blame(&db, &project, "src/storage.rs"),
+    )
+    .await
+    .expect("a pipe is not waited on")
+    .unwrap_err();
+    assert!(err.to_string().contains("not a regular file"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
 #[tokio::test]
 async fn a_plain_directory_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();

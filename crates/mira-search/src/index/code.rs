@@ -360,6 +360,7 @@ async fn remove_files(
     }
     let points: Vec<u64> = ids.iter().map(|&i| i as u64).collect();
     store.delete(Collection::Code, &points).await?;
+    store.flush().await?;
     let mut tx = db.pool().begin().await?;
     for path in paths {
         let key: Option<i64> =
@@ -441,6 +442,8 @@ async fn write_batch(
             .set_payload(Collection::Code, &[row.id as u64], payload)
             .await?;
     }
+    // Durable before the rows that claim them commit (see the module doc of `index`).
+    store.flush().await?;
 
     let mut tx = db.pool().begin().await?;
     for id in &deletes {

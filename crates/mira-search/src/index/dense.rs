@@ -119,6 +119,8 @@ pub async fn fill_dense(
         for (name, vectors) in by_collection {
             store.set_dense(collection(name), vectors).await?;
         }
+        // The vectors are durable before the rows say they are stored.
+        store.flush().await?;
         let mut tx = db.pool().begin().await?;
         for (id, hash) in &stored {
             sqlx::query("UPDATE search_chunks SET embedded_hash = ? WHERE id = ? AND content_hash = ?")

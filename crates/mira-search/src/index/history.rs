@@ -44,6 +44,7 @@ async fn write_rows(
     store
         .upsert(collection, rows.iter().map(|r| r.point(project_id)).collect())
         .await?;
+    store.flush().await?;
     let mut tx = db.pool().begin().await?;
     for row in rows {
         sqlx::query(
@@ -88,6 +89,7 @@ async fn remove_paths(
             ids.extend(found.into_iter().map(|i| i as u64));
         }
         store.delete(collection, &ids).await?;
+        store.flush().await?;
         let mut tx = db.pool().begin().await?;
         for id in ids {
             sqlx::query("DELETE FROM search_chunks WHERE id = ?")

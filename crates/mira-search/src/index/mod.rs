@@ -2,15 +2,19 @@
 //! their old ones (keyword vectors at once), removed files' chunks go away, and
 //! [`fill_dense`] embeds what has no dense vector yet.
 //!
-//! Order of writes: the vector store first, then SQLite in one transaction. A crash in
-//! between leaves SQLite describing the old state, so the next run redoes the file; every
-//! vector write is idempotent (upsert and delete by id), so redoing is safe.
+//! Order of writes: the vector store first, flushed, then SQLite in one transaction. The
+//! embedded engine keeps what was written since its last flush only in memory (it does
+//! not replay its log when it opens), so the flush must come before the commit that
+//! claims the vectors. A crash before the commit leaves SQLite describing the old state,
+//! so the next run redoes the file; every vector write is idempotent (upsert and delete
+//! by id), so redoing is safe. [`repair`] mends any disagreement left some other way.
 
 mod code;
 mod dense;
 mod history;
 mod lock;
 mod points;
+mod repair;
 
 use serde::Serialize;
 
@@ -18,6 +22,7 @@ pub use code::index_code;
 pub use dense::{DenseSummary, fill_dense, pending};
 pub use history::{index_conversations, index_git};
 pub(crate) use lock::project_lock;
+pub use repair::{CollectionAgreement, Repaired, check, repair};
 
 /// What a keyword-index run did.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -38,6 +43,8 @@ pub struct IndexSummary {
     pub messages_indexed: usize,
     /// Chunks (all collections) still waiting for a dense vector.
     pub pending_dense: i64,
+    /// What was mended before this run because SQLite and the vector store disagreed.
+    pub repaired: Repaired,
     pub elapsed_ms: u64,
 }
 

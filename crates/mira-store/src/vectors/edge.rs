@@ -10,12 +10,12 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use qdrant_edge::{
     Condition, CountRequest, CreateIndex, Distance, EdgeConfig, EdgeShard, EdgeSparseVectorParamsBuilder,
-    EdgeVectorParamsBuilder, FieldCondition, FieldIndexOperations, Filter, Fusion, JsonPath, Match, Modifier,
-    NamedQuery, Payload, PayloadFieldSchema, PayloadOps, PayloadSchemaType, PointId, PointInsertOperations,
-    PointOperations, PointStructPersisted, PointVectorsPersisted, Prefetch as EdgePrefetch, QueryEnum,
-    QueryRequest, ScoringQuery, SetPayloadOp, UpdateOperation, UpdateVectorsOp, ValueVariants,
-    VectorInternal, VectorOperations, VectorPersisted, VectorStructInternal, VectorStructPersisted,
-    WalOptions, WithPayloadInterface, WithVector,
+    EdgeVectorParamsBuilder, FieldCondition, FieldIndexOperations, Filter, Fusion, HasVectorCondition,
+    JsonPath, Match, Modifier, NamedQuery, Payload, PayloadFieldSchema, PayloadOps, PayloadSchemaType,
+    PointId, PointInsertOperations, PointOperations, PointStructPersisted, PointVectorsPersisted,
+    Prefetch as EdgePrefetch, QueryEnum, QueryRequest, ScoringQuery, ScrollRequest, SetPayloadOp,
+    UpdateOperation, UpdateVectorsOp, ValueVariants, VectorInternal, VectorOperations, VectorPersisted,
+    VectorStructInternal, VectorStructPersisted, WalOptions, WithPayloadInterface, WithVector,
 };
 use serde_json::{Map, Value};
 
@@ -67,9 +67,27 @@ fn shard_config(dimension: usize) -> EdgeConfig {
     config
 }
 
+/// How long opening waits for a process that is closing the same store (it releases the
+/// data dir lock a moment before the engine's own lock on its log).
+const CLOSING_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// [`EdgeShard::load`], waiting while the engine's log is still locked by a closing
+/// process.
+fn load_waiting(path: &Path) -> Result<EdgeShard, qdrant_edge::OperationError> {
+    let deadline = std::time::Instant::now() + CLOSING_WAIT;
+    loop {
+        match EdgeShard::load(path, None) {
+            Err(e) if e.to_string().contains("WouldBlock") && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn open_shard(path: &Path, name: &str, dimension: usize) -> Result<EdgeShard, StoreError> {
     let shard = if path.join("edge_config.json").exists() {
-        EdgeShard::load(path, None).map_err(|e| {
+        load_waiting(path).map_err(|e| {
             StoreError::Vector(format!(
                 "cannot load the embedded collection `{name}` at {}: {e}. If it is damaged, remove that directory and re-index.",
                 path.display()
@@ -205,6 +223,9 @@ fn numeric_id(id: &PointId) -> Option<u64> {
         PointId::Uuid(_) => None,
     }
 }
+
+/// Points per page when listing ids: ids only, so a page is small.
+const ID_PAGE: usize = 10_000;
 
 fn payload_map(payload: Option<Payload>) -> Map<String, Value> {
     payload.map(|p| p.0).unwrap_or_default()
@@ -527,6 +548,43 @@ impl VectorStore for EdgeStore {
                 })
                 .map_err(vector_error)?;
             Ok(n as u64)
+        })
+        .await
+    }
+
+    async fn ids(
+        &self,
+        collection: Collection,
+        project_id: i64,
+        with_dense: bool,
+    ) -> Result<Vec<u64>, StoreError> {
+        self.with_shard(collection, move |shard| {
+            let mut filter = project_filter(project_id);
+            if with_dense && let Some(must) = filter.must.as_mut() {
+                must.push(Condition::HasVector(HasVectorCondition {
+                    has_vector: DENSE.to_string(),
+                }));
+            }
+            let mut ids = Vec::new();
+            let mut offset = None;
+            loop {
+                let (records, next) = shard
+                    .edge
+                    .scroll(ScrollRequest {
+                        offset,
+                        limit: Some(ID_PAGE),
+                        filter: Some(filter.clone()),
+                        with_payload: Some(WithPayloadInterface::Bool(false)),
+                        with_vector: WithVector::Bool(false),
+                        order_by: None,
+                    })
+                    .map_err(vector_error)?;
+                ids.extend(records.iter().filter_map(|r| numeric_id(&r.id)));
+                match next {
+                    Some(next) => offset = Some(next),
+                    None => return Ok(ids),
+                }
+            }
         })
         .await
     }

@@ -129,6 +129,14 @@ pub trait VectorStore: Send + Sync + std::fmt::Debug {
     async fn delete_project(&self, project_id: i64) -> Result<(), StoreError>;
     /// Exact number of points, optionally within one project.
     async fn count(&self, collection: Collection, project_id: Option<i64>) -> Result<u64, StoreError>;
+    /// Ids of a project's points (only those with a dense vector when `with_dense`), in
+    /// no set order: what the store really holds, to check SQLite's rows against.
+    async fn ids(
+        &self,
+        collection: Collection,
+        project_id: i64,
+        with_dense: bool,
+    ) -> Result<Vec<u64>, StoreError>;
     /// Answers when the store does (for `/ready`).
     async fn health(&self) -> Result<(), StoreError>;
     /// Makes everything written so far durable.

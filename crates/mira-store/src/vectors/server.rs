@@ -10,7 +10,7 @@ use qdrant_client::qdrant::{
     Condition, CountPointsBuilder, CreateCollectionBuilder, CreateFieldIndexCollectionBuilder,
     DeletePointsBuilder, Distance, FieldType, Filter, GetPointsBuilder, Modifier, NamedVectors, PointId,
     PointStruct, PointVectors, PointsIdsList, PrefetchQueryBuilder, QueryPointsBuilder, Rrf,
-    SetPayloadPointsBuilder, SparseVectorParamsBuilder, SparseVectorsConfigBuilder,
+    ScrollPointsBuilder, SetPayloadPointsBuilder, SparseVectorParamsBuilder, SparseVectorsConfigBuilder,
     UpdatePointVectorsBuilder, UpsertPointsBuilder, Vector, VectorInput, VectorParamsBuilder,
     VectorsConfigBuilder,
 };
@@ -69,6 +69,9 @@ fn hits(points: Vec<qdrant_client::qdrant::ScoredPoint>) -> Vec<Hit> {
         })
         .collect()
 }
+
+/// Points per page when listing ids.
+const ID_PAGE: u32 = 10_000;
 
 fn numeric_id(id: Option<PointId>) -> Option<u64> {
     match id?.point_id_options? {
@@ -376,6 +379,41 @@ impl VectorStore for ServerStore {
             .await
             .map_err(server_error(&self.url))?;
         Ok(response.result.map(|r| r.count).unwrap_or(0))
+    }
+
+    async fn ids(
+        &self,
+        collection: Collection,
+        project_id: i64,
+        with_dense: bool,
+    ) -> Result<Vec<u64>, StoreError> {
+        let mut must = vec![Condition::matches(PROJECT_FIELD, project_id)];
+        if with_dense {
+            must.push(Condition::has_vector(DENSE));
+        }
+        let filter = Filter::must(must);
+        let mut ids = Vec::new();
+        let mut offset: Option<PointId> = None;
+        loop {
+            let mut request = ScrollPointsBuilder::new(collection.name())
+                .filter(filter.clone())
+                .limit(ID_PAGE)
+                .with_payload(false)
+                .with_vectors(false);
+            if let Some(offset) = offset.take() {
+                request = request.offset(offset);
+            }
+            let page = self
+                .client
+                .scroll(request)
+                .await
+                .map_err(server_error(&self.url))?;
+            ids.extend(page.result.into_iter().filter_map(|p| numeric_id(p.id)));
+            match page.next_page_offset {
+                Some(next) => offset = Some(next),
+                None => return Ok(ids),
+            }
+        }
     }
 
     async fn health(&self) -> Result<(), StoreError> {

@@ -92,10 +92,25 @@ pub async fn index_code(db: &Db, project: &Project, quiet: bool) -> anyhow::Resu
         progress_bar.set_length(total);
         progress_bar.set_position(done);
     });
-    let summary = mira_code::index::index_project(db, project, progress).await;
+    // Another process indexing this project (a second `mira index`, the server's watcher)
+    // is waited for, saying so, however long it takes; this run then finds little to do.
+    let summary = match mira_code::index::index_project_waiting(db, project, progress.clone(), Duration::ZERO)
+        .await
+    {
+        Err(mira_code::CodeError::Busy { pid, .. }) => {
+            bar.suspend(|| {
+                eprintln!("Another Mira process (pid {pid}) is indexing this project's code; waiting for it to finish...")
+            });
+            mira_code::index::index_project_waiting(db, project, progress, CODE_WAIT).await
+        }
+        other => other,
+    };
     bar.finish_and_clear();
     Ok(summary?)
 }
+
+/// How long `mira index` waits for another process's run of the same project.
+const CODE_WAIT: Duration = Duration::from_secs(24 * 3600);
 
 /// The human-readable summary of a code index run.
 pub fn print_code_summary(s: &IndexSummary) {

@@ -51,7 +51,7 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     )];
     checks.push(data_dir(&config.data_dir));
     checks.push(database(&config).await);
-    checks.push(vector_store(&config).await);
+    checks.extend(vector_store(&config).await);
     checks.push(web_ui(&config));
     checks.extend(models(&config));
     let (provider_checks, offline, needs_key) = providers(&config);
@@ -134,18 +134,21 @@ async fn database(config: &Config) -> Check {
     }
 }
 
-async fn vector_store(config: &Config) -> Check {
+async fn vector_store(config: &Config) -> Vec<Check> {
     if let Some(url) = &config.vectors.qdrant_url {
         return match vectors::open(&config.vectors, &config.data_dir).await {
             Ok(store) => match store.health().await {
-                Ok(()) => check(
-                    "vector store",
-                    Status::Ok,
-                    format!("Qdrant server at {url} answers"),
-                ),
-                Err(e) => check("vector store", Status::Fail, e.to_string()),
+                Ok(()) => vec![
+                    check(
+                        "vector store",
+                        Status::Ok,
+                        format!("Qdrant server at {url} answers"),
+                    ),
+                    agreement(config, store.as_ref()).await,
+                ],
+                Err(e) => vec![check("vector store", Status::Fail, e.to_string())],
             },
-            Err(e) => check("vector store", Status::Fail, e.to_string()),
+            Err(e) => vec![check("vector store", Status::Fail, e.to_string())],
         };
     }
     match DataDirLock::acquire(&config.data_dir) {
@@ -156,25 +159,76 @@ async fn vector_store(config: &Config) -> Check {
                     let n = store.count(c, None).await.unwrap_or(0);
                     counts.push(format!("{} {n}", c.name()));
                 }
-                check(
-                    "vector store",
-                    Status::Ok,
-                    format!(
-                        "embedded Qdrant in {} ({}-dim; points: {})",
-                        config.data_dir.join("vectors").display(),
-                        store.dimension(),
-                        counts.join(", ")
+                vec![
+                    check(
+                        "vector store",
+                        Status::Ok,
+                        format!(
+                            "embedded Qdrant in {} ({}-dim; points: {})",
+                            config.data_dir.join("vectors").display(),
+                            store.dimension(),
+                            counts.join(", ")
+                        ),
                     ),
-                )
+                    agreement(config, store.as_ref()).await,
+                ]
             }
-            Err(e) => check("vector store", Status::Fail, e.to_string()),
+            Err(e) => vec![check("vector store", Status::Fail, e.to_string())],
         },
-        Err(StoreError::Locked { pid, .. }) => check(
+        Err(StoreError::Locked { pid, .. }) => vec![check(
             "vector store",
             Status::Ok,
-            format!("embedded Qdrant is open in the running server (pid {pid}); its /ready reports on it"),
-        ),
-        Err(e) => check("vector store", Status::Fail, e.to_string()),
+            format!(
+                "embedded Qdrant is open in another Mira process (pid {pid}); a server reports on it at /ready and mends its search index when it starts"
+            ),
+        )],
+        Err(e) => vec![check("vector store", Status::Fail, e.to_string())],
+    }
+}
+
+/// Whether SQLite's search chunks and the store's points agree, project by project (a
+/// crash of an older version, or a data dir copied while a run wrote, can part them).
+async fn agreement(config: &Config, store: &dyn vectors::VectorStore) -> Check {
+    let name = "search index";
+    let db = match Db::open(&mira_server::db_path(config)).await {
+        Ok(db) => db,
+        Err(e) => return check(name, Status::Fail, e.to_string()),
+    };
+    let projects = match mira_store::projects::list(&db).await {
+        Ok(p) => p,
+        Err(e) => return check(name, Status::Fail, e.to_string()),
+    };
+    let mut problems = Vec::new();
+    let mut chunks = 0;
+    for project in &projects {
+        let collections = match mira_search::index::check(&db, store, project.id).await {
+            Ok(c) => c,
+            Err(e) => return check(name, Status::Fail, format!("project {}: {e}", project.name)),
+        };
+        chunks += collections.iter().map(|c| c.rows).sum::<usize>();
+        let (missing, dense, orphans) = collections.iter().fold((0, 0, 0), |(m, d, o), c| {
+            (m + c.missing, d + c.dense_missing, o + c.orphans)
+        });
+        if missing + dense + orphans > 0 {
+            problems.push(format!(
+                "project {} ({}): {missing} chunk(s) without their vectors, {dense} without their dense vector, {orphans} vector(s) of no chunk; run `mira index {}` to repair",
+                project.name,
+                project.id,
+                project.root.display()
+            ));
+        }
+    }
+    if problems.is_empty() {
+        check(
+            name,
+            Status::Ok,
+            format!(
+                "SQLite and the vector store agree ({chunks} chunk(s) in {} project(s))",
+                projects.len()
+            ),
+        )
+    } else {
+        check(name, Status::Fail, problems.join("; "))
     }
 }
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use mira_core::Config;
 use mira_git::queries;
-use mira_store::Db;
 use mira_store::projects::{self, Project};
+use mira_store::{Db, StoreError};
 use serde_json::json;
 
 use super::target;
@@ -94,7 +94,12 @@ pub async fn index(config: Config, args: IndexArgs) -> anyhow::Result<ExitCode> 
     let root = projects::canonical_root(&path)?;
     let project = match projects::find(&db, &root.to_string_lossy()).await {
         Ok(p) => p,
-        Err(_) => projects::add(&db, &root, None).await?,
+        Err(_) => match projects::add(&db, &root, None).await {
+            Ok(p) => p,
+            // Registered meanwhile by a run started at the same moment.
+            Err(StoreError::ProjectExists(_)) => projects::find(&db, &root.to_string_lossy()).await?,
+            Err(e) => return Err(e.into()),
+        },
     };
     let code = super::code::index_code(&db, &project, args.json).await?;
     let bar = if args.json {

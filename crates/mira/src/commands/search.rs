@@ -86,24 +86,58 @@ pub enum Access {
 
 pub async fn access(config: &Config, db: &Db) -> anyhow::Result<Access> {
     match DataDirLock::acquire(&config.data_dir) {
-        Ok(lock) => {
-            let store = vectors::open(&config.vectors, &config.data_dir).await?;
-            let mut service = SearchService::new(Arc::new(config.clone()), db.clone(), store);
-            // A provider embedder calls through the gateway (budget, spend, cache); the
-            // local model needs none. Search never chats, so no local chat model either.
-            if config.vectors.embedder != "local" {
-                let local = Arc::new(mira_llm::providers::local::Local::unavailable(
-                    "not used by search",
-                ));
-                let gateway = mira_llm::setup::gateway(config, db, local)
-                    .await
-                    .map_err(anyhow::Error::msg)?;
-                service = service.with_gateway(gateway);
-            }
-            Ok(Access::Local(service, lock))
-        }
+        Ok(lock) => local(config, db, lock).await,
         Err(StoreError::Locked { .. }) => Ok(Access::Server),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The search service of this process, which holds the data dir's `lock`.
+async fn local(config: &Config, db: &Db, lock: DataDirLock) -> anyhow::Result<Access> {
+    let store = vectors::open(&config.vectors, &config.data_dir).await?;
+    let mut service = SearchService::new(Arc::new(config.clone()), db.clone(), store);
+    // A provider embedder calls through the gateway (budget, spend, cache); the
+    // local model needs none. Search never chats, so no local chat model either.
+    if config.vectors.embedder != "local" {
+        let local = Arc::new(mira_llm::providers::local::Local::unavailable(
+            "not used by search",
+        ));
+        let gateway = mira_llm::setup::gateway(config, db, local)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        service = service.with_gateway(gateway);
+    }
+    Ok(Access::Local(service, lock))
+}
+
+/// How often `mira index` looks again while another command holds the data dir.
+const WAIT_POLL: Duration = Duration::from_millis(250);
+
+/// [`access`] for `mira index`: when the data dir is held by another command rather than a
+/// server (a second `mira index`, say), waits for it to finish, saying so, instead of
+/// failing; the run then finds little or nothing left to do.
+pub async fn access_waiting(config: &Config, db: &Db, quiet: bool) -> anyhow::Result<Access> {
+    let mut said = false;
+    loop {
+        let holder = match DataDirLock::acquire(&config.data_dir) {
+            Ok(lock) => return local(config, db, lock).await,
+            Err(StoreError::Locked { pid, .. }) => pid,
+            Err(e) => return Err(e.into()),
+        };
+        let server = mira_server::client::read_runtime_info(&config.data_dir);
+        if server.is_some_and(|s| s.pid.to_string() == holder) {
+            return Ok(Access::Server);
+        }
+        if !said {
+            said = true;
+            if !quiet {
+                eprintln!(
+                    "Another Mira command (pid {holder}) is using {}; waiting for it to finish...",
+                    config.data_dir.display()
+                );
+            }
+        }
+        tokio::time::sleep(WAIT_POLL).await;
     }
 }
 
@@ -142,12 +176,19 @@ pub async fn index(
     quiet: bool,
     embed: bool,
 ) -> anyhow::Result<Value> {
-    match access(config, db).await? {
+    match access_waiting(config, db, quiet).await? {
         Access::Local(service, _lock) => {
             let b = bar(quiet, "files", "Search index");
             let keyword = service.index_project(project, progress_of(&b)).await;
             b.finish_and_clear();
             let keyword = keyword?;
+            let r = &keyword.repaired;
+            if !quiet && !r.is_empty() {
+                println!(
+                    "Search index mended first: the vector store had lost what an earlier run wrote ({} chunk(s) of {} file(s) made again, {} dense vector(s) to embed again, {} stray vector(s) removed)",
+                    r.rows_dropped, r.files_marked, r.dense_reset, r.orphans_deleted
+                );
+            }
             let mut dense_json = Value::Null;
             if keyword.pending_dense > 0 && !embed {
                 if !quiet {

@@ -10,6 +10,7 @@ mod chat;
 mod cli;
 mod code;
 mod context;
+mod crash;
 mod editor;
 mod errors;
 mod files;
