@@ -9,8 +9,9 @@ use super::util::num;
 use super::{LineParser, Step};
 use crate::diagnostic::{Diagnostic, Severity, Tool};
 
-static UNIX: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(.+?):(\d+):(\d+): (.*) \[(Error|Warning)(?:/(\S+))?\]$").expect("valid"));
+static UNIX: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(\S.*?):(\d+):(\d+): (.*\S.*) \[(Error|Warning)(?:/(\S+))?\]$").expect("valid")
+});
 /// A source file's path alone on a line, as stylish prints before its problems.
 static FILE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:[A-Za-z]:)?[^\s:]?[^:]*\.[cm]?[jt]sx?$|^[^\s:][^:]*\.(?:vue|svelte|astro|json|md|html)$")
