@@ -46,6 +46,9 @@ fn problem(text: &str) -> Option<Problem<'_>> {
         Some(i) if !rest[i..].trim().contains(' ') => (rest[..i].trim_end(), Some(rest[i..].trim())),
         _ => (rest, None),
     };
+    if message.is_empty() {
+        return None;
+    }
     Some(Problem {
         line,
         column,
@@ -120,7 +123,7 @@ impl LineParser for Eslint {
             // keeps the two formats one error.
             let message = c[4]
                 .strip_suffix('.')
-                .filter(|m| !m.ends_with(' '))
+                .filter(|m| !m.ends_with(' ') && !m.trim().is_empty())
                 .unwrap_or(&c[4]);
             let mut d =
                 Diagnostic::new(Tool::Eslint, severity(&c[5]), message).at(&c[1], num(&c[2]), num(&c[3]));

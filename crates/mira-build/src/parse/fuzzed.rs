@@ -152,3 +152,12 @@ fn a_place_without_a_file_or_a_message_is_not_a_diagnostic() {
         replay(b"\x08\xffTraceback (most recent call last):\n  File \" \", line 3, in f\nValueError: x\n");
     assert!(d.iter().all(|d| d.file.is_none()), "{d:?}");
 }
+
+#[test]
+fn an_eslint_message_that_is_only_a_period_keeps_it() {
+    // The unix format's final period is dropped to match stylish; a message of just "."
+    // was left empty.
+    let d = replay(b"\x04@/home/u/proj/src/a.js:4:1: . [Error/no-unused-vars]\n");
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].message, ".");
+}
