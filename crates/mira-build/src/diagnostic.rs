@@ -147,10 +147,12 @@ impl Diagnostic {
         }
     }
 
+    /// Places the diagnostic. A column without its line is no place (`file:0:7`, whose
+    /// line 0 reads as unknown), so it is dropped with the line.
     pub fn at(mut self, file: &str, line: Option<u32>, column: Option<u32>) -> Self {
         self.file = Some(clean_path(file));
         self.line = line;
-        self.column = column;
+        self.column = line.and(column);
         self
     }
 

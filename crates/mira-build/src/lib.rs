@@ -23,16 +23,26 @@
 pub mod bounds;
 pub mod detect;
 pub mod diagnostic;
-pub mod fingerprint;
-mod gitinfo;
 pub mod parse;
+
+// Running, recording and reading back runs (the default `runs` feature): everything that
+// needs the database, git or tokio.
+#[cfg(feature = "runs")]
+pub mod fingerprint;
+#[cfg(feature = "runs")]
+mod gitinfo;
+#[cfg(feature = "runs")]
 pub mod queries;
+#[cfg(feature = "runs")]
 pub mod record;
+#[cfg(feature = "runs")]
 pub mod runner;
 
 pub use diagnostic::{Diagnostic, Location, Severity, Tool};
+#[cfg(feature = "runs")]
 pub use record::{RunOutcome, run};
 
+#[cfg(feature = "runs")]
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     #[error("no command given: pass the build or test command, e.g. `mira build -- cargo test`")]

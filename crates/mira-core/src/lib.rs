@@ -1,4 +1,5 @@
-//! Shared vocabulary of Mira: configuration, secrets, identifiers and API error codes.
+//! Shared vocabulary of Mira: configuration, secrets, identifiers, API error codes and
+//! the reading of WebSocket client frames.
 //!
 //! This crate does no network or database I/O. Reading configuration files and the
 //! environment happens in [`config::load`]; everything else is pure.
@@ -12,6 +13,7 @@
 pub mod config;
 pub mod error;
 pub mod secret;
+pub mod ws_protocol;
 
 pub use config::Config;
 pub use error::ErrorCode;

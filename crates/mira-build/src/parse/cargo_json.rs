@@ -51,13 +51,29 @@ fn severity(level: &str) -> Severity {
     }
 }
 
-fn location(span: &Span, message: Option<String>) -> Location {
-    Location {
-        file: clean_path(&span.file_name),
-        line: Some(span.line_start),
-        column: Some(span.column_start),
+/// Where a span is: line, column, end line, end column, 1-based as rustc writes them.
+/// The JSON comes from whatever process ran, not necessarily rustc: 0 reads as unknown,
+/// a column needs its line and an end before the start is no end.
+type Place = (Option<u32>, Option<u32>, Option<u32>, Option<u32>);
+
+fn place(span: &Span) -> Place {
+    let line = Some(span.line_start).filter(|&l| l > 0);
+    let column = line.and(Some(span.column_start).filter(|&c| c > 0));
+    let end_line = line.filter(|&l| span.line_end >= l).map(|_| span.line_end);
+    let end_column = end_line.and(Some(span.column_end).filter(|&c| c > 0));
+    (line, column, end_line, end_column)
+}
+
+/// A secondary place; `None` for a span without a file name.
+fn location(span: &Span, message: Option<String>) -> Option<Location> {
+    let file = clean_path(&span.file_name);
+    let (line, column, _, _) = place(span);
+    (!file.is_empty()).then_some(Location {
+        file,
+        line,
+        column,
         message,
-    }
+    })
 }
 
 impl LineParser for CargoJson {
@@ -76,10 +92,11 @@ impl LineParser for CargoJson {
         let Some(msg) = envelope.message.filter(|_| envelope.reason == "compiler-message") else {
             return Step::Consumed;
         };
-        if msg.level == "failure-note" || is_summary(&msg.message) {
+        // A message with no text says nothing; the log keeps the line.
+        if msg.level == "failure-note" || is_summary(&msg.message) || msg.message.trim().is_empty() {
             return Step::Consumed;
         }
-        let code = msg.code.map(|c| c.code);
+        let code = msg.code.map(|c| c.code).filter(|c| !c.trim().is_empty());
         let tool = if code.as_deref().is_some_and(|c| c.starts_with("clippy::")) {
             Tool::Clippy
         } else {
@@ -89,20 +106,20 @@ impl LineParser for CargoJson {
         d.code = code;
         // Rustc points at the macro call site first when a span comes from a macro; the
         // primary span is the one the message is about.
-        if let Some(primary) = msg.spans.iter().find(|s| s.is_primary) {
-            d.file = Some(clean_path(&primary.file_name));
-            d.line = Some(primary.line_start);
-            d.column = Some(primary.column_start);
-            d.end_line = Some(primary.line_end);
-            d.end_column = Some(primary.column_end);
+        if let Some(primary) = msg.spans.iter().find(|s| s.is_primary)
+            && let file = clean_path(&primary.file_name)
+            && !file.is_empty()
+        {
+            d.file = Some(file);
+            (d.line, d.column, d.end_line, d.end_column) = place(primary);
         }
         for span in msg.spans.iter().filter(|s| !s.is_primary) {
-            d.related.push(location(span, span.label.clone()));
+            d.related.extend(location(span, span.label.clone()));
         }
         for child in msg.children {
             d.notes.push(format!("{}: {}", child.level, child.message));
             for span in &child.spans {
-                d.related.push(location(span, Some(child.message.clone())));
+                d.related.extend(location(span, Some(child.message.clone())));
             }
         }
         out.push(d);

@@ -9,8 +9,9 @@ use super::util::num;
 use super::{LineParser, Step};
 use crate::diagnostic::{Diagnostic, Severity, Tool};
 
-static UNIX: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(.+?):(\d+):(\d+): (.*) \[(Error|Warning)(?:/(\S+))?\]$").expect("valid"));
+static UNIX: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(\S.*?):(\d+):(\d+): (.*\S.*) \[(Error|Warning)(?:/(\S+))?\]$").expect("valid")
+});
 /// A source file's path alone on a line, as stylish prints before its problems.
 static FILE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:[A-Za-z]:)?[^\s:]?[^:]*\.[cm]?[jt]sx?$|^[^\s:][^:]*\.(?:vue|svelte|astro|json|md|html)$")
@@ -45,6 +46,9 @@ fn problem(text: &str) -> Option<Problem<'_>> {
         Some(i) if !rest[i..].trim().contains(' ') => (rest[..i].trim_end(), Some(rest[i..].trim())),
         _ => (rest, None),
     };
+    if message.is_empty() {
+        return None;
+    }
     Some(Problem {
         line,
         column,
@@ -119,7 +123,7 @@ impl LineParser for Eslint {
             // keeps the two formats one error.
             let message = c[4]
                 .strip_suffix('.')
-                .filter(|m| !m.ends_with(' '))
+                .filter(|m| !m.ends_with(' ') && !m.trim().is_empty())
                 .unwrap_or(&c[4]);
             let mut d =
                 Diagnostic::new(Tool::Eslint, severity(&c[5]), message).at(&c[1], num(&c[2]), num(&c[3]));

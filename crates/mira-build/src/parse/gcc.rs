@@ -11,7 +11,7 @@ use super::{LineParser, Step};
 use crate::diagnostic::{Diagnostic, Location, Severity, Tool};
 
 static LINKER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(.+?):\(\.[\w.]+\+0x[0-9a-f]+\): (.*)$").expect("valid"));
+    LazyLock::new(|| Regex::new(r"^(\S.*?):\(\.[\w.]+\+0x[0-9a-f]+\): (.*\S.*)$").expect("valid"));
 static GUTTER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*(\d+)? \| ?(.*)$").expect("valid"));
 
 /// `file:line[:col]: kind: message [-Wflag]`, parsed by hand: it is tried on every line
@@ -44,7 +44,8 @@ fn gcc_line(text: &str) -> Option<GccLine<'_>> {
         Some((file, line)) if num(line).is_some() => (file, num(line)?, Some(last)),
         _ => (head, last, None),
     };
-    if file.is_empty() || file.contains(": ") {
+    // A place without a file, or a kind without a message, is not a diagnostic.
+    if file.trim().is_empty() || file.contains(": ") || message.trim().is_empty() {
         return None;
     }
     let (message, flag) = match message.strip_suffix(']').and_then(|m| m.rsplit_once(" [")) {

@@ -92,6 +92,10 @@ impl LineParser for Generic {
             .or_else(|| message.strip_prefix("warning:"))
             .map(str::trim)
             .unwrap_or(message);
+        // `b.c:2:52: warning:` and nothing more says nothing; the log keeps the line.
+        if message.is_empty() {
+            return Step::Ignored;
+        }
         out.push(Diagnostic::new(Tool::Generic, severity, message).at(path, Some(line_no), column));
         Step::Consumed
     }

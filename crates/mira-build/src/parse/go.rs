@@ -11,10 +11,10 @@ use super::{LineParser, Step};
 use crate::diagnostic::{Diagnostic, Severity, Tool};
 
 static COMPILE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(?:vet: )?(\S+\.go):(\d+):(\d+): (.*)$").expect("valid"));
+    LazyLock::new(|| Regex::new(r"^(?:vet: )?(\S+\.go):(\d+):(\d+): (.*\S.*)$").expect("valid"));
 static FAIL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*--- FAIL: (\S+) \(").expect("valid"));
 static TEST_LINE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\s+(\S+\.go):(\d+): (.*)$").expect("valid"));
+    LazyLock::new(|| Regex::new(r"^\s+(\S+\.go):(\d+): (.*\S.*)$").expect("valid"));
 static FRAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\t(\S+\.go):(\d+)(?: \+0x[0-9a-f]+)?$").expect("valid"));
 

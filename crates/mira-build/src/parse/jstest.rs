@@ -29,10 +29,11 @@ struct Failure {
 }
 
 impl Failure {
+    /// `name` is not empty: the callers only start a failure at a header that names it.
     fn new(name: &str, file: Option<String>) -> Self {
         Self {
             name: name.to_string(),
-            file,
+            file: file.filter(|f| !f.is_empty()),
             message: None,
             notes: Vec::new(),
             at: None,
@@ -88,14 +89,19 @@ pub struct Jest {
 
 impl LineParser for Jest {
     fn feed(&mut self, line: &str, out: &mut Vec<Diagnostic>) -> Step {
-        if let Some(file) = line.strip_prefix("FAIL ") {
+        // A header without its file or test name is not one jest prints.
+        if let Some(file) = line
+            .strip_prefix("FAIL ")
+            .map(clean_path)
+            .filter(|f| !f.is_empty())
+        {
             self.flush(out);
-            self.file = Some(clean_path(file.trim()));
+            self.file = Some(file);
             return Step::Open;
         }
-        if let Some(name) = line.strip_prefix("  ● ") {
+        if let Some(name) = line.strip_prefix("  ● ").map(str::trim).filter(|n| !n.is_empty()) {
             self.flush(out);
-            self.current = Some(Failure::new(name.trim(), self.file.clone()));
+            self.current = Some(Failure::new(name, self.file.clone()));
             return Step::Open;
         }
         if line.starts_with("PASS ") || line.starts_with("Test Suites:") {
@@ -146,9 +152,12 @@ pub struct Vitest {
 
 impl LineParser for Vitest {
     fn feed(&mut self, line: &str, out: &mut Vec<Diagnostic>) -> Step {
-        if let Some(rest) = line.strip_prefix(" FAIL ") {
+        if let Some(rest) = line
+            .strip_prefix(" FAIL ")
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+        {
             self.flush(out);
-            let rest = rest.trim();
             // `file > suite > test`, or `file [ file ]` when the file failed to load.
             let (file, name) = match rest.split_once(" > ") {
                 Some((file, _)) => (file.trim(), rest),

@@ -17,7 +17,7 @@ use crate::diagnostic::{Diagnostic, Location, Severity, Tool};
 const HEADER: &str = "Traceback (most recent call last):";
 
 static FRAME: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"^ {2}File "(.+)", line (\d+)(?:, in (.+))?$"#).expect("valid"));
+    LazyLock::new(|| Regex::new(r#"^ {2}File "(.*\S.*)", line (\d+)(?:, in (.+))?$"#).expect("valid"));
 /// `ValueError: bad value`, `pkg.errors.CustomError: ...`, `KeyboardInterrupt`.
 static EXCEPTION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)(?::\s?(.*))?$").expect("valid"));

@@ -52,7 +52,7 @@ fn header(line: &str) -> Option<(&str, Option<&str>, &str)> {
         None => (None, rest),
     };
     let message = rest.strip_prefix(": ")?;
-    (!message.is_empty()).then_some((severity, code, message))
+    (!message.trim().is_empty()).then_some((severity, code, message))
 }
 
 /// ` --> src/main.rs:3:13` (or `::: ` for a place in another file): path, line, column.

@@ -14,7 +14,8 @@ fn verdict(text: &str) -> Option<(&str, &str, &str)> {
     }
     let (code, message) = rest.split_once(": ")?;
     let digits = code.strip_prefix("TS")?;
-    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some((kind, code, message))
+    let code_ok = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+    (code_ok && !message.trim().is_empty()).then_some((kind, code, message))
 }
 
 /// A located tsc line, plain `file(line,col): error TS1: m` or pretty
@@ -27,7 +28,7 @@ fn located(line: &str) -> Option<Located<'_>> {
         if let Some((file, position)) = place.rsplit_once('(') {
             let (l, c) = position.split_once(',')?;
             let (kind, code, message) = verdict(after)?;
-            return Some((file, num(l)?, num(c)?, kind, code, message, false));
+            return (!file.trim().is_empty()).then_some((file, num(l)?, num(c)?, kind, code, message, false));
         }
     }
     let dash = line.find(" - ")?;
@@ -35,7 +36,7 @@ fn located(line: &str) -> Option<Located<'_>> {
     let (rest, c) = place.rsplit_once(':')?;
     let (file, l) = rest.rsplit_once(':')?;
     let (kind, code, message) = verdict(after)?;
-    Some((file, num(l)?, num(c)?, kind, code, message, true))
+    (!file.trim().is_empty()).then_some((file, num(l)?, num(c)?, kind, code, message, true))
 }
 
 #[derive(Default)]

@@ -40,9 +40,10 @@ pub fn strip_ansi(text: &str) -> String {
     out
 }
 
-/// Parses a 1-based line or column number.
+/// Parses a 1-based line or column number. 0 is no place at all (a marker there would
+/// sit before the file's first line), so it reads as unknown.
 pub fn num(text: &str) -> Option<u32> {
-    text.parse().ok()
+    text.parse().ok().filter(|&n| n > 0)
 }
 
 /// Does the line start with whitespace?

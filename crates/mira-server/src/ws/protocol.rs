@@ -1,5 +1,6 @@
 //! Frame shapes of the WebSocket protocol, version 1. Documented in docs/protocol.md;
-//! change both together and bump the version on any incompatible change.
+//! change both together and bump the version on any incompatible change. Client frames
+//! are read by `mira_core::ws_protocol` (fuzzed there without the server's dependencies).
 
 use mira_core::ErrorCode;
 use serde::Serialize;
@@ -7,18 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::events::ServerEvent;
 
-pub const PROTOCOL_VERSION: u32 = 1;
-/// The subprotocol clients must offer (beside the token one).
-pub const SUBPROTOCOL: &str = "mira.v1";
-
-/// A request from the client: `{"id": ..., "type": "...", ...params}`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClientFrame {
-    /// Echoed in the answer; a string or a number, or absent.
-    pub id: Option<Value>,
-    pub kind: String,
-    pub params: Map<String, Value>,
-}
+pub use mira_core::ws_protocol::{BadFrame, ClientFrame, PROTOCOL_VERSION, SUBPROTOCOL};
 
 /// Frames the server sends.
 #[derive(Debug, Clone, Serialize)]
@@ -81,48 +71,19 @@ impl ServerFrame {
     }
 }
 
+impl From<BadFrame> for ServerFrame {
+    fn from(bad: BadFrame) -> Self {
+        Self::Error {
+            id: bad.id,
+            code: bad.code,
+            message: bad.message,
+        }
+    }
+}
+
 /// Parses a text frame; the error is the frame to send back.
 pub fn parse_client_frame(text: &str) -> Result<ClientFrame, Box<ServerFrame>> {
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        Box::new(ServerFrame::error(
-            None,
-            ErrorCode::BadFrame,
-            format!("frame is not valid JSON: {e}"),
-        ))
-    })?;
-    let Value::Object(mut map) = value else {
-        return Err(Box::new(ServerFrame::error(
-            None,
-            ErrorCode::BadFrame,
-            "frame must be a JSON object",
-        )));
-    };
-    let id = match map.remove("id") {
-        None | Some(Value::Null) => None,
-        Some(id @ (Value::String(_) | Value::Number(_))) => Some(id),
-        Some(_) => {
-            return Err(Box::new(ServerFrame::error(
-                None,
-                ErrorCode::BadFrame,
-                "`id` must be a string or a number",
-            )));
-        }
-    };
-    let kind = match map.remove("type") {
-        Some(Value::String(kind)) if !kind.is_empty() => kind,
-        _ => {
-            return Err(Box::new(ServerFrame::error(
-                id,
-                ErrorCode::BadFrame,
-                "frame needs a string `type`",
-            )));
-        }
-    };
-    Ok(ClientFrame {
-        id,
-        kind,
-        params: map,
-    })
+    mira_core::ws_protocol::parse_client_frame(text).map_err(|bad| Box::new(bad.into()))
 }
 
 #[cfg(test)]
@@ -131,34 +92,18 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn well_formed_requests_parse() {
-        let f = parse_client_frame(r#"{"id":"r1","type":"fs.tree","project_id":1,"path":"src"}"#).unwrap();
-        assert_eq!(f.id, Some(json!("r1")));
-        assert_eq!(f.kind, "fs.tree");
-        assert_eq!(f.params["path"], "src");
-        assert_eq!(
-            parse_client_frame(r#"{"type":"ping","id":7}"#).unwrap().id,
-            Some(json!(7))
-        );
-    }
-
-    #[test]
-    fn malformed_frames_become_error_frames() {
-        for bad in [
-            "{",
-            "[1,2]",
-            r#"{"id":"x"}"#,
-            r#"{"type":5}"#,
-            r#"{"type":"ping","id":{}}"#,
-        ] {
-            let err = parse_client_frame(bad).unwrap_err();
-            let v: Value = serde_json::from_str(&err.to_json()).unwrap();
-            assert_eq!(v["type"], "error", "{bad}");
-            assert_eq!(v["code"], "bad_frame", "{bad}");
+    fn a_bad_frame_is_sent_as_the_error_frame_mira_core_describes() {
+        for bad in ["{", r#"{"id":"x"}"#, r#"{"type":"ping","id":{}}"#] {
+            let described = mira_core::ws_protocol::parse_client_frame(bad).unwrap_err();
+            let sent = parse_client_frame(bad).unwrap_err();
+            let sent: Value = serde_json::from_str(&sent.to_json()).unwrap();
+            assert_eq!(sent, serde_json::to_value(&described).unwrap(), "{bad}");
+            assert_eq!(sent["type"], "error", "{bad}");
+            assert_eq!(sent["code"], "bad_frame", "{bad}");
         }
-        let err = parse_client_frame(r#"{"id":"x"}"#).unwrap_err();
+        let sent = parse_client_frame(r#"{"id":"x"}"#).unwrap_err();
         assert!(
-            err.to_json().contains(r#""id":"x""#),
+            sent.to_json().contains(r#""id":"x""#),
             "the id is echoed when known"
         );
     }
