@@ -226,6 +226,14 @@ impl Auth {
         self.issue_and_store()
     }
 
+    /// The id (`jti`) of the valid token a request carries, read and checked as
+    /// [`require_token`] does; `None` without one. The rate limiter keys on it, so no
+    /// map holds a token.
+    pub fn token_id(&self, headers: &HeaderMap) -> Option<String> {
+        let token = token_from_headers(headers)?;
+        self.verify(&token).ok().map(|claims| claims.jti)
+    }
+
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;

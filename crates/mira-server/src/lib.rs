@@ -17,10 +17,12 @@ pub mod api;
 pub mod auth;
 pub mod client;
 pub mod confine;
+mod connection_slots;
 pub mod error;
 pub mod events;
 mod health;
 mod json_errors;
+mod listen;
 pub mod llm;
 mod mcp;
 pub mod metrics;
@@ -32,7 +34,6 @@ mod ui;
 mod watchers;
 pub mod ws;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -164,16 +165,27 @@ impl Server {
 
     async fn run(self, listener: TcpListener) -> anyhow::Result<()> {
         let state = self.state.clone();
-        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        let stop = state.shutdown.clone();
-        let server = axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await });
+        let limits = listen::Limits {
+            header_timeout: state.config.server.header_timeout,
+            max_connections: state
+                .config
+                .server
+                .max_connections
+                .unwrap_or_else(connection_slots::default_cap),
+        };
+        tracing::info!(
+            max_connections = limits.max_connections,
+            header_timeout_secs = limits.header_timeout.as_secs(),
+            "connection limits"
+        );
+        let server = listen::serve(listener, router(state.clone()), limits, state.shutdown.clone());
         let timeout = state.config.server.shutdown_timeout;
         let forced = async {
             state.shutdown.cancelled().await;
             tokio::time::sleep(timeout).await;
         };
         tokio::select! {
-            result = server => result.context("server error")?,
+            _ = server => {}
             _ = forced => tracing::warn!("in-flight requests did not finish within {}s; closing anyway", timeout.as_secs()),
         }
         shutdown::flush_stores(&state).await;
@@ -194,8 +206,8 @@ pub fn router(state: AppState) -> Router {
         .route("/ws", get(ws::upgrade))
         .route_service("/mcp", mcp::service(&state))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_token));
-    let protected =
-        rate_limit::apply(protected, config.rate_limit).layer(middleware::from_fn(json_errors::rewrite));
+    let protected = rate_limit::apply(protected, config.rate_limit, state.auth.clone())
+        .layer(middleware::from_fn(json_errors::rewrite));
     Router::new()
         .route("/health", get(health::health))
         .route("/live", get(health::live))

@@ -51,6 +51,12 @@ pub struct ServerConfig {
     pub max_file_bytes: u64,
     pub ws_max_frame_bytes: usize,
     pub ws_heartbeat: Duration,
+    /// How long a connection may take to deliver a request's headers, counted from when
+    /// it opens or its previous response ends (MIRA_HEADER_TIMEOUT_SECS).
+    pub header_timeout: Duration,
+    /// Most client connections open at once (MIRA_MAX_CONNECTIONS); `None`: derived from
+    /// the open-file limit by the server.
+    pub max_connections: Option<usize>,
 }
 
 impl ServerConfig {
@@ -62,8 +68,12 @@ impl ServerConfig {
 #[derive(Debug, Clone, Copy)]
 pub struct RateLimitConfig {
     pub enabled: bool,
+    /// Each access token's budget.
     pub per_second: u32,
     pub burst: u32,
+    /// The one budget all requests without a valid token share.
+    pub unauthenticated_per_second: u32,
+    pub unauthenticated_burst: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -233,11 +243,20 @@ impl Config {
                 max_file_bytes: req(sources, "MIRA_MAX_FILE_BYTES", int(1024, 1 << 30))?,
                 ws_max_frame_bytes: req(sources, "MIRA_WS_MAX_FRAME_BYTES", int(1024, 16 << 20))? as usize,
                 ws_heartbeat: Duration::from_secs(req(sources, "MIRA_WS_HEARTBEAT_SECS", int(1, 3600))?),
+                header_timeout: Duration::from_secs(req(sources, "MIRA_HEADER_TIMEOUT_SECS", int(1, 3600))?),
+                max_connections: opt(sources, "MIRA_MAX_CONNECTIONS", int(1, 1_000_000))?.map(|n| n as usize),
             },
             rate_limit: RateLimitConfig {
                 enabled: req(sources, "RATE_LIMIT_ENABLED", parse::bool)?,
                 per_second: req(sources, "RATE_LIMIT_PER_SECOND", int(1, 100_000))? as u32,
                 burst: req(sources, "RATE_LIMIT_BURST", int(1, 100_000))? as u32,
+                unauthenticated_per_second: req(
+                    sources,
+                    "RATE_LIMIT_UNAUTHENTICATED_PER_SECOND",
+                    int(1, 100_000),
+                )? as u32,
+                unauthenticated_burst: req(sources, "RATE_LIMIT_UNAUTHENTICATED_BURST", int(1, 100_000))?
+                    as u32,
             },
             vectors: VectorConfig {
                 qdrant_url: opt(sources, "QDRANT_URL", parse::url)?,

@@ -79,6 +79,18 @@ pub const SETTINGS: &[Setting] = &[
         "Largest WebSocket frame accepted; larger ones get an error frame.",
     ),
     s(
+        "MIRA_HEADER_TIMEOUT_SECS",
+        "10",
+        "a whole number of seconds from 1 to 3600",
+        "Time a connection has to send a request's complete headers, counted from when it opens or its previous response ends; a connection that sends nothing (an idle keep-alive) is closed then too.",
+    ),
+    s(
+        "MIRA_MAX_CONNECTIONS",
+        "",
+        "a whole number from 1 to 1000000",
+        "Most client connections open at once (WebSockets included). At the cap, a new connection closes the oldest one that has not sent a request yet, or waits. Default: the open-file limit (RLIMIT_NOFILE) less a quarter of it (at least 128) kept for the stores.",
+    ),
+    s(
         "MIRA_WS_HEARTBEAT_SECS",
         "15",
         "a whole number of seconds from 1 to 3600",
@@ -89,19 +101,31 @@ pub const SETTINGS: &[Setting] = &[
         "RATE_LIMIT_ENABLED",
         "true",
         "true or false",
-        "Per-client rate limiting of /api and /ws.",
+        "Rate limiting of /api, /ws and /mcp: per access token, and one shared budget for requests without a valid token.",
     ),
     s(
         "RATE_LIMIT_PER_SECOND",
         "20",
         "a whole number from 1 to 100000",
-        "Requests per second a client may sustain.",
+        "Requests per second each access token may sustain.",
     ),
     s(
         "RATE_LIMIT_BURST",
         "100",
         "a whole number from 1 to 100000",
-        "Requests a client may send at once before being limited.",
+        "Requests each access token may send at once before being limited.",
+    ),
+    s(
+        "RATE_LIMIT_UNAUTHENTICATED_PER_SECOND",
+        "5",
+        "a whole number from 1 to 100000",
+        "Requests per second sustained by all requests without a valid token together (they share one budget, apart from the tokens').",
+    ),
+    s(
+        "RATE_LIMIT_UNAUTHENTICATED_BURST",
+        "20",
+        "a whole number from 1 to 100000",
+        "Requests without a valid token allowed at once, all clients together, before they are limited.",
     ),
     // Vector store
     s(

@@ -18,6 +18,10 @@ fn defaults_bind_loopback_on_3001() {
     assert_eq!(config.watcher.batch.as_millis(), 1000);
     assert_eq!(config.watcher.git_cooldown.as_millis(), 3000);
     assert!(config.rate_limit.enabled);
+    assert_eq!(config.rate_limit.unauthenticated_per_second, 5);
+    assert_eq!(config.rate_limit.unauthenticated_burst, 20);
+    assert_eq!(config.server.header_timeout.as_secs(), 10);
+    assert_eq!(config.server.max_connections, None);
 }
 
 #[test]

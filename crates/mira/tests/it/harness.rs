@@ -49,7 +49,17 @@ impl Dirs {
 
     /// A `mira` command with a clean environment pointing at these dirs.
     pub fn command(&self, extra_env: &[(&str, &str)]) -> Command {
-        let mut cmd = Command::new(BIN);
+        self.configure(Command::new(BIN), extra_env)
+    }
+
+    /// A `mira` command run by `prlimit` with an open-file limit (soft and hard) of `files`.
+    pub fn command_with_file_limit(&self, files: u64, extra_env: &[(&str, &str)]) -> Command {
+        let mut cmd = Command::new("prlimit");
+        cmd.arg(format!("--nofile={files}:{files}")).arg("--").arg(BIN);
+        self.configure(cmd, extra_env)
+    }
+
+    fn configure(&self, mut cmd: Command, extra_env: &[(&str, &str)]) -> Command {
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", self.tmp.path())
@@ -77,8 +87,12 @@ pub struct Server {
 
 impl Server {
     pub fn start(dirs: &Dirs, extra_env: &[(&str, &str)]) -> Self {
-        let mut child = dirs
-            .command(extra_env)
+        Self::spawn(dirs.command(extra_env))
+    }
+
+    /// Runs `command` (a `mira` command from [`Dirs`]) with `serve` and waits for its URL.
+    pub fn spawn(mut command: Command) -> Self {
+        let mut child = command
             .arg("serve")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
