@@ -45,6 +45,12 @@ impl Opened {
     pub fn dir_path(&self) -> PathBuf {
         fd_path(&self.handle)
     }
+
+    /// The descriptor itself (`O_PATH`), for a caller that keeps it beyond this value:
+    /// a build run pins its working directory with it.
+    pub fn into_handle(self) -> File {
+        self.handle
+    }
 }
 
 /// What kind of file `metadata` describes, as answered to clients: `file`, `dir`,

@@ -3,7 +3,7 @@
 //! cancellation stops the command's whole process group: first politely, then for good.
 
 use std::collections::VecDeque;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,6 +35,10 @@ pub struct RunRequest {
     /// The directory to run in, relative to the project root (empty: the root). Paths in
     /// diagnostics are recorded relative to the root all the same.
     pub dir: String,
+    /// `dir` opened and checked by the caller (a client-given directory): the command
+    /// starts in the directory this descriptor names, so a component of `dir` swapped for
+    /// a symlink after the check cannot move it outside the project.
+    pub pinned_dir: Option<Arc<std::fs::File>>,
     /// Overrides the configured timeout.
     pub timeout: Option<Duration>,
     /// Extra environment for the command (e.g. to keep colours on a terminal).
@@ -46,6 +50,7 @@ impl RunRequest {
         Self {
             argv,
             dir: String::new(),
+            pinned_dir: None,
             timeout: None,
             env: Vec::new(),
         }
@@ -179,6 +184,18 @@ fn signal_group(pid: Option<u32>, signal: libc::c_int) {
     }
 }
 
+/// Where the command starts: the pinned directory through the kernel's name for its
+/// descriptor (which the child, having inherited it, resolves to that very directory),
+/// else `dir` under the root.
+fn working_dir(root: &Path, request: &RunRequest) -> PathBuf {
+    use std::os::fd::AsRawFd;
+    match &request.pinned_dir {
+        Some(dir) if cfg!(target_os = "linux") => PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd())),
+        Some(dir) => PathBuf::from(format!("/dev/fd/{}", dir.as_raw_fd())),
+        None => root.join(&request.dir),
+    }
+}
+
 /// Runs `request` in `root`. A command that cannot start is an error; everything else
 /// (failure, timeout, cancellation) is a [`Finished`] with its status.
 pub async fn execute(
@@ -195,7 +212,7 @@ pub async fn execute(
     let mut command = Command::new(program);
     command
         .args(args)
-        .current_dir(root.join(&request.dir))
+        .current_dir(working_dir(root, request))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -77,14 +77,17 @@ pub async fn start_run(state: &AppState, project_id: i64, body: RunBody) -> Resu
         }
     };
     if !body.dir.is_empty() {
-        let dir = confine::resolve(&project.root, &body.dir)?;
-        if !dir.is_dir() {
+        // Opened once and checked; the command starts in what was opened, not in the
+        // path again (a component swapped for a symlink meanwhile would lead outside).
+        let opened = confine::open(&project.root, &body.dir)?;
+        if !opened.metadata.is_dir() {
             return Err(ApiError::bad_request(format!(
                 "`dir` {} is not a directory",
                 body.dir
             )));
         }
-        request.dir = confine::display_relative(&project.root, &dir);
+        request.dir = confine::display_relative(&project.root, &opened.path);
+        request.pinned_dir = Some(Arc::new(opened.into_handle()));
     }
     request.timeout = body.timeout_secs.map(std::time::Duration::from_secs);
     let tool = mira_build::detect::tool_of(&request.argv);

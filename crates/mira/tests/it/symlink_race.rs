@@ -209,3 +209,84 @@ async fn a_fifo_in_the_project_is_answered_with_metadata_and_never_read() {
         started.elapsed()
     );
 }
+
+/// A build run's `dir` was checked by path and then the path was used again as the
+/// command's working directory: `sub` swapped for a symlink in between ran the command
+/// outside the project. Now the checked directory's descriptor is where it starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_build_dir_swapped_for_a_symlink_never_runs_the_command_outside_the_root() {
+    let dirs = Dirs::new();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("f.txt"), OUTSIDE).unwrap();
+    let project = dirs.project();
+    std::fs::create_dir(project.join("sub")).unwrap();
+    std::fs::write(project.join("sub/f.txt"), INSIDE).unwrap();
+    std::os::unix::fs::symlink(outside.path(), project.join(".sub-link")).unwrap();
+
+    let server = Server::start(&dirs, &[("RATE_LIMIT_ENABLED", "false")]);
+    let id = server.get_json("/api/projects").await["projects"][0]["id"]
+        .as_i64()
+        .unwrap();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let stop = stop.clone();
+        let (a, b) = (c_path(&project.join("sub")), c_path(&project.join(".sub-link")));
+        std::thread::spawn(move || {
+            let mut swaps = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                exchange(&a, &b);
+                swaps += 1;
+            }
+            swaps
+        })
+    };
+
+    let mut tally = Tally::default();
+    for _ in 0..150 {
+        let started = server
+            .client()
+            .post(server.url(&format!("/api/projects/{id}/build/runs")))
+            .bearer_auth(&server.token)
+            .json(&json!({"command": "cat f.txt", "dir": "sub"}))
+            .send()
+            .await
+            .unwrap();
+        let status = started.status().as_u16();
+        let body: serde_json::Value = started.json().await.unwrap();
+        if status != 202 {
+            assert!([403, 404, 400].contains(&status), "{status}: {body}");
+            tally.add(None);
+            continue;
+        }
+        let run_id = body["run_id"].as_i64().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let run = server
+                .get_json(&format!("/api/projects/{id}/build/runs/{run_id}"))
+                .await;
+            if run["run"]["status"] != "running" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "run {run_id} still running: {run}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let log = server
+            .client()
+            .get(server.url(&format!("/api/projects/{id}/build/runs/{run_id}/log")))
+            .bearer_auth(&server.token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        tally.add(Some(&log));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let swaps = swapper.join().unwrap();
+    eprintln!("build runs {tally:?}, {swaps} swaps");
+    assert_eq!(tally.outside, 0, "a command ran outside the project: {tally:?}");
+    // The swaps raced the runs: some started inside, some were refused.
+    assert!(tally.inside > 0 && tally.refused > 0, "{tally:?}");
+}
