@@ -1,6 +1,6 @@
 // Browser test: the real `mira serve` on a fixture project, driven by Debian's Chromium
 // through playwright-core. Opens the token URL, sees the tree, opens a file in Monaco,
-// goes through the panels (git, build, symbols, search, chat, budget) and saves
+// goes through the panels (git, build, symbols, search, chat, budget, memory) and saves
 // screenshots. Prints "N passed, N failed" as its last line.
 
 import { execFileSync, spawn } from "node:child_process";
@@ -15,6 +15,7 @@ import { chromium } from "playwright-core";
 import { agentReply, agentRun } from "./agent.mjs";
 import { editorSaveAndConflict, writeEditedFixture } from "./editor.mjs";
 import { groundedAnswer, groundedReply } from "./grounded.mjs";
+import { memoryPanel } from "./memory.mjs";
 import { streamReply } from "./standin.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -350,6 +351,9 @@ async function main() {
     // Grounded chat: the answer's context list, and a citation opening its file at its line.
     await groundedAnswer(page, outDir);
     await agentRun(page, project, outDir);
+    // Memory: facts told through the API, history, search, a source opening its chat,
+    // an edit and a forget.
+    await memoryPanel(page, url, outDir);
 
     const fragment = new URL(page.url()).hash;
     if (fragment.includes("token")) throw new Error(`the token is still in the address bar: ${fragment}`);
@@ -420,6 +424,7 @@ async function main() {
         "chat streams an answer from the local model, and a Markdown answer with highlighted code, model and cost, Stop stops one, the budget panel shows spend, " +
         "a grounded answer lists its context and a citation opens the file at its line, " +
         "an agent's edit waits in Ask mode, Apply writes it and Rewind restores the original bytes, " +
+        "the memory tab lists a superseded preference as history, searches it, opens a chat turn's source at its message, edits and forgets facts, " +
         "reload keeps the token, activity arrives, missing and refused tokens explained, reconnects after a restart",
     );
     console.log("1 passed, 0 failed");

@@ -8,6 +8,7 @@ import { ChatPanel } from "./components/ChatPanel";
 import { Editor } from "./components/Editor";
 import { FileBrowser } from "./components/FileBrowser";
 import { GitPanel } from "./components/GitPanel";
+import { MemoryPanel } from "./components/MemoryPanel";
 import { NoToken } from "./components/NoToken";
 import { ProjectPicker } from "./components/ProjectPicker";
 import { SearchPanel } from "./components/SearchPanel";
@@ -69,7 +70,7 @@ function Workspace({ token }: { token: string }) {
     if (selectedId !== null) useSearchStore.getState().loadStatus(api, selectedId).catch(handleError);
   }, [api, selectedId]);
 
-  const [insights, setInsights] = useState<"git" | "symbols" | "search">("git");
+  const [insights, setInsights] = useState<"git" | "symbols" | "search" | "memory">("git");
   const [talk, setTalk] = useState<"chat" | "budget">("chat");
   const [searchFocus, setSearchFocus] = useState(0);
 
@@ -204,7 +205,7 @@ function Workspace({ token }: { token: string }) {
             <Panel defaultSize="35" minSize="15">
               <section className="panel">
                 <div className="tabs panel-tabs" role="tablist">
-                  {(["git", "symbols", "search"] as const).map((t) => (
+                  {(["git", "symbols", "search", "memory"] as const).map((t) => (
                     <button
                       key={t}
                       type="button"
@@ -214,13 +215,14 @@ function Workspace({ token }: { token: string }) {
                       data-testid={`insights-tab-${t}`}
                       onClick={() => setInsights(t)}
                     >
-                      {{ git: "Git", symbols: "Symbols", search: "Search" }[t]}
+                      {{ git: "Git", symbols: "Symbols", search: "Search", memory: "Memory" }[t]}
                     </button>
                   ))}
                 </div>
                 {insights === "git" && <GitPanel api={api} onError={handleError} />}
                 {insights === "symbols" && <SymbolPanel api={api} onError={handleError} />}
                 {insights === "search" && <SearchPanel api={api} onError={handleError} focusTick={searchFocus} />}
+                {insights === "memory" && <MemoryPanel api={api} onError={handleError} onOpenChat={() => setTalk("chat")} />}
               </section>
             </Panel>
             <Separator className="separator separator-h" />

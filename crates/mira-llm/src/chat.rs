@@ -89,7 +89,9 @@ pub async fn start_turn(
     turn: TurnRequest,
     cancel: CancellationToken,
 ) -> Result<ChatEvents, LlmError> {
-    let text = turn.message.trim();
+    // A pasted key or token is neither stored nor sent (nor remembered later).
+    let cleaned = crate::scrub::credentials(turn.message.trim());
+    let text = cleaned.as_str();
     if text.is_empty() {
         return Err(LlmError::BadRequest {
             provider: "chat".into(),

@@ -5,7 +5,9 @@
 //! and conversation tables. Every error a provider returns is scrubbed here before any
 //! of that: the provider's own configured key is cut out wherever it appears, and so is
 //! anything shaped like a credential (`Bearer <token>`, `sk-...`, a Google `AIza...`
-//! key, a `key=` query parameter), whoever's key it is.
+//! key, a `key=` query parameter, a private key block, GitHub, AWS, Slack, Stripe and JWT
+//! tokens), whoever's key it is. A chat message is cleaned the same way before it is
+//! stored or sent ([`credentials`]).
 
 use std::sync::LazyLock;
 
@@ -28,11 +30,37 @@ static SHAPES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         (r"\bsk-[A-Za-z0-9_*-]{6,}", "sk-[redacted]"),
         (r"\bAIza[0-9A-Za-z_-]{20,}", "[redacted]"),
         (r"(?i)([?&](?:api_?)?key=)[^&\s\x22']+", "$1[redacted]"),
+        // A PEM private key whole, or from its header to the end when cut short.
+        (
+            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?s:.*?)(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)",
+            "[redacted private key]",
+        ),
+        (r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}\b", "[redacted]"),
+        (r"\bgithub_pat_[A-Za-z0-9_]{20,}\b", "[redacted]"),
+        (r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", "[redacted]"),
+        (r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b", "[redacted]"),
+        (
+            r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b",
+            "[redacted]",
+        ),
+        (r"\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{10,}\b", "[redacted]"),
     ]
     .into_iter()
     .map(|(pattern, with)| (Regex::new(pattern).expect("a valid pattern"), with))
     .collect()
 });
+
+/// `text` with everything shaped like a credential replaced (whoever's it is): what a
+/// user pastes into a chat is stored and sent without them.
+pub fn credentials(text: &str) -> String {
+    let mut out = text.to_string();
+    for (shape, with) in SHAPES.iter() {
+        if shape.is_match(&out) {
+            out = shape.replace_all(&out, *with).into_owned();
+        }
+    }
+    out
+}
 
 /// Scrubs the configured keys it was given and every credential shape.
 #[derive(Clone, Default)]
@@ -66,12 +94,7 @@ impl Scrubber {
                 out = out.replace(key, REDACTED);
             }
         }
-        for (shape, with) in SHAPES.iter() {
-            if shape.is_match(&out) {
-                out = shape.replace_all(&out, *with).into_owned();
-            }
-        }
-        out
+        credentials(&out)
     }
 
     /// The same error with every message in it scrubbed.

@@ -200,6 +200,21 @@ pub fn text(tool: &str, v: &Value) -> String {
                 out.push(format!("{} {}", s(t, "path"), s(t, "symbol")));
             }
         }
+        "memory" => {
+            for item in list(v, "items") {
+                let until = item
+                    .get("valid_to")
+                    .and_then(Value::as_i64)
+                    .map(|_| " (superseded)")
+                    .unwrap_or("");
+                out.push(format!(
+                    "{} {}: {}{until}",
+                    s(item, "id"),
+                    s(item, "kind"),
+                    s(item, "text")
+                ));
+            }
+        }
         "index_status" => {
             out.push(format!(
                 "{}: {} files, {} symbols, {} call edges, {} commits",

@@ -98,6 +98,7 @@ pub const LIMITS: &[(&str, u64, u64)] = &[
     ("fixes", 5, 20),
     ("build_errors", 30, 200),
     ("concepts", 50, 500),
+    ("memory", 10, 50),
 ];
 
 fn limits(tool: &str) -> (u64, u64) {
@@ -330,6 +331,16 @@ pub fn specs() -> Vec<Spec> {
             ),
         ),
         ro(
+            "memory",
+            "What the user told Mira before",
+            "Personal memory: the user's preferences, decisions, constraints and facts about this project (stated in past chats or told to Mira), and past chat turns, that bear on a query; each with when it held and the messages it came from. Superseded statements come marked with `valid_to`. The user's and this project's only.",
+            input(
+                json!({"query": {"type": "string", "description": "What to recall, in words (\"test runner\", \"how does the user want errors handled\")."}, "limit": lim("memory")}),
+                &["query"],
+            ),
+            output(json!({"items": arr.clone()}), &["items"]),
+        ),
+        ro(
             "index_status",
             "Index status",
             "What Mira has indexed for the project: files, symbols, call edges, commits, search chunks and dense vectors, and the embedder.",
@@ -404,6 +415,7 @@ pub async fn call(cx: &Call<'_>, name: &str, args: &Args) -> Result<Answer, Tool
         "fixes" => fixes(cx, args, limit).await?,
         "build_errors" => build_errors(cx, args, limit).await?,
         "concepts" => concepts(cx, args, limit).await?,
+        "memory" => memory(cx, args, limit).await?,
         "index_status" => index_status(cx).await?,
         "run_build" => run_build(cx, args).await?,
         "reindex" => reindex(cx).await?,
@@ -507,6 +519,21 @@ async fn context(cx: &Call<'_>, args: &Args) -> Result<Value, ToolError> {
     let value = serde_json::to_value(context).map_err(failed)?;
     // The token budget bounds the context; `dropped_sources` says what did not fit.
     Ok(with_truncated(value, false))
+}
+
+async fn memory(cx: &Call<'_>, args: &Args, limit: usize) -> Result<Value, ToolError> {
+    let query = args::string(args, "query", "which test runner do we use")?;
+    let request = mira_memory::RecallRequest {
+        query: query.to_string(),
+        scope: mira_memory::Scope::project(pid(cx)),
+        conversation: None,
+        limit,
+        budget_tokens: None,
+    };
+    let items = mira_memory::recall::recall(&cx.backend.db, &request)
+        .await
+        .map_err(failed)?;
+    Ok(json!({ "query": query, "items": items }))
 }
 
 async fn symbols(cx: &Call<'_>, args: &Args, limit: usize) -> Result<Value, ToolError> {

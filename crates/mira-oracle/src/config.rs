@@ -57,6 +57,8 @@ pub struct ContextConfig {
     pub deadline: Duration,
     /// Error-focused: build errors and past fixes before search hits.
     pub error_focus: bool,
+    /// Items recalled from memory (the user's preferences, decisions, facts, past turns).
+    pub memory: usize,
 }
 
 impl ContextConfig {
@@ -75,6 +77,7 @@ impl ContextConfig {
             changes: true,
             deadline: Duration::from_millis(400),
             error_focus: false,
+            memory: 3,
         }
     }
 
@@ -93,6 +96,7 @@ impl ContextConfig {
             changes: true,
             deadline: Duration::from_millis(600),
             error_focus: false,
+            memory: 6,
         }
     }
 
@@ -111,6 +115,7 @@ impl ContextConfig {
             changes: true,
             deadline: Duration::from_millis(1_000),
             error_focus: false,
+            memory: 10,
         }
     }
 

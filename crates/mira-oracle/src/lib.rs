@@ -205,6 +205,7 @@ impl Oracle {
             ("errors", Box::pin(sources::build::errors(&query))),
             ("open", Box::pin(sources::workspace::open_file(&query))),
             ("words", Box::pin(sources::words::words(&query))),
+            ("memory", Box::pin(sources::memory::memory(&query))),
         ];
         if config.changes {
             jobs.push(("changes", Box::pin(sources::workspace::changes(&query))));

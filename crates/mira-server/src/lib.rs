@@ -25,6 +25,7 @@ mod json_errors;
 mod listen;
 pub mod llm;
 mod mcp;
+mod memory;
 pub mod metrics;
 mod rate_limit;
 pub mod search;
@@ -115,6 +116,8 @@ impl Server {
                 "marked build runs left running by a stopped process as interrupted"
             );
         }
+        // Chats stored while no server ran (`mira ask`) reach memory now.
+        memory::follow(&state);
         Ok(Self { state, _lock: lock })
     }
 

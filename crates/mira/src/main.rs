@@ -86,6 +86,10 @@ enum Command {
     /// Local models: list, pull (hub, else the Python package), path, remove.
     #[command(subcommand)]
     Models(commands::models::Command),
+    /// What Mira remembers about you and your projects: remember, list, search, edit,
+    /// forget, export, import.
+    #[command(subcommand)]
+    Memory(commands::memory::Command),
 }
 
 fn main() -> ExitCode {
@@ -133,6 +137,7 @@ fn main() -> ExitCode {
             Command::Errors(args) => commands::build::errors(config, args).await,
             Command::Mcp(args) => commands::mcp::run(config, args).await,
             Command::Models(cmd) => commands::models::run(config, cmd).await,
+            Command::Memory(cmd) => commands::memory::run(config, cmd).await,
             Command::Agent(args) => commands::agent::agent(config, args).await,
             Command::Checkpoints(args) => commands::agent::checkpoints(config, args).await,
             Command::Rewind(args) => commands::agent::rewind(config, args).await,

@@ -23,7 +23,7 @@ export function ChatHistory({ api, onError }: { api: Api; onError(e: unknown): v
       onChange={(e) => {
         const id = Number(e.target.value);
         if (!id) return;
-        api.conversation(id).then((messages) => useChatStore.getState().load(id, messages), onError);
+        useChatStore.getState().open(api, id).catch(onError);
       }}
     >
       <option value="">History</option>

@@ -5,8 +5,11 @@ import { answerMeta, type ChatMessage } from "../stores/useChatStore";
 import { ContextList } from "./ContextList";
 import { Markdown, type Citations } from "./Markdown";
 
-/** One question or answer; a grounded answer's [n] markers and context list open files. */
-export function ChatMessageView({ message: m, onOpen }: { message: ChatMessage; onOpen(path: string, line: number): void }) {
+/**
+ * One question or answer; a grounded answer's [n] markers and context list open files.
+ * `focused` marks the message a memory source opened the chat at.
+ */
+export function ChatMessageView({ message: m, onOpen, focused = false }: { message: ChatMessage; onOpen(path: string, line: number): void; focused?: boolean }) {
   const context = m.context;
   const citations = useMemo<Citations | undefined>(() => {
     if (!context) return undefined;
@@ -20,7 +23,13 @@ export function ChatMessageView({ message: m, onOpen }: { message: ChatMessage; 
     };
   }, [context, onOpen]);
   return (
-    <div className={`chat-msg chat-${m.role}`} data-testid={m.role === "user" ? "chat-question" : "chat-answer"} data-status={m.status}>
+    <div
+      className={`chat-msg chat-${m.role}${focused ? " chat-focused" : ""}`}
+      data-testid={m.role === "user" ? "chat-question" : "chat-answer"}
+      data-status={m.status}
+      data-message-id={m.id}
+      data-focused={focused || undefined}
+    >
       {m.role === "user" ? <div className="chat-question-text">{m.text}</div> : <Markdown text={m.text} citations={citations} />}
       {m.status === "failed" && (
         <div className="chat-error" data-testid="chat-error" data-kind={m.errorKind}>

@@ -37,18 +37,23 @@ export function ChatPanel({ api, onError }: { api: Api; onError(e: unknown): voi
   const tier = useChatStore((s) => s.tier);
   const grounded = useChatStore((s) => s.grounded);
   const panel = useChatStore((s) => s.panel);
+  const focusId = useChatStore((s) => s.focusId);
   const runs = useAgentStore((s) => s.runs);
   const agentMode = useAgentStore((s) => s.mode);
   const projectId = useProjectStore((s) => s.selectedId);
   const [draft, setDraft] = useState("");
   const end = useRef<HTMLDivElement>(null);
+  const log = useRef<HTMLDivElement>(null);
   const agent = panel === "agent";
   const agentRunning = runs.some(isActive);
   const busy = agent ? agentRunning : chatStreaming;
 
   useEffect(() => {
-    end.current?.scrollIntoView?.({ block: "end" });
-  }, [messages, runs, panel]);
+    // A conversation opened at a message (a memory source) shows that message, not the end.
+    const focused = focusId === null ? null : log.current?.querySelector("[data-focused]");
+    if (focused) focused.scrollIntoView?.({ block: "center" });
+    else end.current?.scrollIntoView?.({ block: "end" });
+  }, [messages, runs, panel, focusId]);
 
   const openAt = useCallback(
     (path: string, line: number) => {
@@ -103,7 +108,7 @@ export function ChatPanel({ api, onError }: { api: Api; onError(e: unknown): voi
           </>
         )}
       </div>
-      <div className="chat-log scroll" data-testid={agent ? "agent-log" : "chat-log"}>
+      <div ref={log} className="chat-log scroll" data-testid={agent ? "agent-log" : "chat-log"}>
         {agent ? (
           <>
             {projectId !== null && <CheckpointList projectId={projectId} connected={connected} />}
@@ -121,7 +126,7 @@ export function ChatPanel({ api, onError }: { api: Api; onError(e: unknown): voi
           <>
             {messages.length === 0 && <p className="muted pad">Ask about your code. Answers stream here; Enter sends, Shift+Enter adds a line.</p>}
             {messages.map((m) => (
-              <ChatMessageView key={m.key} message={m} onOpen={openAt} />
+              <ChatMessageView key={m.key} message={m} onOpen={openAt} focused={focusId !== null && m.id === focusId} />
             ))}
           </>
         )}

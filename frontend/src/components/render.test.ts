@@ -9,6 +9,7 @@ vi.mock("../monacoSetup", () => ({ monaco: { editor: { colorize: () => Promise.r
 
 const { AgentRunView } = await import("./AgentRunView");
 const { ChatMessageView } = await import("./ChatMessageView");
+const { MemoryFactRow } = await import("./MemoryFactRow");
 const { newRun, reduceRun } = await import("../stores/useAgentStore");
 const { parseChatContext } = await import("../lib/chatContext");
 
@@ -66,5 +67,32 @@ describe("views", () => {
     const plain = renderToStaticMarkup(createElement(ChatMessageView, { message: { ...message, context: undefined }, onOpen: () => {} }));
     expect(plain).not.toContain("chat-cite");
     expect(plain).not.toContain("chat-context");
+    // The message a memory source opened the chat at is marked; others are not.
+    const stored = { key: "stored-9", id: 9, role: "user" as const, text: "I prefer tabs", status: "complete" as const };
+    expect(renderToStaticMarkup(createElement(ChatMessageView, { message: stored, onOpen: () => {}, focused: true }))).toContain(
+      'class="chat-msg chat-user chat-focused" data-testid="chat-question" data-status="complete" data-message-id="9" data-focused="true"',
+    );
+    expect(renderToStaticMarkup(createElement(ChatMessageView, { message: stored, onOpen: () => {} }))).not.toContain("data-focused");
+  });
+
+  it("draws a superseded fact with its validity, a chat source as a link and an imported one as text", () => {
+    const fact = {
+      id: 3, project_id: null, subject: "prefers: tabs", text: "I prefer <tabs>", category: "preference" as const, confidence: 1, importance: 0.6,
+      origin: "extracted" as const, valid_from: Date.UTC(2025, 0, 5), valid_to: Date.UTC(2025, 1, 1), superseded_by: 13, created_at: 0, updated_at: 0,
+      sources: [{ conversation: "17", message: "204" }, { conversation: "locomo-26", message: "D1:3" }],
+    };
+    const html = renderToStaticMarkup(
+      createElement(MemoryFactRow, { fact, busy: false, onEdit: async () => true, onForget: () => {}, onOpenSource: () => {} }),
+    );
+    expect(html).toContain('data-testid="memory-fact" data-id="f3" data-category="preference" data-scope="user" data-superseded="true"');
+    expect(html).toContain("2025-01-05 to 2025-02-01, superseded by f13");
+    expect(html).toContain("I prefer &lt;tabs&gt;");
+    expect(html).toContain('data-testid="memory-source" data-conversation="17" data-message="204"');
+    expect(html).toContain(">chat 17, message 204</button>");
+    expect(html).toContain('data-testid="memory-source-imported"');
+    expect(html).toContain("locomo-26 / D1:3</span>");
+    // Forgetting asks first: only the first button is drawn.
+    expect(html).toContain('data-testid="memory-forget"');
+    expect(html).not.toContain("memory-forget-confirm");
   });
 });

@@ -59,5 +59,32 @@ describe("Api", () => {
     expect((await api.conversation(4))[0].context).toEqual({ items: [] });
     expect(urls).toEqual(["/api/conversations?limit=30", "/api/conversations/4"]);
   });
+
+  it("lists, searches, remembers, edits and forgets memory with the right methods and bodies", async () => {
+    const calls: { method: string; url: string; body: unknown }[] = [];
+    const fact = { id: 2, text: "We use Kafka & Redis." };
+    const api = new Api("tok", async (url, init) => {
+      calls.push({ method: init?.method ?? "GET", url, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+      if (url.startsWith("/api/memory/search")) return json(200, { items: [{ id: "t4", kind: "turn", text: "hi", score: 0.1, valid_from: 1, valid_to: null, sources: [] }] });
+      if (init?.method === "DELETE") return json(200, { forgotten: "t4" });
+      if (init?.method === "POST") return json(200, { decision: { decision: "superseded", id: 2, old: [1] }, fact });
+      if (init?.method === "PATCH") return json(200, { fact });
+      return json(200, { facts: [fact] });
+    });
+    expect((await api.memory(null)).map((f) => f.id)).toEqual([2]);
+    await api.memory(3, true);
+    expect((await api.memorySearch("kafka & redis?", 3, 5))[0].kind).toBe("turn");
+    expect((await api.remember("We use Kafka & Redis.", null)).decision).toEqual({ decision: "superseded", id: 2, old: [1] });
+    expect((await api.memoryEdit("f2", "We use Kafka.")).id).toBe(2);
+    await api.memoryForget("t4");
+    expect(calls).toEqual([
+      { method: "GET", url: "/api/memory", body: undefined },
+      { method: "GET", url: "/api/memory?project_id=3&history=true", body: undefined },
+      { method: "GET", url: "/api/memory/search?q=kafka+%26+redis%3F&project_id=3&limit=5", body: undefined },
+      { method: "POST", url: "/api/memory", body: { text: "We use Kafka & Redis.", project_id: null } },
+      { method: "PATCH", url: "/api/memory/f2", body: { text: "We use Kafka." } },
+      { method: "DELETE", url: "/api/memory/t4", body: undefined },
+    ]);
+  });
 });
 

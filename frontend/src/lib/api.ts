@@ -339,6 +339,61 @@ export interface ConversationSummary {
   messages: number;
 }
 
+export type MemoryCategory = "preference" | "decision" | "constraint" | "fact" | "name";
+
+/**
+ * Where a memory item came from. In a live chat both are numbers as strings (the
+ * conversation's and the message's ids); an imported transcript keeps its own ids.
+ */
+export interface MemorySource {
+  conversation: string;
+  message: string;
+}
+
+/** A fact memory holds; a contradicted one stays as history with `valid_to` and `superseded_by`. */
+export interface MemoryFact {
+  id: number;
+  /** Null: the user's, recalled in every project. */
+  project_id: number | null;
+  subject: string;
+  text: string;
+  category: MemoryCategory;
+  confidence: number;
+  importance: number;
+  origin: "told" | "extracted" | "imported";
+  /** Milliseconds since the epoch. */
+  valid_from: number;
+  valid_to: number | null;
+  superseded_by: number | null;
+  created_at: number;
+  updated_at: number;
+  sources: MemorySource[];
+}
+
+/** One recalled item: a fact (`f12`) or a turn of a conversation (`t34`). */
+export interface MemoryItem {
+  id: string;
+  kind: "fact" | "turn";
+  text: string;
+  score: number;
+  category?: MemoryCategory;
+  /** Who said a turn: "user", "assistant", or a transcript's speaker. */
+  speaker?: string;
+  valid_from: number | null;
+  valid_to: number | null;
+  sources: MemorySource[];
+}
+
+/** What remembering did with the statement; `old` are the facts it superseded. */
+export type MemoryDecision =
+  | { decision: "added" | "updated" | "unchanged"; id: number }
+  | { decision: "superseded"; id: number; old: number[] };
+
+export interface Remembered {
+  decision: MemoryDecision;
+  fact: MemoryFact;
+}
+
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
@@ -553,5 +608,37 @@ export class Api {
   /** A stored conversation's messages (each may carry the `context` it was answered with). */
   async conversation(id: number): Promise<StoredMessage[]> {
     return (await this.get<{ messages: StoredMessage[] }>(`/api/conversations/${id}`)).messages;
+  }
+
+  /** The user's facts and, given a project, that project's; superseded ones too with `history`. */
+  async memory(projectId: number | null, history = false): Promise<MemoryFact[]> {
+    const query = new URLSearchParams();
+    if (projectId !== null) query.set("project_id", String(projectId));
+    if (history) query.set("history", "true");
+    const rest = query.toString();
+    return (await this.get<{ facts: MemoryFact[] }>(rest ? `/api/memory?${rest}` : "/api/memory")).facts;
+  }
+
+  /** Recalls the facts and turns that bear on `q`, in the user's scope and the project's. */
+  async memorySearch(q: string, projectId: number | null, limit = 20): Promise<MemoryItem[]> {
+    const query = new URLSearchParams({ q });
+    if (projectId !== null) query.set("project_id", String(projectId));
+    query.set("limit", String(limit));
+    return (await this.get<{ items: MemoryItem[] }>(`/api/memory/search?${query.toString()}`)).items;
+  }
+
+  /** Tells memory a statement: the user's (projectId null) or one project's only. */
+  remember(text: string, projectId: number | null): Promise<Remembered> {
+    return this.get<Remembered>("/api/memory", "POST", { text, project_id: projectId });
+  }
+
+  /** Corrects a fact's text (`f12`); its sources and validity stay. */
+  async memoryEdit(id: string, text: string): Promise<MemoryFact> {
+    return (await this.get<{ fact: MemoryFact }>(`/api/memory/${encodeURIComponent(id)}`, "PATCH", { text })).fact;
+  }
+
+  /** Forgets a fact (`f12`) or a turn (`t34`) for good. */
+  async memoryForget(id: string): Promise<void> {
+    await this.get<unknown>(`/api/memory/${encodeURIComponent(id)}`, "DELETE");
   }
 }

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 
+import { Api } from "../lib/api";
 import type { ChatReport } from "../lib/protocol";
 import { answerMeta, messagesFromStored, scopeParams, useChatStore } from "./useChatStore";
 
@@ -16,7 +17,7 @@ describe("useChatStore", () => {
   let sent: [string, Record<string, unknown>][];
   beforeEach(() => {
     sent = [];
-    useChatStore.setState({ conversationId: null, messages: [], streamingId: null, tier: "auto", grounded: true });
+    useChatStore.setState({ conversationId: null, messages: [], streamingId: null, tier: "auto", grounded: true, focusId: null });
     useChatStore.getState().attach((type, params) => {
       sent.push([type, params]);
       return `c${sent.length}`;
@@ -97,8 +98,27 @@ describe("useChatStore", () => {
       ["stored-5", "assistant", "failed", undefined],
     ]);
     useChatStore.getState().load(7, stored);
-    expect(useChatStore.getState()).toMatchObject({ conversationId: 7, streamingId: null });
+    expect(useChatStore.getState()).toMatchObject({ conversationId: 7, streamingId: null, focusId: null });
     expect(useChatStore.getState().messages).toHaveLength(4);
+    expect(useChatStore.getState().messages.map((m) => m.id)).toEqual([1, 2, 4, 5]);
+  });
+
+  it("opens a stored conversation at a message until the next question", async () => {
+    const urls: string[] = [];
+    const api = new Api("tok", async (url) => {
+      urls.push(url);
+      const id = Number(url.split("/").at(-1));
+      return Response.json({ conversation: { id }, messages: [{ id: id * 10, role: "user", content: `question of ${id}`, status: "complete" }] });
+    });
+    await useChatStore.getState().open(api, 17, 170);
+    expect(urls).toEqual(["/api/conversations/17"]);
+    expect(useChatStore.getState()).toMatchObject({ conversationId: 17, focusId: 170 });
+    expect(useChatStore.getState().messages.map((m) => m.text)).toEqual(["question of 17"]);
+    useChatStore.getState().ask("and then?");
+    expect(useChatStore.getState().focusId).toBeNull();
+    expect(sent.at(-1)).toEqual(["chat.send", { message: "and then?", conversation_id: 17 }]);
+    await useChatStore.getState().open(api, 18);
+    expect(useChatStore.getState()).toMatchObject({ conversationId: 18, focusId: null });
   });
 });
 

@@ -3,13 +3,15 @@
 
 import { create } from "zustand";
 
-import type { StoredMessage } from "../lib/api";
+import type { Api, StoredMessage } from "../lib/api";
 import { parseChatContext, type ChatContext } from "../lib/chatContext";
 import type { ChatEvent, ChatReport, ChatRoute, RequestId } from "../lib/protocol";
 
 export interface ChatMessage {
   /** Local key; the stored id once the server says it. */
   key: string;
+  /** The stored message's id, for a message read back from the server. */
+  id?: number;
   role: "user" | "assistant";
   text: string;
   status: "streaming" | "complete" | "cancelled" | "failed";
@@ -44,14 +46,18 @@ interface ChatState {
   grounded: boolean;
   /** What the panel's composer does: ask a question, or start an agent operation. */
   panel: "chat" | "agent";
+  /** The stored message to bring into view and mark (a memory source), until the next question. */
+  focusId: number | null;
   send: Send | null;
   attach(send: Send | null): void;
   setTier(tier: TierChoice): void;
   setGrounded(grounded: boolean): void;
   setPanel(panel: "chat" | "agent"): void;
   ask(text: string, scope?: ChatScope): void;
-  /** Shows a stored conversation (reloaded from the API). */
-  load(conversationId: number, messages: StoredMessage[]): void;
+  /** Shows a stored conversation (reloaded from the API), `focusId` brought into view. */
+  load(conversationId: number, messages: StoredMessage[], focusId?: number | null): void;
+  /** Reads a stored conversation and shows it in the chat, at `messageId` when given. */
+  open(api: Api, conversationId: number, messageId?: number | null): Promise<void>;
   stop(): void;
   newChat(): void;
   onFrame(id: RequestId, event: ChatEvent): void;
@@ -60,6 +66,8 @@ interface ChatState {
 }
 
 const answerKey = (id: string) => `answer-${id}`;
+
+let latestOpen = 0;
 
 function updateAnswer(messages: ChatMessage[], key: string, change: (m: ChatMessage) => ChatMessage): ChatMessage[] {
   return messages.map((m) => (m.key === key ? change(m) : m));
@@ -72,6 +80,7 @@ export const useChatStore = create<ChatState>((set, get) => ({
   tier: "auto",
   grounded: true,
   panel: "chat",
+  focusId: null,
   send: null,
   onSettled: null,
 
@@ -102,6 +111,7 @@ export const useChatStore = create<ChatState>((set, get) => ({
     const id = send("chat.send", params);
     set((s) => ({
       streamingId: id,
+      focusId: null,
       messages: [
         ...s.messages,
         { key: `question-${id}`, role: "user", text: message, status: "complete" },
@@ -115,14 +125,21 @@ export const useChatStore = create<ChatState>((set, get) => ({
     if (send && streamingId) send("chat.stop", { chat_id: streamingId });
   },
 
-  load(conversationId, stored) {
+  load(conversationId, stored, focusId = null) {
     if (get().streamingId) get().stop();
-    set({ conversationId, streamingId: null, messages: messagesFromStored(stored) });
+    set({ conversationId, streamingId: null, messages: messagesFromStored(stored), focusId });
+  },
+
+  async open(api, conversationId, messageId = null) {
+    // Two quick opens: the one asked last is shown, whichever answer comes first.
+    const request = ++latestOpen;
+    const stored = await api.conversation(conversationId);
+    if (request === latestOpen) get().load(conversationId, stored, messageId);
   },
 
   newChat() {
     if (get().streamingId) get().stop();
-    set({ conversationId: null, messages: [], streamingId: null });
+    set({ conversationId: null, messages: [], streamingId: null, focusId: null });
   },
 
   onFrame(id, event) {
@@ -194,7 +211,7 @@ export function messagesFromStored(stored: StoredMessage[]): ChatMessage[] {
     .filter((m) => m.role === "user" || m.role === "assistant")
     .map((m) => {
       const status = m.status === "cancelled" || m.status === "failed" ? m.status : "complete";
-      const message: ChatMessage = { key: `stored-${m.id}`, role: m.role as "user" | "assistant", text: m.content, status };
+      const message: ChatMessage = { key: `stored-${m.id}`, id: m.id, role: m.role as "user" | "assistant", text: m.content, status };
       if (m.error) message.error = m.error;
       const context = m.context === undefined || m.context === null ? null : parseChatContext(m.context);
       if (context) message.context = context;

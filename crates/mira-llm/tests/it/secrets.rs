@@ -157,3 +157,53 @@ async fn a_configured_key_of_any_shape_is_cut_from_provider_errors() {
         assert!(text.contains("[redacted]"), "{text}");
     }
 }
+
+/// Issue 18: a token pasted into a chat is neither sent to the provider nor stored (the
+/// message, the conversation's title, any file of the database).
+#[tokio::test]
+async fn a_token_pasted_into_a_chat_is_neither_sent_nor_stored() {
+    let server = Scripted::start(vec![Reply::Sse(crate::harness::openai_answer(
+        "Rotate it.",
+        30,
+        3,
+    ))])
+    .await;
+    let s = setup(Options {
+        openai: url(&server, "/v1"),
+        openai_key: Some(KEY),
+        ..Options::default()
+    })
+    .await;
+    let pasted = "ghp_R3alLook1ngT0kenAAAABBBBCCCCDDDD1234 fails with 401, and so does \
+                  -----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAsecretbody\n-----END RSA PRIVATE KEY-----";
+    let turn = TurnRequest {
+        message: pasted.into(),
+        ..TurnRequest::default()
+    };
+    let events: Vec<ChatEvent> = start_turn(&s.gateway, &s.db, turn, CancellationToken::new())
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert!(
+        matches!(events.last(), Some(ChatEvent::Done { .. })),
+        "{events:?}"
+    );
+    let sent = server.request(0).body.to_string();
+    assert!(sent.contains("fails with 401"), "{sent}");
+    for secret in ["R3alLook1ngT0ken", "MIIEpAIBAAKCAQEAsecretbody"] {
+        assert!(!sent.contains(secret), "sent: {sent}");
+    }
+    s.gateway.flush().await;
+    for suffix in ["", "-wal"] {
+        let mut file = s.db.path().as_os_str().to_owned();
+        file.push(suffix);
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        for secret in [&b"R3alLook1ngT0ken"[..], &b"MIIEpAIBAAKCAQEAsecretbody"[..]] {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret),
+                "secret in {file:?}"
+            );
+        }
+    }
+}

@@ -6,6 +6,7 @@ pub mod build;
 pub mod callgraph;
 pub mod files;
 pub mod history;
+pub mod memory;
 pub mod overview;
 pub mod search;
 pub mod symbols;

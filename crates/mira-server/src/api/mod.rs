@@ -7,6 +7,7 @@ pub mod file_save;
 pub mod files;
 pub mod git;
 pub mod llm;
+pub mod memory;
 pub mod operations;
 pub mod projects;
 pub mod search;
@@ -23,6 +24,12 @@ pub fn router() -> Router<AppState> {
         .route("/budget", get(llm::budget))
         .route("/llm/routes", get(llm::routes))
         .route("/conversations", get(llm::conversations))
+        .route("/memory", get(memory::list).post(memory::remember))
+        .route("/memory/search", get(memory::search))
+        .route(
+            "/memory/{id}",
+            axum::routing::patch(memory::edit).delete(memory::forget),
+        )
         .route(
             "/conversations/{id}",
             get(llm::conversation).delete(llm::delete_conversation),

@@ -154,6 +154,8 @@ async fn run(state: &AppState, chats: &SessionChats, id: Value, turn: TurnReques
             return;
         }
     }
+    // The turn is stored: memory learns from it.
+    crate::memory::follow(state);
 }
 
 /// What the client said about grounding a turn.

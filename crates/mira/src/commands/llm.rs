@@ -147,6 +147,11 @@ pub async fn ask(config: Config, args: AskArgs) -> anyhow::Result<ExitCode> {
     }
     // The call's cost and cached answer are written after it returns: before exiting.
     gateway.flush().await;
+    // Memory learns from the stored turn now (a server would otherwise catch up at start).
+    let keys = mira_memory::configured_keys(&config);
+    if let Err(e) = mira_memory::follow::sync_chats(&db, mira_memory::scope::LOCAL_USER, &keys).await {
+        tracing::warn!(error = %e, "memory could not learn from this turn");
+    }
     if args.json {
         summary["text"] = text.into();
         println!("{}", serde_json::to_string_pretty(&summary)?);

@@ -7,6 +7,7 @@ pub mod doctor;
 pub mod git;
 pub mod llm;
 pub mod mcp;
+pub mod memory;
 pub mod models;
 pub mod projects;
 pub mod search;

@@ -27,7 +27,7 @@ fn project(dirs: &Dirs) {
 
 /// A model server (OpenAI wire format) that keeps the system message of every request
 /// and answers "It is in pricing.py [1]."
-async fn recording_model() -> (String, Arc<Mutex<Vec<String>>>) {
+pub(crate) async fn recording_model() -> (String, Arc<Mutex<Vec<String>>>) {
     async fn complete(
         State(seen): State<Arc<Mutex<Vec<String>>>>,
         axum::Json(body): axum::Json<Value>,
@@ -68,7 +68,7 @@ async fn recording_model() -> (String, Arc<Mutex<Vec<String>>>) {
     (format!("http://{addr}/v1"), seen)
 }
 
-fn env(model_url: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn env(model_url: &str) -> Vec<(&'static str, String)> {
     vec![
         ("OPENAI_BASE_URL", model_url.to_string()),
         ("MODEL_FAST", "compat:echo-model".into()),

@@ -20,6 +20,7 @@ mod git;
 mod harness;
 mod honest;
 mod mcp;
+mod memory;
 mod metrics;
 mod modes;
 mod probes;

@@ -220,6 +220,7 @@ const TOOLS: &[&str] = &[
     "fixes",
     "build_errors",
     "concepts",
+    "memory",
     "index_status",
     "run_build",
     "reindex",
@@ -228,7 +229,21 @@ const TOOLS: &[&str] = &[
 /// The CLI's answers to the questions the MCP session asks (taken before `mira mcp`
 /// holds the data dir).
 fn cli_answers(dirs: &Dirs) -> Value {
+    // Something in memory for the `memory` tool (and the context) to answer with.
+    let told = run(
+        dirs,
+        &[
+            "memory",
+            "remember",
+            "--project",
+            "",
+            "We apply the discount before tax.",
+        ],
+        ENV,
+    );
+    assert!(told.status.success(), "{told:?}");
     json!({
+        "memory": cli(dirs, &["memory", "search", "discount", "--json"]),
         "callers": cli(dirs, &["callers", "apply_discount", "--json"]),
         "callees": cli(dirs, &["callees", "checkout", "--json"]),
         "impact": cli(dirs, &["impact", "apply_discount", "--json"]),
@@ -325,6 +340,19 @@ async fn compare_with_cli(client: &Client, expected: &Value) {
         without(context, &["took_ms"]),
         without(expected["context"].clone(), &["took_ms"])
     );
+
+    let memory = answer(client, "memory", json!({"query": "discount"})).await;
+    // Scores are shortened to f32 on the way out; the items are the same.
+    let ids = |v: &Value| {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["id"].clone(), i["text"].clone(), i["sources"].clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&memory), ids(&expected["memory"]));
+    assert!(memory["items"].to_string().contains("before tax"), "{memory}");
 
     // No CLI twin: definition, index_status (checked against the same indexes).
     let def = answer(client, "definition", json!({"symbol": "apply_discount"})).await;

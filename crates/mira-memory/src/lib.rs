@@ -1,0 +1,61 @@
+//! Personal memory: what Mira learns about the user and the project.
+//!
+//! - [`turns`]: every conversation turn memory has seen (live chats and imported
+//!   transcripts), secrets removed, indexed for recall with the previous turn beside it.
+//! - [`extract`]: candidate facts from a turn. The deterministic extractor reads explicit
+//!   statements ("I prefer...", "we use...", "never...", "remember that...").
+//! - [`facts`]: the facts themselves, each decided against the nearest stored ones as
+//!   ADD, UPDATE, SUPERSEDE or NOOP. A contradicted fact is never deleted: it is closed
+//!   (`valid_to`, `superseded_by`) so what held before still has an answer.
+//! - [`recall`]: facts, summaries and turns for a query, ranked and scoped to the user
+//!   and the project, every item citing the messages it came from.
+//! - [`transfer`]: export and import (Mira's own export, and transcripts of past
+//!   conversations, which go through the same extraction as live chats).
+//! - [`scrub`]: API keys, tokens, passwords, private keys and e-mail addresses are cut
+//!   out before anything is stored.
+
+pub mod extract;
+pub mod facts;
+pub mod follow;
+pub mod query;
+pub mod recall;
+pub mod scope;
+pub mod scrub;
+pub mod transfer;
+pub mod turns;
+
+pub use facts::{Decision, Fact, Source};
+pub use recall::{RecallItem, RecallRequest};
+pub use scope::Scope;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MemoryError {
+    #[error(transparent)]
+    Store(#[from] mira_store::StoreError),
+    #[error("memory database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("no memory item {0} (see `mira memory list`)")]
+    NoSuchItem(i64),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub(crate) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// The configured provider and store keys, cut out of everything memory stores.
+pub fn configured_keys(config: &mira_core::Config) -> mira_llm::scrub::Scrubber {
+    let p = &config.providers;
+    mira_llm::scrub::Scrubber::new(
+        [
+            &p.gemini_api_key,
+            &p.openai_api_key,
+            &p.anthropic_api_key,
+            &config.vectors.qdrant_api_key,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned(),
+    )
+}

@@ -1,0 +1,180 @@
+use mira_llm::scrub::Scrubber;
+use mira_memory::extract::{self, USER_SPEAKER};
+use mira_memory::{Scope, facts, turns};
+
+use crate::{db, turn};
+
+const DAY: i64 = 86_400_000;
+
+#[tokio::test]
+async fn a_contradicting_statement_supersedes_and_both_are_listed_with_their_validity() {
+    let t = db().await;
+    let keys = Scrubber::default();
+    let scope = Scope::user();
+    turns::add(
+        &t.db,
+        &scope,
+        &[
+            turn("7", "", "1", USER_SPEAKER, "I prefer tabs for indentation.", DAY),
+            turn("7", "", "2", "assistant", "Noted.", DAY + 1),
+            turn(
+                "9",
+                "",
+                "5",
+                USER_SPEAKER,
+                "Also, I prefer tabs for indentation",
+                3 * DAY,
+            ),
+            turn(
+                "12",
+                "",
+                "8",
+                USER_SPEAKER,
+                "I prefer spaces over tabs now.",
+                10 * DAY,
+            ),
+        ],
+        &keys,
+    )
+    .await
+    .unwrap();
+    let report = extract::run_pending(&t.db, "local", |_| {}).await.unwrap();
+    assert_eq!(
+        (report.turns, report.added, report.unchanged, report.superseded),
+        (4, 1, 1, 1),
+        "{report:?}"
+    );
+
+    let current = facts::list(&t.db, &scope, false).await.unwrap();
+    assert_eq!(current.len(), 1, "{current:#?}");
+    assert_eq!(current[0].text, "I prefer spaces over tabs now.");
+    assert_eq!(current[0].valid_from, 10 * DAY);
+
+    let history = facts::list(&t.db, &scope, true).await.unwrap();
+    assert_eq!(history.len(), 2);
+    let old = history.iter().find(|f| f.text.contains("tabs for")).unwrap();
+    assert_eq!(old.valid_from, DAY);
+    assert_eq!(old.valid_to, Some(10 * DAY));
+    assert_eq!(old.superseded_by, Some(current[0].id));
+    // Said twice: both messages are its sources, and nothing else.
+    let sources: Vec<(&str, &str)> = old
+        .sources
+        .iter()
+        .map(|s| (s.conversation.as_str(), s.message.as_str()))
+        .collect();
+    assert_eq!(sources, vec![("7", "1"), ("9", "5")]);
+
+    // Reading the same turns again learns nothing twice.
+    let again = extract::run_pending(&t.db, "local", |_| {}).await.unwrap();
+    assert_eq!(again.turns, 0);
+}
+
+#[tokio::test]
+async fn switching_tools_closes_the_old_one_and_more_detail_updates_in_place() {
+    let t = db().await;
+    let project = crate::project(&t, "shop").await;
+    let scope = Scope::project(project);
+    turns::add(
+        &t.db,
+        &scope,
+        &[
+            turn("1", "", "1", USER_SPEAKER, "We use Postgres.", DAY),
+            turn("1", "", "2", USER_SPEAKER, "We use pytest", DAY),
+            turn("1", "", "3", USER_SPEAKER, "We use pytest with xdist", 2 * DAY),
+            turn(
+                "2",
+                "",
+                "4",
+                USER_SPEAKER,
+                "We switched from Postgres to SQLite.",
+                5 * DAY,
+            ),
+        ],
+        &Scrubber::default(),
+    )
+    .await
+    .unwrap();
+    let report = extract::run_pending(&t.db, "local", |_| {}).await.unwrap();
+    assert_eq!(
+        (report.added, report.updated, report.superseded),
+        (2, 1, 1),
+        "{report:?}"
+    );
+    let current: Vec<String> = facts::list(&t.db, &scope, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.text)
+        .collect();
+    assert_eq!(
+        current,
+        vec![
+            "We switched from Postgres to SQLite.",
+            "We use pytest with xdist."
+        ]
+    );
+    // Project facts are the project's: the user scope outside it does not see them.
+    assert!(facts::list(&t.db, &Scope::user(), true).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn forget_and_edit_act_on_one_item() {
+    let t = db().await;
+    let scope = Scope::user();
+    turns::add(
+        &t.db,
+        &scope,
+        &[turn("1", "", "1", USER_SPEAKER, "Never force-push to main.", DAY)],
+        &Scrubber::default(),
+    )
+    .await
+    .unwrap();
+    extract::run_pending(&t.db, "local", |_| {}).await.unwrap();
+    let fact = facts::list(&t.db, &scope, false).await.unwrap().remove(0);
+    assert_eq!(fact.category, "constraint");
+    let edited = facts::edit(&t.db, fact.id, "Never force-push to main or release branches.")
+        .await
+        .unwrap();
+    assert_eq!(edited.sources, fact.sources);
+    facts::forget(&t.db, fact.id).await.unwrap();
+    assert!(facts::list(&t.db, &scope, true).await.unwrap().is_empty());
+    assert!(matches!(
+        facts::forget(&t.db, fact.id).await,
+        Err(mira_memory::MemoryError::NoSuchItem(_))
+    ));
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memory_fact_sources")
+        .fetch_one(t.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+}
+
+#[tokio::test]
+async fn secrets_in_a_message_are_never_stored() {
+    let t = db().await;
+    let keys = Scrubber::new([mira_core::Secret::new("configured-provider-key-0123456789")]);
+    let secret_lines = "Remember that our deploy token is ghp_0123456789abcdefghijABCDEFGHIJ0123 \
+        and the password: Tr0ub4dor&3, mail ops@example.org, key configured-provider-key-0123456789";
+    turns::add(
+        &t.db,
+        &Scope::user(),
+        &[turn("1", "", "1", USER_SPEAKER, secret_lines, DAY)],
+        &keys,
+    )
+    .await
+    .unwrap();
+    extract::run_pending(&t.db, "local", |_| {}).await.unwrap();
+    t.db.close().await;
+    for entry in std::fs::read_dir(t.dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for secret in [
+            "ghp_0123456789abcdefghij",
+            "Tr0ub4dor",
+            "ops@example.org",
+            "configured-provider-key",
+        ] {
+            assert!(!text.contains(secret), "{secret} reached the data dir");
+        }
+    }
+}

@@ -1,0 +1,192 @@
+use mira_llm::scrub::Scrubber;
+use mira_memory::extract::{self, USER_SPEAKER};
+use mira_memory::recall::{RecallRequest, recall};
+use mira_memory::{Scope, turns};
+
+use crate::{db, turn};
+
+fn request(query: &str, scope: Scope) -> RecallRequest {
+    RecallRequest {
+        query: query.into(),
+        scope,
+        conversation: None,
+        limit: 10,
+        budget_tokens: None,
+    }
+}
+
+#[tokio::test]
+async fn project_items_never_reach_another_project_and_user_items_reach_both() {
+    let t = db().await;
+    let a = crate::project(&t, "a").await;
+    let b = crate::project(&t, "b").await;
+    let keys = Scrubber::default();
+    turns::add(
+        &t.db,
+        &Scope::project(a),
+        &[turn(
+            "1",
+            "",
+            "1",
+            USER_SPEAKER,
+            "We use Kafka for the event bus.",
+            1,
+        )],
+        &keys,
+    )
+    .await
+    .unwrap();
+    turns::add(
+        &t.db,
+        &Scope::project(b),
+        &[turn(
+            "2",
+            "",
+            "1",
+            USER_SPEAKER,
+            "We use RabbitMQ for the event bus.",
+            2,
+        )],
+        &keys,
+    )
+    .await
+    .unwrap();
+    turns::add(
+        &t.db,
+        &Scope::user(),
+        &[turn(
+            "3",
+            "",
+            "1",
+            USER_SPEAKER,
+            "I prefer short answers about the event bus.",
+            3,
+        )],
+        &keys,
+    )
+    .await
+    .unwrap();
+    extract::run_pending(&t.db, "local", |_| {}).await.unwrap();
+
+    let in_a = recall(&t.db, &request("which event bus", Scope::project(a)))
+        .await
+        .unwrap();
+    let text_a: String = in_a.iter().map(|i| i.text.clone()).collect();
+    assert!(
+        text_a.contains("Kafka") && text_a.contains("short answers"),
+        "{in_a:#?}"
+    );
+    assert!(!text_a.contains("RabbitMQ"), "{in_a:#?}");
+    let in_b = recall(&t.db, &request("which event bus", Scope::project(b)))
+        .await
+        .unwrap();
+    let text_b: String = in_b.iter().map(|i| i.text.clone()).collect();
+    assert!(
+        text_b.contains("RabbitMQ") && !text_b.contains("Kafka"),
+        "{in_b:#?}"
+    );
+    let outside = recall(&t.db, &request("which event bus", Scope::user()))
+        .await
+        .unwrap();
+    assert!(
+        outside.iter().all(|i| i.text.contains("short answers")),
+        "{outside:#?}"
+    );
+    // The fact comes first and its turn, which it cites, is not repeated.
+    assert_eq!(in_a[0].kind, "fact");
+    let cited: Vec<_> = in_a.iter().flat_map(|i| i.sources.clone()).collect();
+    let mut unique = cited.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(cited.len(), unique.len(), "{in_a:#?}");
+}
+
+#[tokio::test]
+async fn turns_are_found_by_speaker_and_with_their_question_and_cite_their_message() {
+    let t = db().await;
+    let keys = Scrubber::default();
+    turns::add(
+        &t.db,
+        &Scope::user(),
+        &[
+            turn(
+                "conv-1",
+                "s1",
+                "D1:1",
+                "Melanie",
+                "What instrument did you pick up?",
+                1,
+            ),
+            turn("conv-1", "s1", "D1:2", "Caroline", "The violin, a month ago!", 2),
+            turn(
+                "conv-1",
+                "s1",
+                "D1:3",
+                "Melanie",
+                "I went camping with the kids.",
+                3,
+            ),
+            turn(
+                "conv-2",
+                "s1",
+                "X:1",
+                "Caroline",
+                "My violin teacher is strict.",
+                4,
+            ),
+        ],
+        &keys,
+    )
+    .await
+    .unwrap();
+    // Other talk, so that words are as rare or common as in a real conversation.
+    let chatter: Vec<_> = (0..30)
+        .map(|i| {
+            let who = if i % 2 == 0 { "Melanie" } else { "Ben" };
+            turn(
+                "conv-3",
+                "s1",
+                &format!("C:{i}"),
+                who,
+                &format!("Lunch plans number {i} and the weather."),
+                10 + i,
+            )
+        })
+        .collect();
+    turns::add(&t.db, &Scope::user(), &chatter, &keys).await.unwrap();
+    let mut r = request("Caroline's violin", Scope::user());
+    r.conversation = Some("conv-1".into());
+    let items = recall(&t.db, &r).await.unwrap();
+    assert!(!items.is_empty());
+    assert_eq!(items[0].sources[0].message, "D1:2", "{items:#?}");
+    assert!(
+        items
+            .iter()
+            .all(|i| i.sources.iter().all(|s| s.conversation == "conv-1")),
+        "{items:#?}"
+    );
+    // The question's words find the question, shown and cited with its answer.
+    let mut by_question = request("instrument", Scope::user());
+    by_question.conversation = Some("conv-1".into());
+    let found = recall(&t.db, &by_question).await.unwrap();
+    assert_eq!(found[0].sources[0].message, "D1:1", "{found:#?}");
+    let cited: Vec<&str> = found[0].sources.iter().map(|s| s.message.as_str()).collect();
+    assert_eq!(cited, vec!["D1:1", "D1:2"]);
+    assert!(found[0].text.contains("The violin"), "{found:#?}");
+    // The answer itself is not repeated as an item of its own.
+    assert!(
+        found.iter().skip(1).all(|i| i.sources[0].message != "D1:2"),
+        "{found:#?}"
+    );
+
+    // A budget keeps the answer small; a limit keeps it short.
+    r.budget_tokens = Some(20);
+    let small = recall(&t.db, &r).await.unwrap();
+    assert!(
+        small.iter().map(|i| i.tokens()).sum::<usize>() <= 20,
+        "{small:#?}"
+    );
+    r.budget_tokens = None;
+    r.limit = 1;
+    assert_eq!(recall(&t.db, &r).await.unwrap().len(), 1);
+}

@@ -1,0 +1,419 @@
+//! `mira memory`: what Mira remembers about the user and the projects, to see, search,
+//! correct, forget, export and import.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use mira_core::Config;
+use mira_memory::extract::{self, USER_SPEAKER};
+use mira_memory::facts::{self, Fact, NewFact};
+use mira_memory::recall::{self, RecallRequest};
+use mira_memory::transfer::{self, Incoming};
+use mira_memory::{Decision, Scope, turns};
+use mira_store::{Db, projects};
+
+use super::search::bar;
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Remember TEXT (a preference, decision, constraint, name or fact); a statement on
+    /// the same subject supersedes the old one, which stays in the history.
+    Remember(RememberArgs),
+    /// Delete an item (`f12` a fact, `t34` a turn; a bare number is a fact) for good.
+    Forget(IdArgs),
+    /// Correct a fact's text; its sources stay.
+    Edit(EditArgs),
+    /// The facts in scope, newest first (`--history`: superseded ones too).
+    List(ListArgs),
+    /// Facts and past turns that bear on QUERY, each with the messages it came from.
+    Search(SearchArgs),
+    /// Write every item in scope (facts with sources and validity, turns) to FILE.
+    Export(FileArgs),
+    /// Read a memory export, or transcripts of past conversations (extracted as live
+    /// chats are, keeping their message ids as sources).
+    Import(FileArgs),
+}
+
+#[derive(clap::Args)]
+pub struct RememberArgs {
+    text: String,
+    /// Keep it for this project only (the project containing the current directory when
+    /// no id or path is given); default: for the user, in every project.
+    #[arg(long, num_args = 0..=1, default_missing_value = "")]
+    project: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct IdArgs {
+    id: String,
+}
+
+#[derive(clap::Args)]
+pub struct EditArgs {
+    id: String,
+    text: String,
+}
+
+#[derive(clap::Args)]
+pub struct ListArgs {
+    /// Superseded facts too, with when they stopped holding.
+    #[arg(long)]
+    history: bool,
+    /// Project id or path; default: the project containing the current directory, if any
+    /// (user-wide items are always included).
+    #[arg(long)]
+    project: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct SearchArgs {
+    /// What to recall (or give --queries).
+    query: Option<String>,
+    /// Only items from this conversation (a chat's id or an imported conversation_id).
+    #[arg(long)]
+    conversation: Option<String>,
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    #[arg(long)]
+    project: Option<String>,
+    /// A JSON array of queries, answered in order as a JSON array (one process for many).
+    #[arg(long, value_name = "FILE", conflicts_with = "query")]
+    queries: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct FileArgs {
+    file: PathBuf,
+    /// Export: this project's items and the user's; import: put transcripts' turns and
+    /// facts in this project.
+    #[arg(long)]
+    project: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn run(config: Config, command: Command) -> anyhow::Result<ExitCode> {
+    let db = Db::open(&mira_server::db_path(&config)).await?;
+    match command {
+        Command::Remember(args) => remember(&config, &db, args).await,
+        Command::Forget(args) => forget(&db, &args.id).await,
+        Command::Edit(args) => edit(&db, &args).await,
+        Command::List(args) => list(&db, args).await,
+        Command::Search(args) => search(&db, args).await,
+        Command::Export(args) => export(&db, args).await,
+        Command::Import(args) => import(&config, &db, args).await,
+    }
+}
+
+/// The scope of a read: the named project, else the registered project containing the
+/// current directory, else the user's items only.
+async fn read_scope(db: &Db, project: Option<&str>) -> anyhow::Result<Scope> {
+    if let Some(p) = project {
+        return Ok(Scope::project(projects::find(db, p).await?.id));
+    }
+    let cwd = std::env::current_dir()?.canonicalize()?;
+    Ok(match projects::innermost_containing(db, &cwd).await? {
+        Some(p) => Scope::project(p.id),
+        None => Scope::user(),
+    })
+}
+
+enum ItemId {
+    Fact(i64),
+    Turn(i64),
+}
+
+fn parse_id(id: &str) -> anyhow::Result<ItemId> {
+    let bad = || {
+        anyhow::anyhow!(
+            "{id:?} is not a memory item id: use f12 for a fact or t34 for a turn, as `mira memory list` and `search` print them"
+        )
+    };
+    let (kind, number) = match id.chars().next() {
+        Some('f') => ("f", &id[1..]),
+        Some('t') => ("t", &id[1..]),
+        _ => ("f", id),
+    };
+    let n: i64 = number.parse().map_err(|_| bad())?;
+    Ok(if kind == "t" {
+        ItemId::Turn(n)
+    } else {
+        ItemId::Fact(n)
+    })
+}
+
+async fn remember(config: &Config, db: &Db, args: RememberArgs) -> anyhow::Result<ExitCode> {
+    let keys = mira_memory::configured_keys(config);
+    let text = mira_memory::scrub::clean(args.text.trim(), &keys);
+    if facts::normalize(&text).is_empty() {
+        bail!("give the text to remember, e.g. `mira memory remember \"we deploy on Fridays only\"`");
+    }
+    let scope = match args.project.as_deref() {
+        None => Scope::user(),
+        Some("") => Scope::project(super::target::project(db, None).await?.id),
+        Some(p) => Scope::project(projects::find(db, p).await?.id),
+    };
+    // A statement the extractor understands keeps its subject, so it supersedes what it
+    // contradicts; anything else is a note of its own.
+    let candidate = extract::candidates(USER_SPEAKER, &text).into_iter().next();
+    let new = match candidate {
+        Some(c) => NewFact {
+            importance: c.importance(),
+            subject: c.subject,
+            text: text.clone(),
+            category: c.category.to_string(),
+            confidence: 1.0,
+            origin: "told".into(),
+            at: chrono::Utc::now().timestamp_millis(),
+            sources: Vec::new(),
+            replaces: c.replaces,
+        },
+        None => NewFact {
+            subject: format!(
+                "note: {}",
+                facts::normalize(&text)
+                    .split(' ')
+                    .take(6)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            text: text.clone(),
+            category: "fact".into(),
+            confidence: 1.0,
+            importance: 0.6,
+            origin: "told".into(),
+            at: chrono::Utc::now().timestamp_millis(),
+            sources: Vec::new(),
+            replaces: Vec::new(),
+        },
+    };
+    let decision = facts::learn(db, &scope, &new).await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&decision)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let where_ = if scope.project_id.is_some() {
+        "for this project"
+    } else {
+        "for you, in every project"
+    };
+    match decision {
+        Decision::Added { id } => println!("Remembered f{id} {where_}."),
+        Decision::Updated { id } => println!("Updated f{id} {where_}."),
+        Decision::Unchanged { id } => println!("Already remembered as f{id}."),
+        Decision::Superseded { id, old } => println!(
+            "Remembered f{id} {where_}; it supersedes {} (still listed with `mira memory list --history`).",
+            old.iter().map(|o| format!("f{o}")).collect::<Vec<_>>().join(", ")
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn forget(db: &Db, id: &str) -> anyhow::Result<ExitCode> {
+    match parse_id(id)? {
+        ItemId::Fact(n) => facts::forget(db, n).await?,
+        ItemId::Turn(n) => turns::forget(db, n).await?,
+    }
+    println!("Forgot {id}.");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn edit(db: &Db, args: &EditArgs) -> anyhow::Result<ExitCode> {
+    let ItemId::Fact(n) = parse_id(&args.id)? else {
+        bail!("only facts can be edited; a turn is what was said (forget it instead)");
+    };
+    let fact = facts::edit(db, n, args.text.trim()).await?;
+    println!("f{}: {}", fact.id, fact.text);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn day(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+fn print_fact(f: &Fact) {
+    let scope = if f.project_id.is_some() { "project" } else { "user" };
+    let validity = match f.valid_to {
+        Some(to) => format!(
+            "{} to {}{}",
+            day(f.valid_from),
+            day(to),
+            f.superseded_by
+                .map(|s| format!(", superseded by f{s}"))
+                .unwrap_or_default()
+        ),
+        None => format!("since {}", day(f.valid_from)),
+    };
+    println!(
+        "f{:<5} {:<10} {:<7} {}  {}",
+        f.id, f.category, scope, validity, f.text
+    );
+    if !f.sources.is_empty() {
+        let sources: Vec<String> = f
+            .sources
+            .iter()
+            .map(|s| format!("{}#{}", s.conversation, s.message))
+            .collect();
+        println!("       from {}", sources.join(", "));
+    }
+}
+
+async fn list(db: &Db, args: ListArgs) -> anyhow::Result<ExitCode> {
+    let scope = read_scope(db, args.project.as_deref()).await?;
+    let found = facts::list(db, &scope, args.history).await?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "facts": found }))?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if found.is_empty() {
+        println!("Nothing remembered yet: tell Mira with `mira memory remember \"...\"`, or chat.");
+    }
+    for f in &found {
+        print_fact(f);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn search(db: &Db, args: SearchArgs) -> anyhow::Result<ExitCode> {
+    let scope = read_scope(db, args.project.as_deref()).await?;
+    let request = |query: String| RecallRequest {
+        query,
+        scope: scope.clone(),
+        conversation: args.conversation.clone(),
+        limit: args.limit,
+        budget_tokens: None,
+    };
+    if let Some(file) = &args.queries {
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let queries: Vec<String> = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a JSON array of strings", file.display()))?;
+        let mut answers = Vec::with_capacity(queries.len());
+        for q in queries {
+            let items = recall::recall(db, &request(q)).await?;
+            answers.push(serde_json::json!({ "items": items }));
+        }
+        println!("{}", serde_json::to_string(&answers)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(query) = args.query.clone() else {
+        bail!("give what to recall, e.g. `mira memory search \"which test runner\"` (or --queries FILE)");
+    };
+    let items = recall::recall(db, &request(query)).await?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "items": items }))?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if items.is_empty() {
+        println!("Nothing in memory matches.");
+    }
+    for item in &items {
+        let who = item
+            .speaker
+            .as_deref()
+            .map(|s| format!("{s}: "))
+            .unwrap_or_default();
+        let until = item
+            .valid_to
+            .map(|t| format!(" (until {})", day(t)))
+            .unwrap_or_default();
+        println!(
+            "{:<6} {:<5} {:.4}  {who}{}{until}",
+            item.id, item.kind, item.score, item.text
+        );
+        let sources: Vec<String> = item
+            .sources
+            .iter()
+            .map(|s| format!("{}#{}", s.conversation, s.message))
+            .collect();
+        if !sources.is_empty() {
+            println!("       from {}", sources.join(", "));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn export(db: &Db, args: FileArgs) -> anyhow::Result<ExitCode> {
+    let scope = read_scope(db, args.project.as_deref()).await?;
+    let file = transfer::export(db, &scope, chrono::Utc::now().timestamp_millis()).await?;
+    let json = serde_json::to_vec_pretty(&file)?;
+    // Written beside the target and renamed, so a failed export never leaves half a file.
+    let tmp = args.file.with_extension("partial");
+    std::fs::write(&tmp, json).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, &args.file).with_context(|| format!("cannot write {}", args.file.display()))?;
+    println!(
+        "Exported {} facts and {} turns to {}.",
+        file.facts.len(),
+        file.turns.len(),
+        args.file.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn import(config: &Config, db: &Db, args: FileArgs) -> anyhow::Result<ExitCode> {
+    let keys = mira_memory::configured_keys(config);
+    let quiet = args.json;
+    match transfer::read(&args.file)? {
+        Incoming::Export(file) => {
+            let report = transfer::import_export(db, mira_memory::scope::LOCAL_USER, &file, &keys).await?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!(
+                    "Imported {} facts ({} already known) and {} turns.",
+                    report.facts, report.facts_known, report.turns
+                );
+            }
+        }
+        Incoming::Transcripts(transcripts) => {
+            let scope = match args.project.as_deref() {
+                Some(p) => Scope::project(projects::find(db, p).await?.id),
+                None => Scope::user(),
+            };
+            let all = transfer::transcript_turns(&transcripts)?;
+            let storing = bar(quiet, "turns", "Storing turns");
+            storing.set_length(all.len() as u64);
+            let stored =
+                transfer::import_turns(db, &scope, &all, &keys, |n| storing.set_position(n as u64)).await?;
+            storing.finish_and_clear();
+            let learning = bar(quiet, "turns", "Learning facts");
+            learning.set_length(stored as u64);
+            let report = extract::run_pending(db, &scope.user, |n| learning.set_position(n as u64)).await?;
+            learning.finish_and_clear();
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "conversations": transcripts.len(), "turns": stored, "extraction": report
+                    }))?
+                );
+            } else {
+                println!(
+                    "Imported {} conversations: {stored} new turns of {}; facts learned: {} added, {} updated, {} superseded, {} already known.",
+                    transcripts.len(),
+                    all.len(),
+                    report.added,
+                    report.updated,
+                    report.superseded,
+                    report.unchanged
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
