@@ -523,17 +523,24 @@ async fn context(cx: &Call<'_>, args: &Args) -> Result<Value, ToolError> {
 
 async fn memory(cx: &Call<'_>, args: &Args, limit: usize) -> Result<Value, ToolError> {
     let query = args::string(args, "query", "which test runner do we use")?;
+    // One more than asked says whether there is more.
     let request = mira_memory::RecallRequest {
         query: query.to_string(),
         scope: mira_memory::Scope::project(pid(cx)),
         conversation: None,
-        limit,
+        limit: limit + 1,
         budget_tokens: None,
+        include_turns: true,
     };
-    let items = mira_memory::recall::recall(&cx.backend.db, &request)
+    let mut items = mira_memory::recall::recall(&cx.backend.db, &request)
         .await
         .map_err(failed)?;
-    Ok(json!({ "query": query, "items": items }))
+    let truncated = items.len() > limit;
+    items.truncate(limit);
+    Ok(with_truncated(
+        json!({ "query": query, "items": items }),
+        truncated,
+    ))
 }
 
 async fn symbols(cx: &Call<'_>, args: &Args, limit: usize) -> Result<Value, ToolError> {

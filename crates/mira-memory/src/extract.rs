@@ -346,7 +346,7 @@ pub async fn run_pending(
 }
 
 async fn learn_turn(db: &Db, user: &str, turn: &Turn, report: &mut ExtractReport) -> Result<(), MemoryError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.pool().begin_with("BEGIN IMMEDIATE").await?;
     for c in candidates(&turn.speaker, &turn.text) {
         let scope = Scope {
             user: user.to_string(),

@@ -216,7 +216,7 @@ async fn close(
 
 /// Learns one fact in a transaction of its own.
 pub async fn learn(db: &Db, scope: &Scope, new: &NewFact) -> Result<Decision, MemoryError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.pool().begin_with("BEGIN IMMEDIATE").await?;
     let decision = learn_in(&mut tx, scope, new).await?;
     tx.commit().await?;
     Ok(decision)
@@ -356,7 +356,7 @@ pub async fn edit(db: &Db, id: i64, text: &str) -> Result<Fact, MemoryError> {
     if normalize(text).is_empty() {
         return Err(MemoryError::Invalid("a fact needs some text".into()));
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.pool().begin_with("BEGIN IMMEDIATE").await?;
     let subject: Option<String> = sqlx::query_scalar("SELECT subject FROM memory_facts WHERE id = ?")
         .bind(id)
         .fetch_optional(&mut *tx)
@@ -375,7 +375,7 @@ pub async fn edit(db: &Db, id: i64, text: &str) -> Result<Fact, MemoryError> {
 
 /// Removes a fact, its sources and its index entry in one transaction.
 pub async fn forget(db: &Db, id: i64) -> Result<(), MemoryError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.pool().begin_with("BEGIN IMMEDIATE").await?;
     let gone = sqlx::query("DELETE FROM memory_facts WHERE id = ?")
         .bind(id)
         .execute(&mut *tx)

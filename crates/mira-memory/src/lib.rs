@@ -13,6 +13,10 @@
 //!   conversations, which go through the same extraction as live chats).
 //! - [`scrub`]: API keys, tokens, passwords, private keys and e-mail addresses are cut
 //!   out before anything is stored.
+//!
+//! Every write transaction begins `IMMEDIATE`: a deferred one that reads first fails at
+//! once ("database is locked") when another connection (the server's indexer, a chat
+//! being followed) wrote in between, where an immediate one waits its turn.
 
 pub mod extract;
 pub mod facts;

@@ -38,6 +38,10 @@ pub struct RecallRequest {
     pub limit: usize,
     /// Stop adding items past this many tokens (about four characters each).
     pub budget_tokens: Option<usize>,
+    /// Past turns as items too; without, facts only (turns still rank them). The
+    /// context oracle asks for facts only: the conversation carries its own history,
+    /// and past turns in the prompt would change it on every turn.
+    pub include_turns: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -103,6 +107,9 @@ pub async fn recall(db: &Db, request: &RecallRequest) -> Result<Vec<RecallItem>,
     let mut out = Vec::new();
     let mut tokens = 0;
     for mut item in scored {
+        if item.kind == "turn" && !request.include_turns {
+            continue;
+        }
         if item.kind == "turn" {
             // A turn a higher item already cites adds nothing.
             if item.sources.iter().all(|s| cited.contains(s)) {

@@ -243,7 +243,7 @@ pub async fn import_export(
         fact_projects.push(resolve(&item.project).await?);
     }
     let mut new_ids: HashMap<i64, i64> = HashMap::new();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.pool().begin_with("BEGIN IMMEDIATE").await?;
     for (item, project_id) in file.facts.iter().zip(fact_projects) {
         let f = &item.fact;
         let scope = Scope {

@@ -82,7 +82,7 @@ pub async fn add(
     turns: &[NewTurn],
     keys: &Scrubber,
 ) -> Result<Vec<Turn>, MemoryError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.pool().begin_with("BEGIN IMMEDIATE").await?;
     let mut added = Vec::new();
     for turn in turns {
         let text = scrub::clean(turn.text.trim(), keys);
@@ -202,7 +202,7 @@ pub async fn pending(db: &Db, limit: i64) -> Result<Vec<Turn>, MemoryError> {
 
 /// Removes a turn from the store and its index in one transaction.
 pub async fn forget(db: &Db, id: i64) -> Result<(), MemoryError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.pool().begin_with("BEGIN IMMEDIATE").await?;
     let gone = sqlx::query("DELETE FROM memory_turns WHERE id = ?")
         .bind(id)
         .execute(&mut *tx)

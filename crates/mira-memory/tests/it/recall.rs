@@ -12,6 +12,7 @@ fn request(query: &str, scope: Scope) -> RecallRequest {
         conversation: None,
         limit: 10,
         budget_tokens: None,
+        include_turns: true,
     }
 }
 

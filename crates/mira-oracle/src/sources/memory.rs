@@ -1,5 +1,5 @@
 //! Memory: what the user told Mira before (preferences, decisions, constraints, names,
-//! facts of the project) and past turns that bear on the task, in the user's and this
+//! facts of the project) that bear on the task, in the user's and this
 //! project's scope only. One item, each line citing its memory id and the messages it
 //! came from. The user's standing preferences and constraints are always there, matched
 //! or not. It votes for no file (memory is about the person and the project, not a
@@ -24,6 +24,7 @@ pub async fn memory(q: &Query<'_>) -> Result<Found, String> {
         conversation: None,
         limit: q.config.memory,
         budget_tokens: Some(q.config.tokens / 6),
+        include_turns: false,
     };
     let mut items = recall::recall(q.db, &request).await.map_err(|e| e.to_string())?;
     // Standing preferences and constraints come whatever the task's words.

@@ -64,6 +64,7 @@ pub async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>)
         conversation: q.conversation,
         limit: q.limit.unwrap_or(10).clamp(1, 100),
         budget_tokens: None,
+        include_turns: true,
     };
     Ok(Json(
         json!({ "items": recall::recall(&state.db, &request).await? }),

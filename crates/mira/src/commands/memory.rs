@@ -294,6 +294,7 @@ async fn search(db: &Db, args: SearchArgs) -> anyhow::Result<ExitCode> {
         conversation: args.conversation.clone(),
         limit: args.limit,
         budget_tokens: None,
+        include_turns: true,
     };
     if let Some(file) = &args.queries {
         let text =
