@@ -79,6 +79,42 @@ impl Decision {
 
 pub const CATEGORIES: &[&str] = &["preference", "decision", "constraint", "fact", "name"];
 
+/// A fact the user told Mira directly (the CLI's `remember`, the API's POST): a
+/// statement the extractor understands keeps its subject, so it supersedes what it
+/// contradicts; anything else is a note of its own. It has no message as source.
+pub fn told(text: String, at: i64) -> NewFact {
+    match crate::extract::candidates(crate::extract::USER_SPEAKER, &text)
+        .into_iter()
+        .next()
+    {
+        Some(c) => NewFact {
+            importance: c.importance(),
+            subject: c.subject,
+            text,
+            category: c.category.to_string(),
+            confidence: 1.0,
+            origin: "told".into(),
+            at,
+            sources: Vec::new(),
+            replaces: c.replaces,
+        },
+        None => NewFact {
+            subject: format!(
+                "note: {}",
+                normalize(&text).split(' ').take(6).collect::<Vec<_>>().join(" ")
+            ),
+            text,
+            category: "fact".into(),
+            confidence: 1.0,
+            importance: 0.6,
+            origin: "told".into(),
+            at,
+            sources: Vec::new(),
+            replaces: Vec::new(),
+        },
+    }
+}
+
 /// Lowercase words only, so punctuation and spacing do not make two statements differ.
 pub fn normalize(text: &str) -> String {
     text.split(|c: char| !c.is_alphanumeric())
@@ -375,21 +411,7 @@ pub async fn edit(db: &Db, id: i64, text: &str) -> Result<Fact, MemoryError> {
 
 /// Removes a fact, its sources and its index entry in one transaction.
 pub async fn forget(db: &Db, id: i64) -> Result<(), MemoryError> {
-    let mut tx = db.pool().begin_with("BEGIN IMMEDIATE").await?;
-    let gone = sqlx::query("DELETE FROM memory_facts WHERE id = ?")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if gone == 0 {
-        return Err(MemoryError::NoSuchItem(id));
-    }
-    sqlx::query("DELETE FROM memory_facts_fts WHERE rowid = ?")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(())
+    crate::delete_indexed(db, "memory_facts", "memory_facts_fts", id).await
 }
 
 /// The user's standing instructions in scope: current preferences and constraints,

@@ -48,6 +48,39 @@ pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// A time in milliseconds as the day it fell on (`2026-12-07`), as items are dated when
+/// shown.
+pub fn date(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+/// Deletes row `id` of `table` and its entry in the contentless index `fts` in one
+/// transaction (the tables are this crate's own names, never input).
+pub(crate) async fn delete_indexed(
+    db: &mira_store::Db,
+    table: &'static str,
+    fts: &'static str,
+    id: i64,
+) -> Result<(), MemoryError> {
+    let mut tx = db.pool().begin_with("BEGIN IMMEDIATE").await?;
+    let gone = sqlx::query(&format!("DELETE FROM {table} WHERE id = ?"))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if gone == 0 {
+        return Err(MemoryError::NoSuchItem(id));
+    }
+    sqlx::query(&format!("DELETE FROM {fts} WHERE rowid = ?"))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// The configured provider and store keys, cut out of everything memory stores.
 pub fn configured_keys(config: &mira_core::Config) -> mira_llm::scrub::Scrubber {
     let p = &config.providers;

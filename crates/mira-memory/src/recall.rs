@@ -15,7 +15,7 @@ use mira_store::Db;
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::facts::{self, Source};
+use crate::facts::{self, Fact, Source};
 use crate::{MemoryError, Scope, query, turns};
 
 /// Reciprocal rank fusion's constant.
@@ -61,6 +61,20 @@ pub struct RecallItem {
 }
 
 impl RecallItem {
+    pub fn of_fact(f: Fact) -> Self {
+        Self {
+            id: format!("f{}", f.id),
+            kind: "fact",
+            text: f.text,
+            score: 0.0,
+            category: Some(f.category),
+            speaker: None,
+            valid_from: Some(f.valid_from),
+            valid_to: f.valid_to,
+            sources: f.sources,
+        }
+    }
+
     pub fn tokens(&self) -> usize {
         self.text.len().div_ceil(4) + 8
     }
@@ -187,22 +201,7 @@ async fn fact_list(
     Ok(found
         .into_iter()
         .zip(importance)
-        .map(|(f, importance)| {
-            (
-                RecallItem {
-                    id: format!("f{}", f.id),
-                    kind: "fact",
-                    text: f.text,
-                    score: 0.0,
-                    category: Some(f.category),
-                    speaker: None,
-                    valid_from: Some(f.valid_from),
-                    valid_to: f.valid_to,
-                    sources: f.sources,
-                },
-                importance,
-            )
-        })
+        .map(|(f, importance)| (RecallItem::of_fact(f), importance))
         .collect())
 }
 

@@ -202,21 +202,7 @@ pub async fn pending(db: &Db, limit: i64) -> Result<Vec<Turn>, MemoryError> {
 
 /// Removes a turn from the store and its index in one transaction.
 pub async fn forget(db: &Db, id: i64) -> Result<(), MemoryError> {
-    let mut tx = db.pool().begin_with("BEGIN IMMEDIATE").await?;
-    let gone = sqlx::query("DELETE FROM memory_turns WHERE id = ?")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if gone == 0 {
-        return Err(MemoryError::NoSuchItem(id));
-    }
-    sqlx::query("DELETE FROM memory_turns_fts WHERE rowid = ?")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(())
+    crate::delete_indexed(db, "memory_turns", "memory_turns_fts", id).await
 }
 
 /// The turns just before and after turn `turn_id` in its session (either may be missing).

@@ -32,19 +32,8 @@ pub async fn memory(q: &Query<'_>) -> Result<Found, String> {
         .await
         .map_err(|e| e.to_string())?;
     for f in standing {
-        let id = format!("f{}", f.id);
-        if !items.iter().any(|i| i.id == id) {
-            items.push(RecallItem {
-                id,
-                kind: "fact",
-                text: f.text,
-                score: 0.0,
-                category: Some(f.category),
-                speaker: None,
-                valid_from: Some(f.valid_from),
-                valid_to: None,
-                sources: f.sources,
-            });
+        if !items.iter().any(|i| i.id == format!("f{}", f.id)) {
+            items.push(RecallItem::of_fact(f));
         }
     }
     if items.is_empty() {
@@ -55,11 +44,7 @@ pub async fn memory(q: &Query<'_>) -> Result<Found, String> {
     );
     let mut ids = Vec::new();
     for i in &items {
-        let day = |ms: i64| {
-            chrono::DateTime::from_timestamp_millis(ms)
-                .map(|d| d.format("%Y-%m-%d").to_string())
-                .unwrap_or_default()
-        };
+        let day = mira_memory::date;
         let label = match (i.kind, &i.category, i.valid_to) {
             ("fact", Some(c), Some(to)) => format!("{c}, until {}", day(to)),
             ("fact", Some(c), None) => format!("{c}, since {}", day(i.valid_from.unwrap_or(0))),

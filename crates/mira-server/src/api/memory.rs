@@ -5,9 +5,9 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use mira_core::ErrorCode;
-use mira_memory::facts::{self, NewFact};
+use mira_memory::facts;
 use mira_memory::recall::{self, RecallRequest};
-use mira_memory::{MemoryError, Scope, extract, turns};
+use mira_memory::{MemoryError, Scope, turns};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -88,34 +88,7 @@ pub async fn remember(
         return Err(ApiError::bad_request("give the `text` to remember"));
     }
     let scope = scope(&state, body.project_id).await?;
-    let now = chrono::Utc::now().timestamp_millis();
-    let new = match extract::candidates(extract::USER_SPEAKER, &text)
-        .into_iter()
-        .next()
-    {
-        Some(c) => NewFact {
-            importance: c.importance(),
-            subject: c.subject,
-            text,
-            category: c.category.to_string(),
-            confidence: 1.0,
-            origin: "told".into(),
-            at: now,
-            sources: Vec::new(),
-            replaces: c.replaces,
-        },
-        None => NewFact {
-            subject: format!("note: {}", facts::normalize(&text)),
-            text,
-            category: "fact".into(),
-            confidence: 1.0,
-            importance: 0.6,
-            origin: "told".into(),
-            at: now,
-            sources: Vec::new(),
-            replaces: Vec::new(),
-        },
-    };
+    let new = facts::told(text, chrono::Utc::now().timestamp_millis());
     let decision = facts::learn(&state.db, &scope, &new).await?;
     let fact = facts::get(&state.db, decision.id()).await?;
     Ok(Json(json!({ "decision": decision, "fact": fact })))

@@ -6,11 +6,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use mira_core::Config;
-use mira_memory::extract::{self, USER_SPEAKER};
-use mira_memory::facts::{self, Fact, NewFact};
+use mira_memory::extract;
+use mira_memory::facts::{self, Fact};
 use mira_memory::recall::{self, RecallRequest};
 use mira_memory::transfer::{self, Incoming};
-use mira_memory::{Decision, Scope, turns};
+use mira_memory::{Decision, Scope, date as day, turns};
 use mira_store::{Db, projects};
 
 use super::search::bar;
@@ -160,40 +160,7 @@ async fn remember(config: &Config, db: &Db, args: RememberArgs) -> anyhow::Resul
         Some("") => Scope::project(super::target::project(db, None).await?.id),
         Some(p) => Scope::project(projects::find(db, p).await?.id),
     };
-    // A statement the extractor understands keeps its subject, so it supersedes what it
-    // contradicts; anything else is a note of its own.
-    let candidate = extract::candidates(USER_SPEAKER, &text).into_iter().next();
-    let new = match candidate {
-        Some(c) => NewFact {
-            importance: c.importance(),
-            subject: c.subject,
-            text: text.clone(),
-            category: c.category.to_string(),
-            confidence: 1.0,
-            origin: "told".into(),
-            at: chrono::Utc::now().timestamp_millis(),
-            sources: Vec::new(),
-            replaces: c.replaces,
-        },
-        None => NewFact {
-            subject: format!(
-                "note: {}",
-                facts::normalize(&text)
-                    .split(' ')
-                    .take(6)
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ),
-            text: text.clone(),
-            category: "fact".into(),
-            confidence: 1.0,
-            importance: 0.6,
-            origin: "told".into(),
-            at: chrono::Utc::now().timestamp_millis(),
-            sources: Vec::new(),
-            replaces: Vec::new(),
-        },
-    };
+    let new = facts::told(text, chrono::Utc::now().timestamp_millis());
     let decision = facts::learn(db, &scope, &new).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&decision)?);
@@ -232,12 +199,6 @@ async fn edit(db: &Db, args: &EditArgs) -> anyhow::Result<ExitCode> {
     let fact = facts::edit(db, n, args.text.trim()).await?;
     println!("f{}: {}", fact.id, fact.text);
     Ok(ExitCode::SUCCESS)
-}
-
-fn day(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_default()
 }
 
 fn print_fact(f: &Fact) {
