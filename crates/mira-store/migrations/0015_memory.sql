@@ -69,8 +69,8 @@ CREATE TABLE memory_fact_sources (
     PRIMARY KEY (fact_id, conversation, message)
 );
 
--- A rolling summary of a conversation's turns first_seq..last_seq (windows of
--- MEMORY_SUMMARY_WINDOW turns).
+-- A rolling summary of a conversation's turns first_seq..last_seq, one per window of
+-- turns; recall cites the turns of its window.
 CREATE TABLE rolling_summaries (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id TEXT NOT NULL DEFAULT 'local',
