@@ -38,6 +38,21 @@ fn exchange(a: &CString, b: &CString) {
     assert_eq!(rc, 0, "renameat2: {}", std::io::Error::last_os_error());
 }
 
+/// A thread that swaps each pair, round after round, until `stop`; answers the rounds.
+fn swap_until(stop: &Arc<AtomicBool>, pairs: Vec<(CString, CString)>) -> std::thread::JoinHandle<u64> {
+    let stop = stop.clone();
+    std::thread::spawn(move || {
+        let mut swaps = 0u64;
+        while !stop.load(Ordering::Relaxed) {
+            for (a, b) in &pairs {
+                exchange(a, b);
+            }
+            swaps += 1;
+        }
+        swaps
+    })
+}
+
 #[derive(Default, Debug)]
 struct Tally {
     inside: usize,
@@ -75,23 +90,13 @@ async fn a_symlink_swapped_during_reads_never_serves_a_file_outside_the_root() {
         .unwrap();
 
     let stop = Arc::new(AtomicBool::new(false));
-    let swapper = {
-        let stop = stop.clone();
-        let pairs = [
+    let swapper = swap_until(
+        &stop,
+        vec![
             (c_path(&project.join("f.txt")), c_path(&project.join(".f-link"))),
             (c_path(&project.join("sub")), c_path(&project.join(".sub-link"))),
-        ];
-        std::thread::spawn(move || {
-            let mut swaps = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                for (a, b) in &pairs {
-                    exchange(a, b);
-                }
-                swaps += 1;
-            }
-            swaps
-        })
-    };
+        ],
+    );
 
     let started = Instant::now();
     // 4 clients x 750 reads of each path over HTTP: 6,000 reads.
@@ -229,18 +234,10 @@ async fn a_build_dir_swapped_for_a_symlink_never_runs_the_command_outside_the_ro
         .unwrap();
 
     let stop = Arc::new(AtomicBool::new(false));
-    let swapper = {
-        let stop = stop.clone();
-        let (a, b) = (c_path(&project.join("sub")), c_path(&project.join(".sub-link")));
-        std::thread::spawn(move || {
-            let mut swaps = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                exchange(&a, &b);
-                swaps += 1;
-            }
-            swaps
-        })
-    };
+    let swapper = swap_until(
+        &stop,
+        vec![(c_path(&project.join("sub")), c_path(&project.join(".sub-link")))],
+    );
 
     let mut tally = Tally::default();
     for _ in 0..150 {
