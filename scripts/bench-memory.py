@@ -873,6 +873,7 @@ def run_mira(name, args, convs, qs, work):
         by_conv[row[0].id].append(row)
     rows, t_total, t_import = [], 0.0, 0.0
     batch = args.batch
+    extra = ["--candidates", str(args.candidates)] if args.candidates else []
     for c in convs:
         if c.id not in by_conv:
             continue
@@ -896,7 +897,8 @@ def run_mira(name, args, convs, qs, work):
             qf.write_text(json.dumps([q["question"] for _c, _qi, q, _e, _d in cq], ensure_ascii=False))
             t0 = time.perf_counter()
             p = subprocess.run([mira, "memory", "search", "--queries", str(qf), "--conversation", c.id,
-                                "--limit", str(ITEMS), "--json"], env=env, cwd=work, capture_output=True, text=True)
+                                "--limit", str(ITEMS), "--json", *extra], env=env, cwd=work, capture_output=True,
+                               text=True)
             dt_ = time.perf_counter() - t0
             try:
                 if p.returncode != 0:
@@ -917,7 +919,7 @@ def run_mira(name, args, convs, qs, work):
             for _c, _qi, q, _e, _d in cq:
                 t0 = time.perf_counter()
                 p = subprocess.run([mira, "memory", "search", "--conversation", c.id, "--limit", str(ITEMS),
-                                    "--json", "--", q["question"]], env=env, cwd=work, capture_output=True,
+                                    "--json", *extra, "--", q["question"]], env=env, cwd=work, capture_output=True,
                                    text=True)
                 d = time.perf_counter() - t0
                 t_total += d
@@ -1017,6 +1019,7 @@ def main():
     ap.add_argument("--systems", default="bm25-turns", help="comma list: bm25-turns[:VARIANT], fts5-turns[:OPTIONS], mira")
     ap.add_argument("--mira", help="path of the mira binary")
     ap.add_argument("--batch", action="store_true", help="one `mira memory search --queries FILE` per conversation")
+    ap.add_argument("--candidates", type=int, help="passed to `mira memory search --candidates N` (turns scored per query)")
     ap.add_argument("--limit-conversations", type=int, default=0, help="only the first N conversations")
     ap.add_argument("--categories", default="all", help="QA categories counted, e.g. 1,2,3,4 (default: all)")
     ap.add_argument("--emit-transcripts", metavar="DIR", help="write the import files, one per conversation, and exit")

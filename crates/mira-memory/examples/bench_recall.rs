@@ -6,6 +6,10 @@
 //! the latency percentiles, the turns stored and the peak RSS.
 //!
 //! cargo run --release -p mira-memory --example bench_recall -- TRANSCRIPTS_DIR COPIES QUERIES...
+//!
+//! With BENCH_DB=FILE the database is kept there, and a later run that finds it skips the
+//! import and extraction (to compare recall changes on the same data). BENCH_CANDIDATES=N
+//! sets the turns scored per query (default: mira_memory::gate::CANDIDATE_TURNS).
 
 use std::time::Instant;
 
@@ -22,7 +26,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let copies: usize = copies.parse()?;
     let tmp = tempfile::tempdir()?;
-    let db = mira_store::Db::open(&tmp.path().join("mira.db")).await?;
+    let path = std::env::var_os("BENCH_DB")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| tmp.path().join("mira.db"));
+    let reuse = path.exists();
+    let db = mira_store::Db::open(&path).await?;
     let keys = Scrubber::default();
     let mut transcripts = Vec::new();
     for entry in std::fs::read_dir(dir)? {
@@ -32,7 +40,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let started = Instant::now();
     let mut stored = 0;
-    for copy in 0..copies {
+    for copy in (0..copies).filter(|_| !reuse) {
         let mut batch = transcripts.clone();
         for t in &mut batch {
             t.conversation_id = format!("{}#{copy}", t.conversation_id);
@@ -41,6 +49,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         stored += transfer::import_turns(&db, &Scope::user(), &turns, &keys, |_| {}).await?;
     }
     let imported = started.elapsed();
+    if reuse {
+        stored = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM memory_turns")
+            .fetch_one(db.pool())
+            .await? as usize;
+    }
     let started = Instant::now();
     let report = extract::run_pending(&db, "local", |_| {}).await?;
     let extracted = started.elapsed();
@@ -89,5 +102,9 @@ fn request(query: &str) -> RecallRequest {
         limit: 10,
         budget_tokens: None,
         include_turns: true,
+        candidates: std::env::var("BENCH_CANDIDATES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(mira_memory::gate::CANDIDATE_TURNS),
     }
 }

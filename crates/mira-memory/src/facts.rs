@@ -8,7 +8,7 @@
 //!   old fact gets `valid_to` and `superseded_by` and stays listed as history;
 //! - otherwise ADD.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use mira_store::Db;
 use serde::{Deserialize, Serialize};
@@ -313,21 +313,27 @@ const COLUMNS: &str = "f.id, f.project_id, f.subject, f.text, f.category, f.conf
      f.valid_from, f.valid_to, f.superseded_by, f.created_at, f.updated_at";
 
 async fn with_sources(db: &Db, rows: Vec<sqlx::sqlite::SqliteRow>) -> Result<Vec<Fact>, MemoryError> {
+    // One query for every row's sources: recall reads up to a hundred facts at a time,
+    // and a query per fact cost more than the search itself.
+    let ids: Vec<i64> = rows.iter().map(|r| r.get("id")).collect();
+    let mut sources: HashMap<i64, BTreeSet<Source>> = HashMap::new();
+    let found = sqlx::query_as::<_, (i64, String, String)>(
+        "SELECT fact_id, conversation, message FROM memory_fact_sources \
+         WHERE fact_id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(serde_json::to_string(&ids).expect("ids serialise"))
+    .fetch_all(db.pool())
+    .await?;
+    for (id, conversation, message) in found {
+        sources.entry(id).or_default().insert(Source {
+            conversation,
+            message,
+        });
+    }
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let id: i64 = r.get("id");
-        let sources: BTreeSet<Source> = sqlx::query_as::<_, (String, String)>(
-            "SELECT conversation, message FROM memory_fact_sources WHERE fact_id = ?",
-        )
-        .bind(id)
-        .fetch_all(db.pool())
-        .await?
-        .into_iter()
-        .map(|(conversation, message)| Source {
-            conversation,
-            message,
-        })
-        .collect();
+        let sources = sources.remove(&id).unwrap_or_default();
         out.push(Fact {
             id,
             project_id: r.get("project_id"),
@@ -361,15 +367,18 @@ pub async fn get(db: &Db, id: i64) -> Result<Fact, MemoryError> {
 
 /// Several facts by id, in the order given (ids not found are left out).
 pub async fn get_many(db: &Db, ids: &[i64]) -> Result<Vec<Fact>, MemoryError> {
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        match get(db, *id).await {
-            Ok(f) => out.push(f),
-            Err(MemoryError::NoSuchItem(_)) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(out)
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM memory_facts f WHERE f.id IN (SELECT value FROM json_each(?))"
+    ))
+    .bind(serde_json::to_string(ids).expect("ids serialise"))
+    .fetch_all(db.pool())
+    .await?;
+    let mut by_id: HashMap<i64, Fact> = with_sources(db, rows)
+        .await?
+        .into_iter()
+        .map(|f| (f.id, f))
+        .collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
 /// The facts the scope may see, newest first; superseded ones too when `history`.

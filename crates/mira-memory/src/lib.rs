@@ -21,6 +21,7 @@
 pub mod extract;
 pub mod facts;
 pub mod follow;
+pub mod gate;
 pub mod query;
 pub mod recall;
 pub mod scope;

@@ -90,6 +90,10 @@ impl Db {
             .pragma("cache_size", "-16384");
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
+            // A connection to a local file does not go stale the way a network one
+            // does; pinging it on every checkout doubled the round trips of a query
+            // (memory recall, docs/benchmarks.md).
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Open {

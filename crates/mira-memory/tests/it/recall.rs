@@ -13,6 +13,7 @@ fn request(query: &str, scope: Scope) -> RecallRequest {
         limit: 10,
         budget_tokens: None,
         include_turns: true,
+        candidates: mira_memory::gate::CANDIDATE_TURNS,
     }
 }
 
@@ -190,4 +191,75 @@ async fn turns_are_found_by_speaker_and_with_their_question_and_cite_their_messa
     r.budget_tokens = None;
     r.limit = 1;
     assert_eq!(recall(&t.db, &r).await.unwrap().len(), 1);
+}
+
+/// 40 turns about the weather, two of which also name the rare word, then five more.
+async fn weather_turns(t: &crate::TempDb) {
+    let mut list = Vec::new();
+    for i in 0..45 {
+        let text = match i {
+            7 => "The weather was grim, so we fixed the flaky kestrel deploy".to_string(),
+            30 => "Weather aside, kestrel now restarts cleanly".to_string(),
+            _ => format!("More weather talk, day {i}"),
+        };
+        list.push(turn("w", "", &i.to_string(), USER_SPEAKER, &text, i));
+    }
+    turns::add(&t.db, &Scope::user(), &list, &Scrubber::default())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_small_candidate_budget_scores_the_turns_with_the_rare_word_and_still_finds_them() {
+    let t = db().await;
+    weather_turns(&t).await;
+    let terms = mira_memory::query::terms("weather kestrel");
+    // "kestrel" is in 6 turns (its two and, as a neighbour, the turns around them).
+    let matched = mira_memory::gate::turn_match(&t.db, &terms, 10).await.unwrap();
+    assert_eq!(
+        matched.expr, "\"kestrel\"",
+        "the common word would make all 45 turns candidates"
+    );
+    assert_eq!(matched.min_rowid, None);
+    let mut ask = request("what about the weather and kestrel", Scope::user());
+    ask.candidates = 10;
+    let found = recall(&t.db, &ask).await.unwrap();
+    let mut messages: Vec<&str> = found.iter().map(|i| i.sources[0].message.as_str()).collect();
+    messages.sort();
+    assert_eq!(messages, ["30", "7"], "{found:#?}");
+    // With the default budget every weather turn is scored, the kestrel ones first.
+    let found = recall(
+        &t.db,
+        &request("what about the weather and kestrel", Scope::user()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(found.len(), 10);
+    let mut first: Vec<&str> = found[..2].iter().map(|i| i.sources[0].message.as_str()).collect();
+    first.sort();
+    assert_eq!(first, ["30", "7"], "{found:#?}");
+}
+
+#[tokio::test]
+async fn a_query_of_only_common_words_over_budget_searches_the_newest_turns_holding_them() {
+    let t = db().await;
+    weather_turns(&t).await;
+    let terms = mira_memory::query::terms("weather");
+    let matched = mira_memory::gate::turn_match(&t.db, &terms, 10).await.unwrap();
+    assert_eq!(matched.expr, "\"weather\"");
+    let bound = matched
+        .min_rowid
+        .expect("45 turns hold the word, over a budget of 10");
+    let mut ask = request("weather", Scope::user());
+    ask.candidates = 10;
+    let found = recall(&t.db, &ask).await.unwrap();
+    // Each item shows the turns around it, which are then not listed again.
+    assert!(found.len() >= 3, "{found:#?}");
+    for item in &found {
+        let n: i64 = item.sources[0].message.parse().unwrap();
+        assert!(
+            n >= 35,
+            "turn {n} is older than the newest ten (bound rowid {bound})"
+        );
+    }
 }

@@ -65,6 +65,7 @@ pub async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>)
         limit: q.limit.unwrap_or(10).clamp(1, 100),
         budget_tokens: None,
         include_turns: true,
+        candidates: mira_memory::gate::CANDIDATE_TURNS,
     };
     Ok(Json(
         json!({ "items": recall::recall(&state.db, &request).await? }),

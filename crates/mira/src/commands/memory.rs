@@ -84,6 +84,10 @@ pub struct SearchArgs {
     /// A JSON array of queries, answered in order as a JSON array (one process for many).
     #[arg(long, value_name = "FILE", conflicts_with = "query")]
     queries: Option<PathBuf>,
+    /// Past turns scored at most per query: more is slower and finds turns that share
+    /// only common words with the query.
+    #[arg(long, default_value_t = mira_memory::gate::CANDIDATE_TURNS as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    candidates: u32,
     #[arg(long)]
     json: bool,
 }
@@ -256,6 +260,7 @@ async fn search(db: &Db, args: SearchArgs) -> anyhow::Result<ExitCode> {
         limit: args.limit,
         budget_tokens: None,
         include_turns: true,
+        candidates: args.candidates as usize,
     };
     if let Some(file) = &args.queries {
         let text =
