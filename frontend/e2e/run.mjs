@@ -125,6 +125,9 @@ function startServer(project, data, port = 0) {
       MODEL_FAST: "compat:e2e-model",
       MODEL_THINKER: "compat:e2e-model",
       LLM_PRICES: "e2e-model=2:8",
+      // The stand-in model answers chats, not memory's extraction calls (Rust tests
+      // cover those): without this, each chat turn would cost two calls.
+      MEMORY_MODEL_EXTRACTION: "false",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -13,11 +13,14 @@ use mira_store::Db;
 use regex::Regex;
 
 use crate::facts::{self, Decision, NewFact, Source};
+use crate::model::ModelExtractor;
 use crate::turns::{self, Turn};
 use crate::{MemoryError, Scope};
 
 /// Who "I" is in a live chat: the user, whose statements need no name.
 pub const USER_SPEAKER: &str = "user";
+/// The speaker of Mira's own answers in a followed chat.
+pub const ASSISTANT_SPEAKER: &str = "assistant";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
@@ -309,6 +312,11 @@ pub struct ExtractReport {
     pub updated: usize,
     pub superseded: usize,
     pub unchanged: usize,
+    /// Turns a provider model read.
+    pub read_by_model: usize,
+    /// Turns the model could not read (left to the rules), and the last reason.
+    pub model_failures: usize,
+    pub model_error: Option<String>,
 }
 
 impl ExtractReport {
@@ -330,24 +338,65 @@ const BATCH: i64 = 256;
 pub async fn run_pending(
     db: &Db,
     user: &str,
+    progress: impl FnMut(usize),
+) -> Result<ExtractReport, MemoryError> {
+    run_pending_with(db, user, None, progress).await
+}
+
+/// As [`run_pending`], with a provider model reading the people's turns beside the rules
+/// (see [`crate::model`]).
+pub async fn run_pending_with(
+    db: &Db,
+    user: &str,
+    model: Option<&ModelExtractor>,
     mut progress: impl FnMut(usize),
 ) -> Result<ExtractReport, MemoryError> {
     let mut report = ExtractReport::default();
+    let mut model = model;
     loop {
         let batch = turns::pending(db, BATCH).await?;
         if batch.is_empty() {
             return Ok(report);
         }
         for turn in &batch {
-            learn_turn(db, user, turn, &mut report).await?;
+            let mut found = candidates(&turn.speaker, &turn.text);
+            // The model's call is made before the turn's transaction: a slow provider
+            // must not hold the database's write lock.
+            if let Some(m) = model.filter(|_| turn.speaker != ASSISTANT_SPEAKER) {
+                match m.candidates(db, user, turn).await {
+                    Ok(more) => {
+                        report.read_by_model += 1;
+                        for c in more {
+                            if !found.iter().any(|f| f.subject == c.subject) {
+                                found.push(c);
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        report.model_failures += 1;
+                        tracing::warn!(error = %e, "memory: the model could not read a turn; the rules did");
+                        if e.is_budget() {
+                            model = None;
+                        }
+                        report.model_error = Some(e.to_string());
+                    }
+                }
+            }
+            learn_turn(db, user, turn, found, &mut report).await?;
         }
         progress(report.turns);
     }
 }
 
-async fn learn_turn(db: &Db, user: &str, turn: &Turn, report: &mut ExtractReport) -> Result<(), MemoryError> {
+async fn learn_turn(
+    db: &Db,
+    user: &str,
+    turn: &Turn,
+    found: Vec<Candidate>,
+    report: &mut ExtractReport,
+) -> Result<(), MemoryError> {
     let mut tx = db.pool().begin_with("BEGIN IMMEDIATE").await?;
-    for c in candidates(&turn.speaker, &turn.text) {
+    for c in found {
         let scope = Scope {
             user: user.to_string(),
             project_id: if c.user_level() { None } else { turn.project_id },

@@ -7,16 +7,22 @@
 use mira_llm::scrub::Scrubber;
 use mira_store::Db;
 
-use crate::extract::{self, ExtractReport, USER_SPEAKER};
+use crate::extract::{self, ASSISTANT_SPEAKER, ExtractReport, USER_SPEAKER};
+use crate::model::ModelExtractor;
 use crate::turns::{self, NewTurn};
 use crate::{MemoryError, Scope};
 
 /// Messages read per batch.
 const BATCH: i64 = 500;
 
-/// Brings chat messages not yet in memory in, then extracts. Returns the messages taken
-/// and what extraction did.
-pub async fn sync_chats(db: &Db, user: &str, keys: &Scrubber) -> Result<(usize, ExtractReport), MemoryError> {
+/// Brings chat messages not yet in memory in, then extracts (with `model` beside the
+/// rules when given). Returns the messages taken and what extraction did.
+pub async fn sync_chats(
+    db: &Db,
+    user: &str,
+    keys: &Scrubber,
+    model: Option<&ModelExtractor>,
+) -> Result<(usize, ExtractReport), MemoryError> {
     let mut taken = 0;
     // A cursor, so a message that leaves nothing to store (all whitespace) is passed.
     let mut after = 0i64;
@@ -45,7 +51,7 @@ pub async fn sync_chats(db: &Db, user: &str, keys: &Scrubber) -> Result<(usize, 
                 speaker: if role == "user" {
                     USER_SPEAKER.to_string()
                 } else {
-                    role.clone()
+                    ASSISTANT_SPEAKER.to_string()
                 },
                 text: content.clone(),
                 at: *at,
@@ -63,6 +69,6 @@ pub async fn sync_chats(db: &Db, user: &str, keys: &Scrubber) -> Result<(usize, 
             taken += turns::add(db, &scope, &list, keys).await?.len();
         }
     }
-    let report = extract::run_pending(db, user, |_| {}).await?;
+    let report = extract::run_pending_with(db, user, model, |_| {}).await?;
     Ok((taken, report))
 }

@@ -4,6 +4,8 @@
 //!   transcripts), secrets removed, indexed for recall with the previous turn beside it.
 //! - [`extract`]: candidate facts from a turn. The deterministic extractor reads explicit
 //!   statements ("I prefer...", "we use...", "never...", "remember that...").
+//! - [`model`]: a provider model reading a turn beside the facts nearest to it, through
+//!   the gateway (budget and cache); the rules still run, and alone when it fails.
 //! - [`facts`]: the facts themselves, each decided against the nearest stored ones as
 //!   ADD, UPDATE, SUPERSEDE or NOOP. A contradicted fact is never deleted: it is closed
 //!   (`valid_to`, `superseded_by`) so what held before still has an answer.
@@ -22,6 +24,7 @@ pub mod extract;
 pub mod facts;
 pub mod follow;
 pub mod gate;
+pub mod model;
 pub mod query;
 pub mod recall;
 pub mod scope;

@@ -16,10 +16,20 @@ pub fn follow(state: &AppState) {
     tokio::spawn(async move {
         let _one = RUNNING.lock().await;
         let keys = mira_memory::configured_keys(&state.config);
-        match mira_memory::follow::sync_chats(&state.db, mira_memory::scope::LOCAL_USER, &keys).await {
+        let model = mira_memory::model::ModelExtractor::configured(&state.config, &state.llm);
+        match mira_memory::follow::sync_chats(
+            &state.db,
+            mira_memory::scope::LOCAL_USER,
+            &keys,
+            model.as_ref(),
+        )
+        .await
+        {
             Ok((0, _)) => {}
             Ok((turns, report)) => tracing::info!(
                 turns,
+                read_by_model = report.read_by_model,
+                model_failures = report.model_failures,
                 added = report.added,
                 updated = report.updated,
                 superseded = report.superseded,

@@ -127,6 +127,8 @@ pub struct LlmConfig {
     pub model_thinker: String,
     pub thinker_token_threshold: u64,
     pub thinker_file_count: usize,
+    /// MEMORY_MODEL_EXTRACTION: personal memory may ask a provider model to read turns.
+    pub memory_model_extraction: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -295,6 +297,7 @@ impl Config {
                 model_thinker: req(sources, "MODEL_THINKER", text)?,
                 thinker_token_threshold: req(sources, "ROUTE_THINKER_TOKEN_THRESHOLD", int(1, 100_000_000))?,
                 thinker_file_count: req(sources, "ROUTE_THINKER_FILE_COUNT", int(1, 100_000))? as usize,
+                memory_model_extraction: req(sources, "MEMORY_MODEL_EXTRACTION", parse::bool)?,
             },
             budget: BudgetConfig {
                 daily_limit_usd: req(sources, "BUDGET_DAILY_LIMIT_USD", parse::usd)?,

@@ -274,6 +274,12 @@ pub const SETTINGS: &[Setting] = &[
         "a whole number of bytes from 4096 to 68719476736",
         "Largest size of the cache (and, apart, of the embedding cache); past it the least recently used entries are evicted.",
     ),
+    s(
+        "MEMORY_MODEL_EXTRACTION",
+        "true",
+        "true or false",
+        "Let the fast tier's provider model read each of your chat messages for facts to remember (through the budget); false: the built-in rules alone. The bundled local model is never used for this.",
+    ),
     // Model routing
     s(
         "MODEL_ROUTER_ENABLED",

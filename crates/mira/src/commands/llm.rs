@@ -149,7 +149,10 @@ pub async fn ask(config: Config, args: AskArgs) -> anyhow::Result<ExitCode> {
     gateway.flush().await;
     // Memory learns from the stored turn now (a server would otherwise catch up at start).
     let keys = mira_memory::configured_keys(&config);
-    if let Err(e) = mira_memory::follow::sync_chats(&db, mira_memory::scope::LOCAL_USER, &keys).await {
+    let model = mira_memory::model::ModelExtractor::configured(&config, &gateway);
+    if let Err(e) =
+        mira_memory::follow::sync_chats(&db, mira_memory::scope::LOCAL_USER, &keys, model.as_ref()).await
+    {
         tracing::warn!(error = %e, "memory could not learn from this turn");
     }
     if args.json {

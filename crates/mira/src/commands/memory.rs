@@ -358,9 +358,22 @@ async fn import(config: &Config, db: &Db, args: FileArgs) -> anyhow::Result<Exit
             let stored =
                 transfer::import_turns(db, &scope, &all, &keys, |n| storing.set_position(n as u64)).await?;
             storing.finish_and_clear();
+            // The same extraction as a followed chat: a provider model beside the rules
+            // when one is configured (its calls go through the budget).
+            let local = std::sync::Arc::new(mira_llm::providers::local::Local::unavailable(
+                "memory extraction never asks the bundled model",
+            ));
+            let gateway = mira_llm::setup::gateway(config, db, local)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            let model = mira_memory::model::ModelExtractor::configured(config, &gateway);
             let learning = bar(quiet, "turns", "Learning facts");
             learning.set_length(stored as u64);
-            let report = extract::run_pending(db, &scope.user, |n| learning.set_position(n as u64)).await?;
+            let report = extract::run_pending_with(db, &scope.user, model.as_ref(), |n| {
+                learning.set_position(n as u64)
+            })
+            .await?;
+            gateway.flush().await;
             learning.finish_and_clear();
             if args.json {
                 println!(

@@ -67,6 +67,9 @@ impl Dirs {
             .env("MIRA_UI_DIR", self.ui())
             .env("MIRA_PORT", "0")
             .env("MIRA_LOG", "info")
+            // The stand-in models answer chats; memory's extraction calls are tested on
+            // their own (memory.rs), where a test turns this back on.
+            .env("MEMORY_MODEL_EXTRACTION", "false")
             .current_dir(self.project());
         for (k, v) in extra_env {
             cmd.env(k, v);

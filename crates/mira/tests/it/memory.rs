@@ -460,3 +460,231 @@ async fn the_api_remembers_lists_searches_edits_and_forgets_within_scope() {
     let (status, empty) = server.call(Method::GET, "/api/memory/search?q=%20", None).await;
     assert_eq!(status, 400, "{empty}");
 }
+
+/// A provider model for memory's extraction calls: it records every prompt and reads
+/// release-note wishes. Asked about bullet points, it reuses the subject of a known
+/// fact only when the prompt shows that fact (mem0's loop: the nearest facts go with
+/// the message).
+async fn extracting_model() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::body::{Body, Bytes};
+    use axum::extract::State;
+    use futures_util::StreamExt;
+    use serde_json::json;
+    use std::sync::{Arc, Mutex};
+    async fn complete(
+        State(seen): State<Arc<Mutex<Vec<String>>>>,
+        axum::Json(body): axum::Json<Value>,
+    ) -> axum::response::Response {
+        let prompt = body["messages"][1]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        seen.lock().unwrap().push(prompt.clone());
+        let message = prompt.rsplit("Message:\n").next().unwrap_or_default();
+        let answer = if message.contains("bullet points") {
+            let subject = if prompt.contains("- release notes style: ") {
+                "release notes style"
+            } else {
+                "bullets"
+            };
+            json!({"facts": [{"subject": subject, "text": "Release notes are bullet points, one per change.",
+                              "category": "preference"}]})
+        } else if message.contains("release notes") {
+            json!({"facts": [{"subject": "release notes style",
+                              "text": "Release notes are plain English, two lines an entry at most.",
+                              "category": "preference"}]})
+        } else {
+            json!({"facts": []})
+        };
+        let chunks = vec![
+            format!(
+                "data: {}\n\n",
+                json!({"choices": [{"index": 0, "delta": {"content": format!("```json\n{answer}\n```")}}]})
+            ),
+            format!(
+                "data: {}\n\n",
+                json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+            ),
+            format!(
+                "data: {}\n\n",
+                json!({"choices": [], "usage": {"prompt_tokens": 400, "completion_tokens": 40}})
+            ),
+            "data: [DONE]\n\n".to_string(),
+        ];
+        let stream = futures_util::stream::iter(chunks).map(|c| Ok::<_, std::io::Error>(Bytes::from(c)));
+        axum::response::Response::builder()
+            .header("content-type", "text/event-stream")
+            .body(Body::from_stream(stream))
+            .unwrap()
+    }
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let app = axum::Router::new()
+        .route("/v1/chat/completions", axum::routing::post(complete))
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/v1"), seen)
+}
+
+fn notes_transcript(dir: &Path, messages: &[(&str, &str, &str)]) -> std::path::PathBuf {
+    let file = dir.join("notes.json");
+    let messages: Vec<Value> = messages
+        .iter()
+        .map(|(id, speaker, text)| serde_json::json!({"id": id, "speaker": speaker, "text": text}))
+        .collect();
+    std::fs::write(
+        &file,
+        serde_json::json!({"conversation_id": "notes", "sessions": [
+            {"id": "s1", "started_at": "2026-11-02T10:00:00Z", "messages": messages}]})
+        .to_string(),
+    )
+    .unwrap();
+    file
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_provider_model_learns_what_the_rules_cannot_supersedes_by_known_subject_and_stops_at_the_budget() {
+    let (model, seen) = extracting_model().await;
+    let dirs = Dirs::new();
+    let d = &dirs;
+    let with_model = [
+        ("OPENAI_BASE_URL", model.as_str()),
+        ("MODEL_FAST", "compat:mem-model"),
+        ("MODEL_VOICE", "compat:mem-model"),
+        ("MODEL_THINKER", "compat:mem-model"),
+        ("LLM_PRICES", "mem-model=1:2"),
+        ("MEMORY_MODEL_EXTRACTION", "true"),
+    ];
+    let file = notes_transcript(
+        dirs.tmp.path(),
+        &[
+            (
+                "m1",
+                "user",
+                "For the release notes: plain English, two lines an entry, token ghp_0123456789abcdefghijABCDEFGHIJ0123",
+            ),
+            ("m2", "assistant", "Understood, I will keep release notes short."),
+            ("m3", "user", "We use pytest for tests."),
+        ],
+    );
+    let out = tokio::task::block_in_place(|| {
+        run(
+            d,
+            &["memory", "import", file.to_str().unwrap(), "--json"],
+            &with_model,
+        )
+    });
+    let report = stdout_json(&out);
+    // The people's turns went to the model (not Mira's own answer), the rules still ran.
+    assert_eq!(report["extraction"]["read_by_model"], 2, "{report:#}");
+    let listed = stdout_json(&tokio::task::block_in_place(|| {
+        run(d, &["memory", "list", "--json"], &[])
+    }));
+    let notes = facts(&listed)
+        .into_iter()
+        .find(|f| f["text"].as_str().unwrap().contains("plain English"))
+        .unwrap_or_else(|| panic!("the model's fact is not stored: {listed:#}"));
+    assert_eq!(notes["sources"][0]["message"], "m1", "{notes:#}");
+    assert!(texts(&listed).iter().any(|t| t.contains("pytest")), "{listed:#}");
+    {
+        let prompts = seen.lock().unwrap();
+        assert_eq!(prompts.len(), 2, "{prompts:#?}");
+        assert!(
+            prompts.iter().all(|p| !p.contains("ghp_0123456789")),
+            "a secret reached the model"
+        );
+    }
+
+    // A later message on the same thing: the known fact goes with it, the model reuses
+    // its subject, and the old fact is closed, not deleted.
+    let file = notes_transcript(
+        dirs.tmp.path(),
+        &[(
+            "m4",
+            "user",
+            "Change of plan: release notes as bullet points from now on.",
+        )],
+    );
+    let out = tokio::task::block_in_place(|| {
+        run(
+            d,
+            &["memory", "import", file.to_str().unwrap(), "--json"],
+            &with_model,
+        )
+    });
+    assert_eq!(stdout_json(&out)["extraction"]["superseded"], 1);
+    assert!(
+        seen.lock().unwrap()[2].contains("- release notes style: Release notes are plain English"),
+        "the nearest known fact was not shown to the model"
+    );
+    let history = stdout_json(&tokio::task::block_in_place(|| {
+        run(d, &["memory", "list", "--history", "--json"], &[])
+    }));
+    let old = facts(&history)
+        .into_iter()
+        .find(|f| f["text"].as_str().unwrap().contains("plain English"))
+        .unwrap();
+    assert!(old["valid_to"].is_i64(), "{old:#}");
+
+    // With the budget spent, no call is made; the rules still learn and nothing fails.
+    let calls_before = seen.lock().unwrap().len();
+    let file = notes_transcript(
+        dirs.tmp.path(),
+        &[
+            ("m5", "user", "More release notes wishes: name each author."),
+            ("m6", "user", "We use ruff for linting."),
+        ],
+    );
+    // A paid provider (the budget counts paid calls; an OpenAI-compatible server is
+    // free): the call is refused before it is made, so its address is never reached.
+    let broke = [
+        ("ANTHROPIC_API_KEY", "sk-ant-test-key-for-the-budget"),
+        ("ANTHROPIC_BASE_URL", model.as_str()),
+        ("MODEL_FAST", "anthropic:claude-test"),
+        ("MODEL_VOICE", "anthropic:claude-test"),
+        ("MODEL_THINKER", "anthropic:claude-test"),
+        ("LLM_PRICES", "claude-test=1:2"),
+        ("BUDGET_DAILY_LIMIT_USD", "0.000001"),
+        ("MEMORY_MODEL_EXTRACTION", "true"),
+    ];
+    let out = tokio::task::block_in_place(|| {
+        run(d, &["memory", "import", file.to_str().unwrap(), "--json"], &broke)
+    });
+    let report = stdout_json(&out);
+    assert_eq!(
+        report["extraction"]["read_by_model"],
+        0,
+        "{report:#}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        report["extraction"]["model_failures"], 1,
+        "the run stops asking after the budget: {report:#}"
+    );
+    assert!(
+        report["extraction"]["model_error"]
+            .as_str()
+            .unwrap()
+            .contains("budget"),
+        "{report:#}"
+    );
+    assert_eq!(seen.lock().unwrap().len(), calls_before);
+    let listed = stdout_json(&tokio::task::block_in_place(|| {
+        run(d, &["memory", "list", "--json"], &[])
+    }));
+    assert!(texts(&listed).iter().any(|t| t.contains("ruff")), "{listed:#}");
+
+    // MEMORY_MODEL_EXTRACTION=false: the rules alone, no call.
+    let file = notes_transcript(
+        dirs.tmp.path(),
+        &[("m7", "user", "Release notes get a date line.")],
+    );
+    let mut off = with_model.to_vec();
+    off.retain(|(k, _)| *k != "MEMORY_MODEL_EXTRACTION");
+    off.push(("MEMORY_MODEL_EXTRACTION", "false"));
+    let out =
+        tokio::task::block_in_place(|| run(d, &["memory", "import", file.to_str().unwrap(), "--json"], &off));
+    assert_eq!(stdout_json(&out)["extraction"]["read_by_model"], 0);
+    assert_eq!(seen.lock().unwrap().len(), calls_before);
+}
