@@ -9,6 +9,8 @@
 //! - [`facts`]: the facts themselves, each decided against the nearest stored ones as
 //!   ADD, UPDATE, SUPERSEDE or NOOP. A contradicted fact is never deleted: it is closed
 //!   (`valid_to`, `superseded_by`) so what held before still has an answer.
+//! - [`profile`]: the user's current preferences and names, one per subject, kept by
+//!   triggers on the facts.
 //! - [`recall`]: facts, summaries and turns for a query, ranked and scoped to the user
 //!   and the project, every item citing the messages it came from.
 //! - [`transfer`]: export and import (Mira's own export, and transcripts of past
@@ -25,6 +27,7 @@ pub mod facts;
 pub mod follow;
 pub mod gate;
 pub mod model;
+pub mod profile;
 pub mod query;
 pub mod recall;
 pub mod scope;

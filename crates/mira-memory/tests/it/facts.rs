@@ -198,3 +198,72 @@ fn data_dir_texts(dir: &std::path::Path) -> Vec<String> {
     }
     panic!("files in {} kept vanishing for 2 s", dir.display());
 }
+
+#[tokio::test]
+async fn the_profile_follows_the_users_current_preferences_and_names_through_every_change() {
+    let t = db().await;
+    let a = crate::project(&t, "a").await;
+    let keys_of = |p: &[mira_memory::profile::ProfileEntry]| -> Vec<(String, String)> {
+        p.iter().map(|e| (e.key.clone(), e.value.clone())).collect()
+    };
+    let user = Scope::user();
+    let tabs = facts::learn(
+        &t.db,
+        &user,
+        &facts::told("I prefer tabs over spaces.".into(), DAY),
+    )
+    .await
+    .unwrap();
+    facts::learn(&t.db, &user, &facts::told("My name is Ada.".into(), DAY))
+        .await
+        .unwrap();
+    // A project's decision is not the user's profile.
+    facts::learn(
+        &t.db,
+        &Scope::project(a),
+        &facts::told("We use pytest for tests.".into(), DAY),
+    )
+    .await
+    .unwrap();
+    let profile = mira_memory::profile::list(&t.db, "local").await.unwrap();
+    assert_eq!(profile.len(), 2, "{profile:#?}");
+    let tabs_entry = profile.iter().find(|e| e.value.contains("tabs")).unwrap();
+    assert_eq!(tabs_entry.fact, format!("f{}", tabs.id()));
+
+    // Superseded: the old preference leaves, the new one comes.
+    facts::learn(
+        &t.db,
+        &user,
+        &facts::told("I prefer spaces over tabs.".into(), 2 * DAY),
+    )
+    .await
+    .unwrap();
+    let profile = mira_memory::profile::list(&t.db, "local").await.unwrap();
+    let values: Vec<String> = keys_of(&profile).into_iter().map(|(_, v)| v).collect();
+    assert!(
+        values.iter().any(|v| v == "I prefer spaces over tabs."),
+        "{profile:#?}"
+    );
+    assert!(
+        !values.iter().any(|v| v == "I prefer tabs over spaces."),
+        "{profile:#?}"
+    );
+
+    // Edited, then forgotten.
+    let spaces = profile.iter().find(|e| e.value.contains("spaces over")).unwrap();
+    let id: i64 = spaces.fact.trim_start_matches('f').parse().unwrap();
+    facts::edit(&t.db, id, "I prefer four spaces over tabs.")
+        .await
+        .unwrap();
+    let profile = mira_memory::profile::list(&t.db, "local").await.unwrap();
+    assert!(
+        profile
+            .iter()
+            .any(|e| e.value == "I prefer four spaces over tabs."),
+        "{profile:#?}"
+    );
+    facts::forget(&t.db, id).await.unwrap();
+    let profile = mira_memory::profile::list(&t.db, "local").await.unwrap();
+    assert_eq!(profile.len(), 1, "only the name is left: {profile:#?}");
+    assert!(profile[0].value.contains("Ada"));
+}

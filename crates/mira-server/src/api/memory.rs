@@ -1,5 +1,6 @@
 //! Memory over HTTP: `/api/memory` lists facts (`?project_id=`, `?history=true`) and
-//! takes new ones, `/api/memory/search` recalls, `/api/memory/{id}` edits or forgets an
+//! takes new ones, `/api/memory/search` recalls, `/api/memory/profile` is the user's
+//! profile, `/api/memory/{id}` edits or forgets an
 //! item (`f12` a fact, `t34` a turn).
 
 use axum::Json;
@@ -44,6 +45,12 @@ pub async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> 
     let scope = scope(&state, q.project_id).await?;
     let found = facts::list(&state.db, &scope, q.history).await?;
     Ok(Json(json!({ "facts": found })))
+}
+
+/// The user's profile: current preferences and names, one per subject.
+pub async fn profile(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let entries = mira_memory::profile::list(&state.db, mira_memory::scope::LOCAL_USER).await?;
+    Ok(Json(json!({ "profile": entries })))
 }
 
 #[derive(Debug, Deserialize)]

@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/conversations", get(llm::conversations))
         .route("/memory", get(memory::list).post(memory::remember))
         .route("/memory/search", get(memory::search))
+        .route("/memory/profile", get(memory::profile))
         .route(
             "/memory/{id}",
             axum::routing::patch(memory::edit).delete(memory::forget),

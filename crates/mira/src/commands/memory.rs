@@ -28,11 +28,20 @@ pub enum Command {
     List(ListArgs),
     /// Facts and past turns that bear on QUERY, each with the messages it came from.
     Search(SearchArgs),
+    /// Your profile: your current preferences and names (every project's), one per
+    /// subject, each with the fact it comes from.
+    Profile(JsonArgs),
     /// Write every item in scope (facts with sources and validity, turns) to FILE.
     Export(FileArgs),
     /// Read a memory export, or transcripts of past conversations (extracted as live
     /// chats are, keeping their message ids as sources).
     Import(FileArgs),
+}
+
+#[derive(clap::Args)]
+pub struct JsonArgs {
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -111,9 +120,29 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<ExitCode> {
         Command::Edit(args) => edit(&db, &args).await,
         Command::List(args) => list(&db, args).await,
         Command::Search(args) => search(&db, args).await,
+        Command::Profile(args) => profile(&db, args).await,
         Command::Export(args) => export(&db, args).await,
         Command::Import(args) => import(&config, &db, args).await,
     }
+}
+
+async fn profile(db: &Db, args: JsonArgs) -> anyhow::Result<ExitCode> {
+    let entries = mira_memory::profile::list(db, mira_memory::scope::LOCAL_USER).await?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "profile": entries }))?
+        );
+    } else if entries.is_empty() {
+        println!(
+            "No preferences or names yet: state one in a chat, or `mira memory remember \"I prefer ...\"`."
+        );
+    } else {
+        for e in &entries {
+            println!("{}  {}  ({})", e.key, e.value, e.fact);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The scope of a read: the named project, else the registered project containing the

@@ -25,6 +25,43 @@ fn project(dirs: &Dirs) {
     std::fs::write(dirs.project().join("checkout.py"), CHECKOUT_PY).unwrap();
 }
 
+/// One whole answer in the Chat Completions streaming format: the text, the stop, the
+/// usage, `[DONE]`.
+pub(crate) fn streamed_answer(
+    text: &str,
+    prompt_tokens: u64,
+    completion_tokens: u64,
+) -> axum::response::Response {
+    let chunks = vec![
+        format!(
+            "data: {}\n\n",
+            json!({"choices": [{"index": 0, "delta": {"content": text}}]})
+        ),
+        format!(
+            "data: {}\n\n",
+            json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        ),
+        format!(
+            "data: {}\n\n",
+            json!({"choices": [], "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}})
+        ),
+        "data: [DONE]\n\n".to_string(),
+    ];
+    let stream = futures_util::stream::iter(chunks).map(|c| Ok::<_, std::io::Error>(Bytes::from(c)));
+    axum::response::Response::builder()
+        .header("content-type", "text/event-stream")
+        .body(Body::from_stream(stream))
+        .unwrap()
+}
+
+/// Serves `app` on 127.0.0.1 and an ephemeral port; returns its `/v1` base URL.
+pub(crate) async fn serve_model(app: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/v1")
+}
+
 /// A model server (OpenAI wire format) that keeps the system message of every request
 /// and answers "It is in pricing.py [1]."
 pub(crate) async fn recording_model() -> (String, Arc<Mutex<Vec<String>>>) {
@@ -37,35 +74,13 @@ pub(crate) async fn recording_model() -> (String, Arc<Mutex<Vec<String>>>) {
             .unwrap_or_default()
             .to_string();
         seen.lock().unwrap().push(system);
-        let chunks = vec![
-            format!(
-                "data: {}\n\n",
-                json!({"choices": [{"index": 0, "delta": {"content": "It is in pricing.py [1]."}}]})
-            ),
-            format!(
-                "data: {}\n\n",
-                json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-            ),
-            format!(
-                "data: {}\n\n",
-                json!({"choices": [], "usage": {"prompt_tokens": 300, "completion_tokens": 8}})
-            ),
-            "data: [DONE]\n\n".to_string(),
-        ];
-        let stream = futures_util::stream::iter(chunks).map(|c| Ok::<_, std::io::Error>(Bytes::from(c)));
-        axum::response::Response::builder()
-            .header("content-type", "text/event-stream")
-            .body(Body::from_stream(stream))
-            .unwrap()
+        streamed_answer("It is in pricing.py [1].", 300, 8)
     }
     let seen: Arc<Mutex<Vec<String>>> = Arc::default();
     let app = Router::new()
         .route("/v1/chat/completions", post(complete))
         .with_state(seen.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/v1"), seen)
+    (serve_model(app).await, seen)
 }
 
 pub(crate) fn env(model_url: &str) -> Vec<(&'static str, String)> {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::context::{env, recording_model};
+use crate::context::{env, recording_model, serve_model, streamed_answer};
 use crate::harness::{Dirs, run, stdout_json};
 
 fn facts(v: &Value) -> Vec<Value> {
@@ -415,6 +415,15 @@ async fn the_api_remembers_lists_searches_edits_and_forgets_within_scope() {
         .get_json(&format!("/api/memory?project_id={b}&history=true"))
         .await;
     assert_eq!(texts(&in_b), vec!["I prefer terse answers."]);
+    // The profile holds the user's preference, not the project's decision.
+    let profile = server.get_json("/api/memory/profile").await;
+    let values: Vec<&str> = profile["profile"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(values, vec!["I prefer terse answers."], "{profile:#}");
     let found_b = server
         .get_json(&format!("/api/memory/search?q=event%20bus&project_id={b}"))
         .await;
@@ -466,9 +475,7 @@ async fn the_api_remembers_lists_searches_edits_and_forgets_within_scope() {
 /// fact only when the prompt shows that fact (mem0's loop: the nearest facts go with
 /// the message).
 async fn extracting_model() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use axum::body::{Body, Bytes};
     use axum::extract::State;
-    use futures_util::StreamExt;
     use serde_json::json;
     use std::sync::{Arc, Mutex};
     async fn complete(
@@ -496,35 +503,14 @@ async fn extracting_model() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Stri
         } else {
             json!({"facts": []})
         };
-        let chunks = vec![
-            format!(
-                "data: {}\n\n",
-                json!({"choices": [{"index": 0, "delta": {"content": format!("```json\n{answer}\n```")}}]})
-            ),
-            format!(
-                "data: {}\n\n",
-                json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-            ),
-            format!(
-                "data: {}\n\n",
-                json!({"choices": [], "usage": {"prompt_tokens": 400, "completion_tokens": 40}})
-            ),
-            "data: [DONE]\n\n".to_string(),
-        ];
-        let stream = futures_util::stream::iter(chunks).map(|c| Ok::<_, std::io::Error>(Bytes::from(c)));
-        axum::response::Response::builder()
-            .header("content-type", "text/event-stream")
-            .body(Body::from_stream(stream))
-            .unwrap()
+        // In a code fence, as models often answer.
+        streamed_answer(&format!("```json\n{answer}\n```"), 400, 40)
     }
     let seen = Arc::new(Mutex::new(Vec::new()));
     let app = axum::Router::new()
         .route("/v1/chat/completions", axum::routing::post(complete))
         .with_state(seen.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/v1"), seen)
+    (serve_model(app).await, seen)
 }
 
 fn notes_transcript(dir: &Path, messages: &[(&str, &str, &str)]) -> std::path::PathBuf {
@@ -674,6 +660,23 @@ async fn a_provider_model_learns_what_the_rules_cannot_supersedes_by_known_subje
         run(d, &["memory", "list", "--json"], &[])
     }));
     assert!(texts(&listed).iter().any(|t| t.contains("ruff")), "{listed:#}");
+
+    // The model's preference is the user's profile entry for its subject.
+    let profile = stdout_json(&tokio::task::block_in_place(|| {
+        run(d, &["memory", "profile", "--json"], &[])
+    }));
+    let entry = profile["profile"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["key"] == "release notes style")
+        .unwrap_or_else(|| panic!("{profile:#}"))
+        .clone();
+    // The newest holding preference (the budget-stopped run learned nothing from it).
+    assert!(
+        entry["value"].as_str().unwrap().contains("bullet points"),
+        "{entry:#}"
+    );
 
     // MEMORY_MODEL_EXTRACTION=false: the rules alone, no call.
     let file = notes_transcript(
