@@ -365,22 +365,6 @@ pub async fn get(db: &Db, id: i64) -> Result<Fact, MemoryError> {
         .ok_or(MemoryError::NoSuchItem(id))
 }
 
-/// Several facts by id, in the order given (ids not found are left out).
-pub async fn get_many(db: &Db, ids: &[i64]) -> Result<Vec<Fact>, MemoryError> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM memory_facts f WHERE f.id IN (SELECT value FROM json_each(?))"
-    ))
-    .bind(serde_json::to_string(ids).expect("ids serialise"))
-    .fetch_all(db.pool())
-    .await?;
-    let mut by_id: HashMap<i64, Fact> = with_sources(db, rows)
-        .await?
-        .into_iter()
-        .map(|f| (f.id, f))
-        .collect();
-    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
-}
-
 /// The facts the scope may see, newest first; superseded ones too when `history`.
 pub async fn list(db: &Db, scope: &Scope, history: bool) -> Result<Vec<Fact>, MemoryError> {
     let (user, project) = scope.bind_values();

@@ -69,7 +69,7 @@ async fn turns_holding(db: &Db, term: &str, cap: usize) -> Result<usize, MemoryE
     let n: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM (SELECT rowid FROM memory_turns_fts WHERE memory_turns_fts MATCH ? LIMIT ?)",
     )
-    .bind(query::or_of(std::slice::from_ref(&term.to_string())))
+    .bind(query::quoted(term))
     .bind(cap as i64)
     .fetch_one(db.pool())
     .await?;
@@ -81,7 +81,7 @@ async fn newest_holding(db: &Db, term: &str, n: usize) -> Result<Option<i64>, Me
     Ok(sqlx::query_scalar(
         "SELECT rowid FROM memory_turns_fts WHERE memory_turns_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
     )
-    .bind(query::or_of(std::slice::from_ref(&term.to_string())))
+    .bind(query::quoted(term))
     .bind(n as i64 - 1)
     .fetch_optional(db.pool())
     .await?)

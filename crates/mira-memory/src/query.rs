@@ -42,11 +42,12 @@ pub fn terms(text: &str) -> Vec<String> {
 
 /// `"a" OR "b" OR ...`: each term quoted, so that FTS5 reads it as a plain word.
 pub fn or_of(terms: &[String]) -> String {
-    terms
-        .iter()
-        .map(|t| format!("\"{t}\""))
-        .collect::<Vec<_>>()
-        .join(" OR ")
+    terms.iter().map(|t| quoted(t)).collect::<Vec<_>>().join(" OR ")
+}
+
+/// One term as an FTS5 string (terms are alphanumeric, so nothing inside needs escaping).
+pub fn quoted(term: &str) -> String {
+    format!("\"{term}\"")
 }
 
 #[cfg(test)]
