@@ -51,6 +51,7 @@ fi
 step "npm ci (build parser test tools, MCP conformance suite)"
 npm --prefix crates/mira-build/tests/toolchain ci --no-audit --no-fund
 npm --prefix crates/mira/tests/mcp/conformance ci --no-audit --no-fund
+npm --prefix crates/mira-mcp-client/tests/everything ci --no-audit --no-fund
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

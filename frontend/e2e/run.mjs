@@ -16,6 +16,7 @@ import { agentReply, agentRun } from "./agent.mjs";
 import { editorSaveAndConflict, writeEditedFixture } from "./editor.mjs";
 import { groundedAnswer, groundedReply } from "./grounded.mjs";
 import { memoryPanel } from "./memory.mjs";
+import { slashCommands, writeSlashFixture } from "./slash.mjs";
 import { streamReply } from "./standin.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -59,6 +60,7 @@ function fixture(root) {
   git(["commit", "-q", "-am", "greet the world"], "Bob", 1);
   mkdirSync(join(project, "notes"));
   writeEditedFixture(project);
+  writeSlashFixture(project);
   return project;
 }
 
@@ -354,6 +356,8 @@ async function main() {
     // Grounded chat: the answer's context list, and a citation opening its file at its line.
     await groundedAnswer(page, outDir);
     await agentRun(page, project, outDir);
+    // Slash commands from .claude/commands, a built-in, and the MCP tab.
+    await slashCommands(page, outDir);
     // Memory: facts told through the API, history, search, a source opening its chat,
     // an edit and a forget.
     await memoryPanel(page, url, outDir);
@@ -427,6 +431,7 @@ async function main() {
         "chat streams an answer from the local model, and a Markdown answer with highlighted code, model and cost, Stop stops one, the budget panel shows spend, " +
         "a grounded answer lists its context and a citation opens the file at its line, " +
         "an agent's edit waits in Ask mode, Apply writes it and Rewind restores the original bytes, " +
+        "the chat input completes a .claude/commands command, its prompt streams an answer, /help answers without a model, the MCP tab shows the reference server ready, " +
         "the memory tab lists a superseded preference as history, searches it, opens a chat turn's source at its message, edits and forgets facts, " +
         "reload keeps the token, activity arrives, missing and refused tokens explained, reconnects after a restart",
     );

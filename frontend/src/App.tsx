@@ -8,6 +8,7 @@ import { ChatPanel } from "./components/ChatPanel";
 import { Editor } from "./components/Editor";
 import { FileBrowser } from "./components/FileBrowser";
 import { GitPanel } from "./components/GitPanel";
+import { McpPanel } from "./components/McpPanel";
 import { MemoryPanel } from "./components/MemoryPanel";
 import { NoToken } from "./components/NoToken";
 import { ProjectPicker } from "./components/ProjectPicker";
@@ -70,7 +71,7 @@ function Workspace({ token }: { token: string }) {
     if (selectedId !== null) useSearchStore.getState().loadStatus(api, selectedId).catch(handleError);
   }, [api, selectedId]);
 
-  const [insights, setInsights] = useState<"git" | "symbols" | "search" | "memory">("git");
+  const [insights, setInsights] = useState<"git" | "symbols" | "search" | "memory" | "mcp">("git");
   const [talk, setTalk] = useState<"chat" | "budget">("chat");
   const [searchFocus, setSearchFocus] = useState(0);
 
@@ -109,8 +110,11 @@ function Workspace({ token }: { token: string }) {
         } else if (frame.type === "agent") {
           useAgentStore.getState().onFrame(frame.id, frame.operation_id, frame);
         } else if (frame.type === "result") {
+          // Each store takes the answers to its own requests and passes over the rest.
+          useChatStore.getState().onResult(frame.id, frame.data);
           useAgentStore.getState().onResult(frame.id, frame.data);
         } else if (frame.type === "error") {
+          useChatStore.getState().onError(frame.id, frame.code, frame.message);
           useAgentStore.getState().onError(frame.id, frame.code, frame.message);
         } else if (frame.type === "event" && frame.event === "activity") {
           useActivityStore.getState().activity(frame.data);
@@ -205,7 +209,7 @@ function Workspace({ token }: { token: string }) {
             <Panel defaultSize="35" minSize="15">
               <section className="panel">
                 <div className="tabs panel-tabs" role="tablist">
-                  {(["git", "symbols", "search", "memory"] as const).map((t) => (
+                  {(["git", "symbols", "search", "memory", "mcp"] as const).map((t) => (
                     <button
                       key={t}
                       type="button"
@@ -215,7 +219,7 @@ function Workspace({ token }: { token: string }) {
                       data-testid={`insights-tab-${t}`}
                       onClick={() => setInsights(t)}
                     >
-                      {{ git: "Git", symbols: "Symbols", search: "Search", memory: "Memory" }[t]}
+                      {{ git: "Git", symbols: "Symbols", search: "Search", memory: "Memory", mcp: "MCP" }[t]}
                     </button>
                   ))}
                 </div>
@@ -223,6 +227,7 @@ function Workspace({ token }: { token: string }) {
                 {insights === "symbols" && <SymbolPanel api={api} onError={handleError} />}
                 {insights === "search" && <SearchPanel api={api} onError={handleError} focusTick={searchFocus} />}
                 {insights === "memory" && <MemoryPanel api={api} onError={handleError} onOpenChat={() => setTalk("chat")} />}
+                {insights === "mcp" && <McpPanel api={api} onError={handleError} />}
               </section>
             </Panel>
             <Separator className="separator separator-h" />

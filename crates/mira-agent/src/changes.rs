@@ -75,6 +75,12 @@ pub(crate) async fn propose(
                 .map_err(|e| e.to_string())?;
             let decision = ctx.handle.expect_decision(id);
             ctx.emitter.emit(artifact(id, "pending"), None).await;
+            crate::hook_points::notify(
+                ctx,
+                "permission_prompt",
+                &format!("Mira needs your decision on a change to {path}"),
+            )
+            .await;
             let cancel = ctx.handle.token();
             let decision = tokio::select! {
                 d = decision => d.unwrap_or(Decision::Reject),

@@ -19,9 +19,13 @@ use tokio_util::sync::CancellationToken;
 use crate::allowlist::Allowlist;
 use crate::error::AgentError;
 use crate::events::AgentEvent;
+use crate::extensions::Extensions;
+use crate::hook_points;
 use crate::operation::{Emitter, OperationHandle, Registry};
-use crate::store::{self, Progress};
-use crate::tools::{self, Mode, ToolContext, bound};
+use crate::store::{self, Lineage, Progress};
+use crate::tool_filter::ToolFilter;
+use crate::tools::{self, Delegate, Mode, ToolContext, bound};
+use mira_hooks::{HookEvent, PermissionDecision, fields};
 
 pub const DEFAULT_MAX_STEPS: usize = 20;
 /// Most steps one operation may be given.
@@ -46,6 +50,9 @@ pub struct AgentDeps {
     pub config: Arc<Config>,
     /// The project's search; `None` leaves the `search` tool out.
     pub search: Option<mira_search::service::SearchService>,
+    /// The project's hooks and MCP servers (and where its agents are read from);
+    /// `None`: none.
+    pub extensions: Option<Arc<Extensions>>,
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +65,13 @@ pub struct OperationRequest {
     pub model: Option<String>,
     /// Someone can answer `ask_user` (else it is told to decide alone).
     pub user_available: bool,
+    /// The tools it may use (a command's `allowed-tools`, an agent's `tools`); `None`: all.
+    pub filter: Option<ToolFilter>,
+    /// Instructions that come before Mira's own (a sub-agent's definition).
+    pub system: Option<String>,
+    pub lineage: Lineage,
+    /// Cancelling this cancels the operation too (a parent's, for a sub-agent).
+    pub cancel: Option<CancellationToken>,
 }
 
 impl OperationRequest {
@@ -70,6 +84,10 @@ impl OperationRequest {
             tier: None,
             model: None,
             user_available: false,
+            filter: None,
+            system: None,
+            lineage: Lineage::default(),
+            cancel: None,
         }
     }
 }
@@ -114,6 +132,17 @@ fn agent_task() -> Task {
     }
 }
 
+/// [`start`] behind a named future type: a sub-agent is started from inside an
+/// operation's own task, and an opaque future there would make the compiler's `Send`
+/// check of that task depend on itself.
+pub(crate) fn start_boxed(
+    deps: AgentDeps,
+    request: OperationRequest,
+    registry: Option<Registry>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Operation, AgentError>> + Send>> {
+    Box::pin(start(deps, request, registry))
+}
+
 /// Checks the request, stores the operation and starts it on the runtime.
 pub async fn start(
     deps: AgentDeps,
@@ -138,8 +167,19 @@ pub async fn start(
             request.project.root.display()
         ))
     })?;
-    let id = store::create(&deps.db, request.project.id, &task, request.mode.as_str()).await?;
-    let handle = OperationHandle::new(id, CancellationToken::new());
+    let id = store::create(
+        &deps.db,
+        request.project.id,
+        &task,
+        request.mode.as_str(),
+        &request.lineage,
+    )
+    .await?;
+    let token = match &request.cancel {
+        Some(parent) => parent.child_token(),
+        None => CancellationToken::new(),
+    };
+    let handle = OperationHandle::new(id, token);
     let (tx, events) = mpsc::unbounded_channel();
     let emitter = Emitter {
         db: deps.db.clone(),
@@ -147,10 +187,21 @@ pub async fn start(
         tx,
     };
     let agent = &deps.config.agent;
+    let mut allowed = agent.allowed_commands.clone();
+    if let Some(filter) = &request.filter {
+        allowed.extend(filter.commands.iter().cloned());
+    }
+    let delegate = request.lineage.parent_id.is_none().then(|| Delegate {
+        deps: deps.clone(),
+        registry: registry.clone(),
+        tier: request.tier,
+        model: request.model.clone(),
+        max_steps: request.max_steps.max(DEFAULT_MAX_STEPS),
+    });
     let ctx = ToolContext {
         db: deps.db.clone(),
         config: deps.config.clone(),
-        allowlist: Allowlist::for_project(&root, &agent.allowed_commands),
+        allowlist: Allowlist::for_project(&root, &allowed),
         run_timeout: agent.run_timeout,
         project: request.project.clone(),
         root,
@@ -159,6 +210,9 @@ pub async fn start(
         user_available: request.user_available,
         handle: handle.clone(),
         emitter,
+        filter: request.filter.clone(),
+        delegate,
+        extensions: deps.extensions.clone(),
     };
     if let Some(r) = &registry {
         r.insert(handle.clone());
@@ -168,6 +222,7 @@ pub async fn start(
         request: OperationRequest { task, ..request },
         ctx,
         progress: Progress::default(),
+        stop_hook_active: false,
     };
     let join = tokio::spawn(async move {
         let outcome = run.run().await;
@@ -189,6 +244,9 @@ struct Run {
     request: OperationRequest,
     ctx: ToolContext,
     progress: Progress,
+    /// A Stop hook already sent the model back to work once (Claude Code's
+    /// `stop_hook_active`, so a hook can avoid sending it back forever).
+    stop_hook_active: bool,
 }
 
 /// How a step ended.
@@ -206,14 +264,23 @@ impl Run {
             mode: self.request.mode.as_str().into(),
         })
         .await;
-        let mut messages = vec![
-            Message::system(self.system_prompt()),
-            Message::user(self.first_message().await),
-        ];
-        let search = self.ctx.search.is_some();
-        let specs = tools::specs(search);
         let mut outcome = None;
+        let mut first = self.first_message().await;
+        if !self.is_subagent() {
+            match self.opening_hooks().await {
+                Ok(Some(context)) => {
+                    first.push_str(&format!("\n\n<hook-context>\n{context}\n</hook-context>"))
+                }
+                Ok(None) => {}
+                Err(ended) => outcome = Some(ended),
+            }
+        }
+        let mut messages = vec![Message::system(self.system_prompt()), Message::user(first)];
+        let specs = tools::offered(&self.ctx).await;
         for n in 1..=self.request.max_steps {
+            if outcome.is_some() {
+                break;
+            }
             if self.ctx.handle.is_cancelled() {
                 outcome = Some(self.ended("cancelled", "cancelled by the user", None));
                 break;
@@ -245,6 +312,15 @@ impl Run {
                 None,
             )
         });
+        if !self.is_subagent() {
+            hook_points::fire(
+                &self.ctx,
+                HookEvent::SessionEnd,
+                None,
+                fields::session_end(&outcome.status),
+            )
+            .await;
+        }
         if let Err(e) = store::update_progress(&self.ctx.db, id, &self.progress).await {
             tracing::warn!(operation = id, error = %e, "cannot store an operation's totals");
         }
@@ -269,6 +345,136 @@ impl Run {
         outcome
     }
 
+    fn is_subagent(&self) -> bool {
+        self.request.lineage.parent_id.is_some()
+    }
+
+    /// SessionStart and UserPromptSubmit: context for the first message, or how the
+    /// operation ended when a hook refused the task or said to stop.
+    async fn opening_hooks(&self) -> Result<Option<String>, Outcome> {
+        let mut context = Vec::new();
+        let start = hook_points::fire(
+            &self.ctx,
+            HookEvent::SessionStart,
+            Some("startup"),
+            fields::session_start("startup"),
+        )
+        .await;
+        if let Some(reason) = &start.stop {
+            return Err(self.ended(
+                "stopped",
+                &format!("a SessionStart hook stopped the operation: {reason}"),
+                None,
+            ));
+        }
+        context.extend(start.context_text());
+        let prompt = hook_points::fire(
+            &self.ctx,
+            HookEvent::UserPromptSubmit,
+            None,
+            fields::user_prompt_submit(&self.request.task),
+        )
+        .await;
+        if let Some(reason) = &prompt.stop {
+            return Err(self.ended(
+                "stopped",
+                &format!("a UserPromptSubmit hook stopped the operation: {reason}"),
+                None,
+            ));
+        }
+        if let Some(reason) = prompt.block_reason() {
+            return Err(self.ended(
+                "blocked",
+                &format!("a UserPromptSubmit hook refused the task: {reason}"),
+                None,
+            ));
+        }
+        context.extend(prompt.context_text());
+        Ok((!context.is_empty()).then(|| context.join("\n\n")))
+    }
+
+    /// Runs one tool call between its PreToolUse and PostToolUse hooks: what the model
+    /// reads back, and the hooks' request to stop, if any.
+    async fn call_tool(&mut self, call: &ToolCall) -> (tools::ToolOutput, Option<String>) {
+        let root = self.ctx.root.clone();
+        let pre = hook_points::fire(
+            &self.ctx,
+            HookEvent::PreToolUse,
+            Some(&call.name),
+            fields::pre_tool_use(&call.name, &call.arguments, &root),
+        )
+        .await;
+        if let Some(reason) = pre.stop {
+            return (
+                tools::ToolOutput::err(format!("a hook stopped the operation: {reason}")),
+                Some(reason),
+            );
+        }
+        if let Some(reason) = pre.block_reason() {
+            return (
+                tools::ToolOutput::err(format!("blocked by a PreToolUse hook: {reason}")),
+                None,
+            );
+        }
+        if pre.permission == Some(PermissionDecision::Ask) {
+            let why = pre.permission_reasons.join("; ");
+            let question = format!(
+                "A hook asks you to confirm the call of `{}` ({why}). Allow it? (yes/no)",
+                call.name
+            );
+            if !tools::user::confirm(&self.ctx, question).await {
+                return (
+                    tools::ToolOutput::err(format!(
+                        "not run: a hook asked for the user's confirmation of `{}` and it was not given ({why})",
+                        call.name
+                    )),
+                    None,
+                );
+            }
+        }
+        let mut output = tools::run(&self.ctx, call).await;
+        let response = serde_json::json!({"ok": output.ok, "output": output.text});
+        let post = hook_points::fire(
+            &self.ctx,
+            HookEvent::PostToolUse,
+            Some(&call.name),
+            fields::post_tool_use(&call.name, &call.arguments, response, &root),
+        )
+        .await;
+        if let Some(reason) = post.block_reason() {
+            output.text.push_str(&format!("\n\n[PostToolUse hook] {reason}"));
+        }
+        if let Some(context) = post.context_text() {
+            output.text.push_str(&format!("\n\n[hook context] {context}"));
+        }
+        (output, post.stop)
+    }
+
+    /// Stop (SubagentStop in a sub-agent) when the model wants to end: a hook that
+    /// blocks it sends the model back to work with its reason.
+    async fn stop_hooks(&mut self) -> Result<Option<String>, Outcome> {
+        let event = if self.is_subagent() {
+            HookEvent::SubagentStop
+        } else {
+            HookEvent::Stop
+        };
+        let report = hook_points::fire(&self.ctx, event, None, fields::stop(self.stop_hook_active)).await;
+        if let Some(reason) = &report.stop {
+            return Err(self.ended(
+                "stopped",
+                &format!("a {} hook stopped the operation: {reason}", event.as_str()),
+                None,
+            ));
+        }
+        match report.block_reason() {
+            Some(reason) => {
+                self.stop_hook_active = true;
+                Ok(Some(reason))
+            }
+            None => Ok(None),
+        }
+    }
+
     fn ended(&self, status: &str, summary: &str, error: Option<String>) -> Outcome {
         Outcome {
             status: status.into(),
@@ -284,6 +490,14 @@ impl Run {
     }
 
     fn system_prompt(&self) -> String {
+        let own = self.mira_prompt();
+        match &self.request.system {
+            Some(first) if !first.trim().is_empty() => format!("{}\n\n{own}", first.trim()),
+            _ => own,
+        }
+    }
+
+    fn mira_prompt(&self) -> String {
         let commands = self.ctx.allowlist.describe();
         format!(
             "You are Mira's coding agent, working in the project `{name}`. Use the tools to read, search and \
@@ -393,6 +607,14 @@ impl Run {
         assistant.tool_calls = calls.clone();
         messages.push(assistant);
         if calls.is_empty() {
+            match self.stop_hooks().await {
+                Err(ended) => return Ok(Step::Finished(ended)),
+                Ok(Some(reason)) if n < self.request.max_steps => {
+                    messages.push(Message::user(format!("Do not finish yet: a hook says: {reason}")));
+                    return Ok(Step::Continue);
+                }
+                Ok(_) => {}
+            }
             let summary = if text.trim().is_empty() {
                 "the model ended without a summary".to_string()
             } else {
@@ -415,8 +637,9 @@ impl Run {
             })
             .await;
             let started = Instant::now();
-            let output = tools::run(&self.ctx, call).await;
+            let (output, stop) = self.call_tool(call).await;
             let duration_ms = started.elapsed().as_millis() as u64;
+            self.progress.cost_usd += output.cost_usd;
             let event = AgentEvent::ToolResult {
                 call_id: call.id.clone(),
                 name: call.name.clone(),
@@ -431,6 +654,13 @@ impl Run {
                 format!("error: {}", output.text)
             };
             messages.push(Message::tool_result(call, content));
+            if let Some(reason) = stop {
+                return Ok(Step::Finished(self.ended(
+                    "stopped",
+                    &format!("a hook stopped the operation: {reason}"),
+                    None,
+                )));
+            }
         }
         if cancel.is_cancelled() {
             return Ok(Step::Finished(self.ended(

@@ -72,6 +72,44 @@ pub enum AgentEvent {
         error: String,
         kind: String,
     },
+    /// A hook ran at one of the agent's events (`hook_event`: PreToolUse, Stop, ...).
+    Hook {
+        hook_event: String,
+        /// The tool or source it matched on.
+        target: Option<String>,
+        command: String,
+        /// Where it is configured, relative to the project or `~/...`.
+        source: String,
+        /// ok | blocked | error | ignored
+        outcome: String,
+        exit_code: Option<i32>,
+        timed_out: bool,
+        duration_ms: u64,
+        /// What the hook said (its reason, stderr or output), bounded.
+        message: String,
+    },
+    /// The agent delegated to a sub-agent, which runs as operation `operation_id`.
+    SubagentStarted {
+        operation_id: i64,
+        agent: String,
+        task: String,
+        /// Why the agent's model was not taken as written, when it was not.
+        note: Option<String>,
+    },
+    SubagentDone {
+        operation_id: i64,
+        agent: String,
+        status: String,
+        summary: String,
+        steps: usize,
+        cost_usd: f64,
+    },
+    /// An event of a sub-agent's operation, streamed inside its parent's (stored with
+    /// the sub-agent's own operation, not the parent's).
+    Nested {
+        operation_id: i64,
+        inner: Box<AgentEvent>,
+    },
 }
 
 impl AgentEvent {
@@ -90,6 +128,10 @@ impl AgentEvent {
             Self::Rewound { .. } => "rewound",
             Self::Done { .. } => "done",
             Self::Failed { .. } => "failed",
+            Self::Hook { .. } => "hook",
+            Self::SubagentStarted { .. } => "subagent_started",
+            Self::SubagentDone { .. } => "subagent_done",
+            Self::Nested { .. } => "nested",
         }
     }
 }

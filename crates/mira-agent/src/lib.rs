@@ -13,19 +13,26 @@
 //!   stored with the operation; [`operation`]: the handle that decides, answers and
 //!   cancels.
 
+pub mod agent_defs;
 pub mod allowlist;
 pub mod artifacts;
 mod changes;
 pub mod checkpoints;
+pub mod commands;
 pub mod confine;
 pub mod confine_open;
 pub mod engine;
 pub mod error;
 pub mod events;
+pub mod extensions;
+pub mod frontmatter;
 pub mod fsutil;
 mod grounding;
+mod hook_points;
+pub mod markdown_dirs;
 pub mod operation;
 pub mod store;
+pub mod tool_filter;
 pub mod tools;
 
 pub use artifacts::Decision;

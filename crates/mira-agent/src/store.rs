@@ -11,7 +11,7 @@ pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct OperationSummary {
     pub id: i64,
     pub project_id: i64,
@@ -29,57 +29,39 @@ pub struct OperationSummary {
     /// Milliseconds since the epoch.
     pub created_at: i64,
     pub finished_at: Option<i64>,
+    /// The operation that delegated this one to a sub-agent.
+    pub parent_id: Option<i64>,
+    /// The sub-agent definition it ran.
+    pub agent: Option<String>,
 }
-
-type Row = (
-    i64,
-    i64,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    i64,
-    i64,
-    i64,
-    f64,
-    Option<String>,
-    Option<String>,
-    i64,
-    Option<i64>,
-);
 
 const COLUMNS: &str = "id, project_id, task, mode, status, provider, model, steps, input_tokens, output_tokens, \
-     cost_usd, summary, error, created_at, finished_at";
+     cost_usd, summary, error, created_at, finished_at, parent_id, agent";
 
-fn summary(r: Row) -> OperationSummary {
-    OperationSummary {
-        id: r.0,
-        project_id: r.1,
-        task: r.2,
-        mode: r.3,
-        status: r.4,
-        provider: r.5,
-        model: r.6,
-        steps: r.7,
-        input_tokens: r.8,
-        output_tokens: r.9,
-        cost_usd: r.10,
-        summary: r.11,
-        error: r.12,
-        created_at: r.13,
-        finished_at: r.14,
-    }
+/// Where an operation sits: a top-level one, or a sub-agent's under its parent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Lineage {
+    pub parent_id: Option<i64>,
+    pub agent: Option<String>,
 }
 
-pub async fn create(db: &Db, project_id: i64, task: &str, mode: &str) -> Result<i64, AgentError> {
+pub async fn create(
+    db: &Db,
+    project_id: i64,
+    task: &str,
+    mode: &str,
+    lineage: &Lineage,
+) -> Result<i64, AgentError> {
     let id = sqlx::query_scalar(
-        "INSERT INTO operations (project_id, task, mode, status, created_at) VALUES (?, ?, ?, 'running', ?) RETURNING id",
+        "INSERT INTO operations (project_id, task, mode, status, created_at, parent_id, agent) \
+         VALUES (?, ?, ?, 'running', ?, ?, ?) RETURNING id",
     )
     .bind(project_id)
     .bind(task)
     .bind(mode)
     .bind(now_ms())
+    .bind(lineage.parent_id)
+    .bind(lineage.agent.as_deref())
     .fetch_one(db.pool())
     .await?;
     Ok(id)
@@ -174,24 +156,36 @@ pub async fn mark_interrupted(db: &Db) -> Result<u64, AgentError> {
     Ok(done.rows_affected())
 }
 
+/// The project's top-level operations, newest first (sub-agents' are under [`children`]).
 pub async fn list(db: &Db, project_id: i64, limit: usize) -> Result<Vec<OperationSummary>, AgentError> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM operations WHERE project_id = ? ORDER BY id DESC LIMIT ?"
+    let rows: Vec<OperationSummary> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM operations WHERE project_id = ? AND parent_id IS NULL ORDER BY id DESC LIMIT ?"
     ))
     .bind(project_id)
     .bind(limit as i64)
     .fetch_all(db.pool())
     .await?;
-    Ok(rows.into_iter().map(summary).collect())
+    Ok(rows)
+}
+
+/// The sub-agent operations `parent_id` started, in order.
+pub async fn children(db: &Db, parent_id: i64) -> Result<Vec<OperationSummary>, AgentError> {
+    let rows: Vec<OperationSummary> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM operations WHERE parent_id = ? ORDER BY id"
+    ))
+    .bind(parent_id)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows)
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<OperationSummary, AgentError> {
-    let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM operations WHERE id = ?"))
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
-    row.map(summary)
-        .ok_or_else(|| AgentError::NotFound(format!("no operation {id}")))
+    let row: Option<OperationSummary> =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM operations WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?;
+    row.ok_or_else(|| AgentError::NotFound(format!("no operation {id}")))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

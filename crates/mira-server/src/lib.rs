@@ -95,6 +95,7 @@ impl Server {
             indexing: Arc::default(),
             builds: Arc::default(),
             agents: mira_agent::Registry::default(),
+            extensions: Arc::new(mira_agent::extensions::ByProject::new(dirs::home_dir())),
         };
         // Operations left running by a process that is gone cannot go on.
         if let Ok(n) = mira_agent::store::mark_interrupted(&state.db).await

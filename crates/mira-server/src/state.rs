@@ -35,6 +35,8 @@ pub struct AppState {
     pub builds: Arc<std::sync::Mutex<std::collections::HashMap<i64, CancellationToken>>>,
     /// Agent operations running in this process, to decide, answer and cancel.
     pub agents: mira_agent::Registry,
+    /// Each project's hooks and MCP servers, loaded on first use.
+    pub extensions: Arc<mira_agent::extensions::ByProject>,
 }
 
 impl FromRef<AppState> for Auth {

@@ -78,6 +78,8 @@ enum Command {
     Agent(commands::agent::AgentArgs),
     /// Checkpoints taken before each change the agent made, newest first.
     Checkpoints(commands::agent::CheckpointsArgs),
+    /// Slash commands: built-ins, .mira/ and .claude/ command files (project, then ~/), MCP prompts.
+    Commands(commands::slash::CommandsArgs),
     /// Put the files an operation changed back as they were at a checkpoint (ID or a prefix).
     Rewind(commands::agent::RewindArgs),
     /// Serve Mira's tools to a coding agent over MCP (stdio); `mira mcp config HOST`
@@ -94,6 +96,8 @@ enum Command {
 
 fn main() -> ExitCode {
     restore_sigpipe();
+    // Any HTTPS client of the process (MCP servers over streamable HTTP) uses ring.
+    mira_mcp_client::install_tls_provider();
     let cli = Cli::parse();
     let config = match mira_core::config::load(cli.config.clone()) {
         Ok(config) => config,
@@ -139,6 +143,7 @@ fn main() -> ExitCode {
             Command::Models(cmd) => commands::models::run(config, cmd).await,
             Command::Memory(cmd) => commands::memory::run(config, cmd).await,
             Command::Agent(args) => commands::agent::agent(config, args).await,
+            Command::Commands(args) => commands::slash::commands(config, args).await,
             Command::Checkpoints(args) => commands::agent::checkpoints(config, args).await,
             Command::Rewind(args) => commands::agent::rewind(config, args).await,
         }

@@ -1,13 +1,9 @@
-import { isActive, runMeta, useAgentStore, type AgentRun } from "../stores/useAgentStore";
-import { ArtifactCard } from "./ArtifactCard";
-import { AskUser } from "./AskUser";
+import { isActive, runMeta, type AgentRun } from "../stores/useAgentStore";
 import { Markdown } from "./Markdown";
-import { ToolStep } from "./ToolStep";
+import { RunEntries } from "./RunEntries";
 
 /** One agent operation: the task, then what happened in order, then its cost and status. */
 export function AgentRunView({ run }: { run: AgentRun }) {
-  const live = isActive(run);
-  const store = useAgentStore.getState;
   return (
     <div className="agent-run" data-testid="agent-run" data-status={run.status} data-operation={run.operationId ?? undefined}>
       <div className="chat-msg chat-user">
@@ -15,40 +11,7 @@ export function AgentRunView({ run }: { run: AgentRun }) {
           <span className="badge">{run.mode}</span> {run.task}
         </div>
       </div>
-      {run.entries.map((e, i) => {
-        switch (e.kind) {
-          case "step":
-            return (
-              <div key={i} className="agent-step muted small" data-testid="agent-step">
-                Step {e.n}
-              </div>
-            );
-          case "text":
-            return (
-              <div key={i} className="agent-text" data-testid="agent-text">
-                <Markdown text={e.text} />
-              </div>
-            );
-          case "tool":
-            return <ToolStep key={i} tool={e} />;
-          case "artifact":
-            return (
-              <ArtifactCard
-                key={i}
-                artifact={e}
-                onDecide={live ? (decision) => store().decide(run.requestId, e.artifact_id, decision) : undefined}
-              />
-            );
-          case "ask":
-            return <AskUser key={i} ask={e} onAnswer={live ? (text) => store().answer(run.requestId, text) : undefined} />;
-          case "rewound":
-            return (
-              <div key={i} className="muted small" data-testid="agent-rewound">
-                Rewound {e.files.join(", ") || "nothing"}
-              </div>
-            );
-        }
-      })}
+      <RunEntries entries={run.entries} requestId={run.requestId} live={isActive(run)} answerable />
       {run.summary && (
         <div className="agent-summary" data-testid="agent-summary">
           <Markdown text={run.summary} />

@@ -22,6 +22,7 @@ export function ChatMessageView({ message: m, onOpen, focused = false }: { messa
       },
     };
   }, [context, onOpen]);
+  if (m.builtin) return <BuiltinOutput message={m} />;
   return (
     <div
       className={`chat-msg chat-${m.role}${focused ? " chat-focused" : ""}`}
@@ -30,7 +31,18 @@ export function ChatMessageView({ message: m, onOpen, focused = false }: { messa
       data-message-id={m.id}
       data-focused={focused || undefined}
     >
-      {m.role === "user" ? <div className="chat-question-text">{m.text}</div> : <Markdown text={m.text} citations={citations} />}
+      {m.role === "user" ? (
+        <div className="chat-question-text">
+          {m.command && (
+            <span className="tag chat-command" data-testid="chat-command" title="A slash command: Mira sent what it expands to">
+              /{m.command}
+            </span>
+          )}
+          {m.text}
+        </div>
+      ) : (
+        <Markdown text={m.text} citations={citations} />
+      )}
       {m.status === "failed" && (
         <div className="chat-error" data-testid="chat-error" data-kind={m.errorKind}>
           {m.error}
@@ -42,6 +54,16 @@ export function ChatMessageView({ message: m, onOpen, focused = false }: { messa
           {answerMeta(m)}
         </div>
       )}
+    </div>
+  );
+}
+
+/** A built-in command's output: Mira's own answer, made without a model, marked as such. */
+function BuiltinOutput({ message: m }: { message: ChatMessage }) {
+  return (
+    <div className="chat-msg chat-builtin" data-testid="chat-builtin" data-command={m.command}>
+      <div className="chat-builtin-head small">Mira · /{m.command} · command output, no model call</div>
+      <Markdown text={m.text} />
     </div>
   );
 }

@@ -9,6 +9,8 @@ import { AgentRunView } from "./AgentRunView";
 import { ChatHistory } from "./ChatHistory";
 import { ChatMessageView } from "./ChatMessageView";
 import { CheckpointList } from "./CheckpointList";
+import { SLASH_LIST_ID, SlashCompletion, slashOptionId } from "./SlashCompletion";
+import { useSlashCompletion } from "./useSlashCompletion";
 
 const TIERS: TierChoice[] = ["auto", "fast", "voice", "thinker"];
 
@@ -35,6 +37,7 @@ export function ChatPanel({ api, onError }: { api: Api; onError(e: unknown): voi
   const chatStreaming = useChatStore((s) => s.streamingId !== null);
   const connected = useChatStore((s) => s.send !== null);
   const tier = useChatStore((s) => s.tier);
+  const model = useChatStore((s) => s.model);
   const grounded = useChatStore((s) => s.grounded);
   const panel = useChatStore((s) => s.panel);
   const focusId = useChatStore((s) => s.focusId);
@@ -47,6 +50,8 @@ export function ChatPanel({ api, onError }: { api: Api; onError(e: unknown): voi
   const agent = panel === "agent";
   const agentRunning = runs.some(isActive);
   const busy = agent ? agentRunning : chatStreaming;
+  // Slash commands are the chat's; an agent task is sent as written.
+  const completion = useSlashCompletion(api, projectId, draft, setDraft, !agent, onError);
 
   useEffect(() => {
     // A conversation opened at a message (a memory source) shows that message, not the end.
@@ -74,7 +79,13 @@ export function ChatPanel({ api, onError }: { api: Api; onError(e: unknown): voi
     setDraft("");
   };
 
-  const placeholder = !connected ? "Connecting..." : agent ? (projectId === null ? "Open a project to run the agent" : "Give the agent a task...") : "Ask Mira...";
+  const placeholder = !connected
+    ? "Connecting..."
+    : agent
+      ? projectId === null
+        ? "Open a project to run the agent"
+        : "Give the agent a task..."
+      : "Ask Mira... (/ for commands)";
 
   return (
     <div className="panel-body chat" aria-label="Chat">
@@ -139,14 +150,19 @@ export function ChatPanel({ api, onError }: { api: Api; onError(e: unknown): voi
           submit();
         }}
       >
+        {completion.open && <SlashCompletion items={completion.items} index={completion.index} onPick={completion.pick} />}
         <textarea
           data-testid="chat-input"
           aria-label={agent ? "Task" : "Message"}
+          aria-autocomplete={agent ? undefined : "list"}
+          aria-controls={completion.open ? SLASH_LIST_ID : undefined}
+          aria-activedescendant={completion.open ? slashOptionId(completion.index) : undefined}
           rows={2}
           value={draft}
           placeholder={placeholder}
           onChange={(e) => setDraft(e.target.value)}
           onKeyDown={(e) => {
+            if (completion.onKeyDown(e)) return;
             if (e.key === "Enter" && !e.shiftKey) {
               e.preventDefault();
               submit();
@@ -161,6 +177,11 @@ export function ChatPanel({ api, onError }: { api: Api; onError(e: unknown): voi
               </option>
             ))}
           </select>
+          {!agent && model !== null && (
+            <span className="tag" data-testid="chat-model" title="Picked with /model for this chat; /model default, or a tier here, goes back to routing">
+              model {model}
+            </span>
+          )}
           {busy ? (
             <button
               type="button"

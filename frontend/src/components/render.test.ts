@@ -10,6 +10,7 @@ vi.mock("../monacoSetup", () => ({ monaco: { editor: { colorize: () => Promise.r
 const { AgentRunView } = await import("./AgentRunView");
 const { ChatMessageView } = await import("./ChatMessageView");
 const { MemoryFactRow } = await import("./MemoryFactRow");
+const { SlashCompletion } = await import("./SlashCompletion");
 const { newRun, reduceRun } = await import("../stores/useAgentStore");
 const { parseChatContext } = await import("../lib/chatContext");
 
@@ -94,5 +95,55 @@ describe("views", () => {
     // Forgetting asks first: only the first button is drawn.
     expect(html).toContain('data-testid="memory-forget"');
     expect(html).not.toContain("memory-forget-confirm");
+  });
+
+  it("draws hooks on a line of their own, a blocked one marked, and a sub-agent as its own group", () => {
+    let run = newRun("c1", 1, "review", "ask");
+    const hook = { hook_event: "PreToolUse", target: "run_command", command: "./check.sh", source: ".mira/hooks.json", exit_code: 2, timed_out: false, duration_ms: 9 };
+    for (const e of [
+      { event: "hook", ...hook, outcome: "blocked", message: "not <on> main" },
+      { event: "hook", ...hook, outcome: "ok", message: "" },
+      { event: "subagent_started", operation_id: 7, agent: "reviewer", task: "look at <lib.rs>", note: null },
+      { event: "nested", operation_id: 7, inner: { event: "tool_call", call_id: "s1", name: "grep", arguments: { pattern: "x" } } },
+      { event: "nested", operation_id: 7, inner: { event: "artifact", artifact_id: 3, checkpoint_id: 1, path: "src/lib.rs", diff: DIFF, status: "pending" } },
+      { event: "subagent_done", operation_id: 7, agent: "reviewer", status: "complete", summary: "All **good**.", steps: 2, cost_usd: 0.01 },
+    ] as const) {
+      run = reduceRun(run, e);
+    }
+    const html = renderToStaticMarkup(createElement(AgentRunView, { run }));
+    expect(html).toContain('class="agent-hook hook-blocked" data-testid="agent-hook" data-outcome="blocked"');
+    expect(html).toContain('PreToolUse hook <code>./check.sh</code> <span class="hook-outcome">blocked</span>: not &lt;on&gt; main');
+    expect(html).toContain('class="agent-hook hook-ok"');
+    expect(html).toContain('data-testid="agent-subagent" data-operation="7" data-status="complete" open=""');
+    expect(html).toContain("look at &lt;lib.rs&gt;");
+    expect(html).toContain('data-name="grep"');
+    expect(html).toContain("All <strong>good</strong>.");
+    expect(html).toContain("2 steps · $0.0100 · complete");
+    // The sub-agent is over: its change waits for no decision here.
+    expect(html).not.toContain('data-testid="artifact-apply"');
+  });
+
+  it("marks a built-in's output as Mira's and names a command on its question", () => {
+    const output = { key: "a", role: "assistant" as const, text: "- `/help`", status: "complete" as const, command: "help", builtin: true };
+    const html = renderToStaticMarkup(createElement(ChatMessageView, { message: output, onOpen: () => {} }));
+    expect(html).toContain('data-testid="chat-builtin" data-command="help"');
+    expect(html).toContain("command output, no model call");
+    expect(html).toContain("<code>/help</code>");
+    expect(html).not.toContain("chat-meta");
+    const question = { key: "q", role: "user" as const, text: "/git:pr 12", status: "complete" as const, command: "git:pr" };
+    expect(renderToStaticMarkup(createElement(ChatMessageView, { message: question, onOpen: () => {} }))).toContain('data-testid="chat-command"');
+  });
+
+  it("draws the completion list with the highlighted command, its hint and source", () => {
+    const items = [
+      { name: "help", description: "How", argument_hint: null, source: "builtin" as const, origin: null, shadowed_by: null },
+      { name: "git:pr", description: "Review <a> PR", argument_hint: "[number]", source: "project" as const, origin: "x", shadowed_by: null },
+    ];
+    const html = renderToStaticMarkup(createElement(SlashCompletion, { items, index: 1, onPick: () => {} }));
+    expect(html).toContain('aria-selected="false" class="slash-item" data-testid="slash-item" data-name="help"');
+    expect(html).toContain('aria-selected="true" class="slash-item on" data-testid="slash-item" data-name="git:pr"');
+    expect(html).toContain("<code>/git:pr</code>");
+    expect(html).toContain("[number]");
+    expect(html).toContain("Review &lt;a&gt; PR");
   });
 });

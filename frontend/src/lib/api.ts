@@ -394,6 +394,61 @@ export interface Remembered {
   fact: MemoryFact;
 }
 
+/** Where a slash command comes from; the first of these to name it wins. */
+export type CommandSource = "builtin" | "project" | "user" | "mcp";
+
+/** A slash command as `GET /api/projects/{id}/commands` lists it. */
+export interface SlashCommand {
+  /** Without the slash: `git:pr` for `.claude/commands/git/pr.md`. */
+  name: string;
+  description: string;
+  argument_hint: string | null;
+  source: CommandSource;
+  /** The file it is read from; null for built-ins and MCP prompts. */
+  origin: string | null;
+  /** What takes its name instead: "builtin", or the winning file's origin. */
+  shadowed_by: string | null;
+}
+
+/** A command file that could not be read, and why. */
+export interface CommandProblem {
+  file: string;
+  line: number | null;
+  message: string;
+}
+
+export interface CommandList {
+  commands: SlashCommand[];
+  problems: CommandProblem[];
+}
+
+export type McpState = "starting" | "ready" | "failed" | "restarting" | "stopped";
+
+export interface McpTool {
+  name: string;
+  /** What the agent's model calls it: `mcp__server__tool`. */
+  qualified_name: string;
+  description: string;
+}
+
+export interface McpServer {
+  name: string;
+  source: string;
+  transport: "stdio" | "http";
+  state: McpState;
+  tools: McpTool[];
+  resources: { uri: string; name: string }[];
+  prompts: McpTool[];
+  last_error: string | null;
+  restarts: number;
+}
+
+/** The project's MCP servers; `problems` are configuration files or entries not loaded. */
+export interface McpStatus {
+  servers: McpServer[];
+  problems: unknown[];
+}
+
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
@@ -406,6 +461,16 @@ export class ApiError extends Error {
 }
 
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+
+/** The text of an error, for a panel to show. */
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** A rejected token is the app's to handle (it asks for a new one); other errors are the panel's. */
+export function rethrowAuth(e: unknown): void {
+  if (e instanceof ApiError && e.status === 401) throw e;
+}
 
 /** Turns a non-2xx response into an ApiError with the server's code and message. */
 export async function errorFromResponse(response: Response): Promise<ApiError> {
@@ -563,6 +628,15 @@ export class Api {
 
   searchStatus(projectId: number): Promise<SearchStatus> {
     return this.get<SearchStatus>(`/api/projects/${projectId}/search/status`);
+  }
+
+  /** The slash commands the chat completes: built-ins, command files, MCP prompts. */
+  commands(projectId: number): Promise<CommandList> {
+    return this.get<CommandList>(`/api/projects/${projectId}/commands`);
+  }
+
+  mcpServers(projectId: number): Promise<McpStatus> {
+    return this.get<McpStatus>(`/api/projects/${projectId}/mcp`);
   }
 
   async projects(): Promise<Project[]> {

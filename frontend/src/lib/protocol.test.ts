@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { FrameError, parseServerFrame } from "./protocol";
+import { FrameError, parseChatSendResult, parseServerFrame } from "./protocol";
 
 describe("parseServerFrame", () => {
   it("accepts the documented frames", () => {
@@ -76,5 +76,68 @@ describe("parseServerFrame", () => {
       expect(() => parseServerFrame(bad), bad).toThrow(FrameError);
     }
   });
+
+  it("reads hook, sub-agent and nested frames as the server sends them", () => {
+    // The frame's `operation_id` and a sub-agent event's are one JSON key: these frames
+    // carry the sub-agent's, so the helper adds no frame-level one.
+    const agent = (fields: Record<string, unknown>) => parseServerFrame(JSON.stringify({ type: "agent", id: "c3", ...fields }));
+    expect(
+      agent({
+        event: "hook",
+        hook_event: "PreToolUse",
+        target: "write_file",
+        command: "./check.sh",
+        source: ".mira/hooks.json",
+        outcome: "blocked",
+        exit_code: 2,
+        timed_out: false,
+        duration_ms: 12,
+        message: "no",
+      }),
+    ).toMatchObject({ event: "hook", target: "write_file", outcome: "blocked", exit_code: 2, timed_out: false });
+    // Optional fields missing, an outcome this UI does not know: still a hook line.
+    expect(agent({ event: "hook", hook_event: "Stop", command: "x", outcome: "weird" })).toMatchObject({ target: null, exit_code: null, outcome: "ok", message: "" });
+    expect(agent({ event: "subagent_started", operation_id: 9, agent: "reviewer", task: "t", note: null })).toMatchObject({ operation_id: 9, agent: "reviewer", note: null });
+    expect(agent({ event: "subagent_done", operation_id: 9, agent: "reviewer", status: "failed", summary: "s", steps: 2, cost_usd: 0.1 })).toMatchObject({
+      status: "failed",
+      steps: 2,
+    });
+    // The frame's operation is the parent's; the nested event names the sub-agent's.
+    const nested = agent({ event: "nested", operation_id: 9, inner: { event: "tool_call", call_id: "s1", name: "grep", arguments: { pattern: "x" } } });
+    expect(nested).toMatchObject({ operation_id: 9, event: "nested", inner: { event: "tool_call", call_id: "s1", name: "grep" } });
+    for (const bad of [
+      { event: "nested", operation_id: 9 },
+      { event: "nested", operation_id: 9, inner: { event: "mystery" } },
+      { event: "nested", operation_id: 9, inner: { event: "step" } },
+      { event: "subagent_started", agent: "a" },
+      { event: "hook", hook_event: "Stop" },
+    ]) {
+      expect(() => agent(bad), JSON.stringify(bad)).toThrow(FrameError);
+    }
+  });
 });
 
+describe("parseChatSendResult", () => {
+  it("tells a streaming answer (maybe a command file's) from a built-in's output", () => {
+    expect(parseChatSendResult({ streaming: "c1" })).toEqual({ kind: "streaming", command: null });
+    expect(parseChatSendResult({ streaming: "c1", command: "git:pr" })).toEqual({ kind: "streaming", command: "git:pr" });
+    expect(parseChatSendResult({ builtin: { command: "help", output: "# Help", action: null } })).toEqual({
+      kind: "builtin",
+      answer: { command: "help", output: "# Help", action: null },
+    });
+    expect(parseChatSendResult({ builtin: { command: "clear", output: "", action: { type: "clear" } } })).toMatchObject({ answer: { action: { type: "clear" } } });
+    expect(parseChatSendResult({ builtin: { command: "model", output: "", action: { type: "model", model: null, tier: "fast" } } })).toMatchObject({
+      answer: { action: { type: "model", model: null, tier: "fast" } },
+    });
+  });
+
+  it("drops an action it does not know, and reads nothing from other shapes", () => {
+    expect(parseChatSendResult({ builtin: { command: "x", output: "o", action: { type: "explode" } } })).toMatchObject({ answer: { action: null } });
+    expect(parseChatSendResult({ builtin: { command: "model", output: "o", action: { type: "model", model: "m", tier: "huge" } } })).toMatchObject({
+      answer: { action: { type: "model", model: "m", tier: null } },
+    });
+    expect(parseChatSendResult({ builtin: { output: "o" } })).toBeNull();
+    expect(parseChatSendResult({ operation_id: 3 })).toBeNull();
+    expect(parseChatSendResult(null)).toBeNull();
+  });
+});

@@ -112,7 +112,42 @@ export type AgentEvent =
   | { event: "usage"; input_tokens: number; output_tokens: number; cost_usd: number }
   | { event: "rewound"; checkpoint_id: number | string | null; files: string[] }
   | { event: "done"; status: AgentDoneStatus; summary: string; steps: number; cost_usd: number }
-  | { event: "failed"; error: string; kind: string };
+  | { event: "failed"; error: string; kind: string }
+  | ({ event: "hook" } & HookRun)
+  | { event: "subagent_started"; operation_id: number; agent: string; task: string; note: string | null }
+  | { event: "subagent_done"; operation_id: number; agent: string; status: AgentDoneStatus; summary: string; steps: number; cost_usd: number }
+  /** An event of a sub-agent's operation, streamed inside its parent's. */
+  | { event: "nested"; operation_id: number; inner: AgentEvent };
+
+export type HookOutcome = "ok" | "blocked" | "error" | "ignored";
+
+/** One hook that ran at an agent event (PreToolUse, Stop, ...). */
+export interface HookRun {
+  hook_event: string;
+  /** The tool or source it matched on. */
+  target: string | null;
+  command: string;
+  /** Where it is configured. */
+  source: string;
+  outcome: HookOutcome;
+  exit_code: number | null;
+  timed_out: boolean;
+  duration_ms: number;
+  message: string;
+}
+
+/** What a built-in command asks the chat to do besides showing its output. */
+export type BuiltinAction = { type: "clear" } | { type: "model"; model: string | null; tier: "fast" | "voice" | "thinker" | null };
+
+export interface BuiltinAnswer {
+  command: string;
+  /** Markdown. */
+  output: string;
+  action: BuiltinAction | null;
+}
+
+/** The `result` of a `chat.send`: an answer that streams (of a command file, maybe), or a built-in's output. */
+export type ChatSendResult = { kind: "streaming"; command: string | null } | { kind: "builtin"; answer: BuiltinAnswer };
 
 export class FrameError extends Error {}
 
@@ -284,6 +319,32 @@ function parseChatEvent(f: Json): ChatEvent {
   }
 }
 
+/** Reads the `result` of a `chat.send`; null when it is neither shape. */
+export function parseChatSendResult(data: unknown): ChatSendResult | null {
+  if (!isObject(data)) return null;
+  if (isObject(data.builtin)) {
+    const b = data.builtin;
+    if (!isString(b.command) || !isString(b.output)) return null;
+    return { kind: "builtin", answer: { command: b.command, output: b.output, action: parseBuiltinAction(b.action) } };
+  }
+  if ("streaming" in data) return { kind: "streaming", command: isString(data.command) ? data.command : null };
+  return null;
+}
+
+function parseBuiltinAction(v: unknown): BuiltinAction | null {
+  if (!isObject(v)) return null;
+  if (v.type === "clear") return { type: "clear" };
+  if (v.type === "model") {
+    const tier = v.tier === "fast" || v.tier === "voice" || v.tier === "thinker" ? v.tier : null;
+    return { type: "model", model: isString(v.model) && v.model !== "" ? v.model : null, tier };
+  }
+  // An action this UI does not know: the output still shows.
+  return null;
+}
+
+const doneStatus = (v: unknown): AgentDoneStatus => (v === "cancelled" || v === "failed" || v === "step_limit" ? v : "complete");
+const hookOutcome = (v: unknown): HookOutcome => (v === "blocked" || v === "error" || v === "ignored" ? v : "ok");
+
 const isArtifactId = (v: unknown): v is number | string => isNumber(v) || isString(v);
 const artifactStatus = (v: unknown): ArtifactStatus => (v === "applied" || v === "rejected" ? v : "pending");
 const text = (v: unknown): string => (isString(v) ? v : v === undefined || v === null ? "" : JSON.stringify(v));
@@ -335,12 +396,41 @@ function parseAgentEvent(f: Json): AgentEvent {
         checkpoint_id: isArtifactId(f.checkpoint_id) ? f.checkpoint_id : null,
         files: Array.isArray(f.files) ? f.files.filter(isString) : [],
       };
-    case "done": {
-      const status = f.status === "cancelled" || f.status === "failed" || f.status === "step_limit" ? f.status : "complete";
-      return { event: "done", status, summary: text(f.summary), steps: n(f.steps), cost_usd: n(f.cost_usd) };
-    }
+    case "done":
+      return { event: "done", status: doneStatus(f.status), summary: text(f.summary), steps: n(f.steps), cost_usd: n(f.cost_usd) };
     case "failed":
       return { event: "failed", error: text(f.error) || "the operation failed", kind: text(f.kind) };
+    case "hook":
+      need(isString(f.hook_event) && isString(f.command), "bad agent hook");
+      return {
+        event: "hook",
+        hook_event: f.hook_event as string,
+        target: isString(f.target) ? f.target : null,
+        command: f.command as string,
+        source: text(f.source),
+        outcome: hookOutcome(f.outcome),
+        exit_code: isNumber(f.exit_code) ? f.exit_code : null,
+        timed_out: f.timed_out === true,
+        duration_ms: n(f.duration_ms),
+        message: text(f.message),
+      };
+    case "subagent_started":
+      need(isNumber(f.operation_id), "bad agent subagent_started");
+      return { event: "subagent_started", operation_id: f.operation_id as number, agent: text(f.agent), task: text(f.task), note: isString(f.note) ? f.note : null };
+    case "subagent_done":
+      need(isNumber(f.operation_id), "bad agent subagent_done");
+      return {
+        event: "subagent_done",
+        operation_id: f.operation_id as number,
+        agent: text(f.agent),
+        status: doneStatus(f.status),
+        summary: text(f.summary),
+        steps: n(f.steps),
+        cost_usd: n(f.cost_usd),
+      };
+    case "nested":
+      need(isNumber(f.operation_id) && isObject(f.inner), "bad agent nested");
+      return { event: "nested", operation_id: f.operation_id as number, inner: parseAgentEvent(f.inner as Json) };
     default:
       throw new FrameError(`unknown agent event ${String(f.event)}`);
   }

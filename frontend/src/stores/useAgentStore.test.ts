@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 
 import type { AgentEvent } from "../lib/protocol";
-import { answerRun, newRun, reduceRun, restoredPaths, runMeta, useAgentStore, type AgentRun } from "./useAgentStore";
+import { answerRun, hookLine, newRun, reduceRun, restoredPaths, runMeta, useAgentStore, type AgentRun } from "./useAgentStore";
 
 const DIFF = "--- a/src/main.rs\n+++ b/src/main.rs\n@@ -1 +1 @@\n-a\n+b\n";
 
@@ -64,6 +64,76 @@ describe("reduceRun", () => {
     expect(failed).toMatchObject({ status: "failed", error: "no tool-capable model: set OPENAI_API_KEY", errorKind: "unavailable" });
     // Late frames after the end do not bring a run back to life.
     expect(reduceRun(done, { event: "text", text: "late" }).status).toBe("complete");
+  });
+});
+
+const HOOK = {
+  hook_event: "PreToolUse",
+  target: "run_command",
+  command: "./check.sh",
+  source: ".mira/hooks.json",
+  outcome: "blocked" as const,
+  exit_code: 2,
+  timed_out: false,
+  duration_ms: 14,
+  message: "not on main",
+};
+
+describe("hooks and sub-agents", () => {
+  it("shows a hook run as a step line in its place", () => {
+    const run = play([
+      { event: "tool_call", call_id: "t1", name: "run_command", arguments: {} },
+      { event: "hook", ...HOOK },
+      { event: "tool_result", call_id: "t1", name: "run_command", ok: false, output: "blocked by hook", duration_ms: 20 },
+    ]);
+    expect(run.status).toBe("running");
+    expect(run.entries.map((e) => e.kind)).toEqual(["tool", "hook"]);
+    const hook = run.entries[1];
+    expect(hook.kind === "hook" && hookLine(hook.hook)).toBe("PreToolUse hook `./check.sh` blocked: not on main");
+    expect(hookLine({ ...HOOK, hook_event: "Stop", outcome: "error", timed_out: true, message: "" })).toBe("Stop hook `./check.sh` error (timed out)");
+  });
+
+  it("folds a sub-agent's nested events into its own group, with its status and summary", () => {
+    const run = play([
+      { event: "step", n: 1 },
+      { event: "tool_call", call_id: "p1", name: "task", arguments: { agent: "reviewer" } },
+      { event: "subagent_started", operation_id: 41, agent: "reviewer", task: "review src/lib.rs", note: "model `x` not configured: used the voice tier" },
+      { event: "nested", operation_id: 41, inner: { event: "step", n: 1 } },
+      { event: "nested", operation_id: 41, inner: { event: "text", text: "Reading " } },
+      { event: "nested", operation_id: 41, inner: { event: "text", text: "lib.rs" } },
+      { event: "nested", operation_id: 41, inner: { event: "tool_call", call_id: "s1", name: "read_file", arguments: { path: "src/lib.rs" } } },
+      { event: "nested", operation_id: 41, inner: { event: "tool_result", call_id: "s1", name: "read_file", ok: true, output: "fn a() {}", duration_ms: 2 } },
+      { event: "nested", operation_id: 41, inner: { event: "hook", ...HOOK, outcome: "ok", message: "" } },
+      { event: "subagent_done", operation_id: 41, agent: "reviewer", status: "complete", summary: "Looks fine.", steps: 1, cost_usd: 0.002 },
+      { event: "tool_result", call_id: "p1", name: "task", ok: true, output: "Looks fine.", duration_ms: 900 },
+    ]);
+    // The parent's transcript: its own step and tool call, and one group for the sub-agent.
+    expect(run.entries.map((e) => e.kind)).toEqual(["step", "tool", "subagent"]);
+    expect(run.entries[1]).toMatchObject({ kind: "tool", name: "task", result: { ok: true } });
+    const sub = run.entries[2];
+    if (sub.kind !== "subagent") throw new Error("no sub-agent group");
+    expect(sub).toMatchObject({ operation_id: 41, agent: "reviewer", note: "model `x` not configured: used the voice tier" });
+    expect(sub.run).toMatchObject({ operationId: 41, task: "review src/lib.rs", status: "complete", summary: "Looks fine.", step: 1, costUsd: 0.002 });
+    expect(sub.run.entries.map((e) => e.kind)).toEqual(["step", "text", "tool", "hook"]);
+    expect(sub.run.entries[1]).toEqual({ kind: "text", text: "Reading lib.rs" });
+    expect(sub.run.entries[2]).toMatchObject({ name: "read_file", result: { ok: true, output: "fn a() {}" } });
+    // The parent's own step count and status are its own.
+    expect(run.step).toBe(1);
+    expect(run.status).toBe("running");
+  });
+
+  it("keeps two sub-agents apart, and shows one whose start was not seen", () => {
+    const run = play([
+      { event: "subagent_started", operation_id: 1, agent: "a", task: "one", note: null },
+      { event: "nested", operation_id: 2, inner: { event: "text", text: "from two" } },
+      { event: "nested", operation_id: 1, inner: { event: "text", text: "from one" } },
+      { event: "subagent_done", operation_id: 2, agent: "b", status: "failed", summary: "no model", steps: 0, cost_usd: 0 },
+    ]);
+    const subs = run.entries.flatMap((e) => (e.kind === "subagent" ? [e] : []));
+    expect(subs.map((s) => [s.operation_id, s.agent, s.run.status, s.run.entries])).toEqual([
+      [1, "a", "running", [{ kind: "text", text: "from one" }]],
+      [2, "b", "failed", [{ kind: "text", text: "from two" }]],
+    ]);
   });
 });
 
@@ -173,5 +243,39 @@ describe("useAgentStore", () => {
     expect(runMeta(run)).toContain("connection lost");
     expect(useAgentStore.getState().pending).toEqual({});
   });
-});
 
+  it("decides a sub-agent's change on the sub-agent's operation and refreshes its files", () => {
+    const agent = useAgentStore.getState();
+    agent.start(1, "delegate");
+    agent.onResult("c1", { operation_id: 12, streaming: "c1" });
+    agent.onFrame("c1", 12, { event: "subagent_started", operation_id: 13, agent: "fixer", task: "fix", note: null });
+    agent.onFrame("c1", 12, {
+      event: "nested",
+      operation_id: 13,
+      inner: { event: "artifact", artifact_id: 70, checkpoint_id: "cp", path: "src/a.rs", diff: DIFF, status: "pending" },
+    });
+    agent.decide("c1", 70, "apply");
+    expect(sent[1]).toEqual(["agent.decide", { operation_id: 13, artifact_id: 70, decision: "apply" }]);
+    const sub = () => {
+      const e = useAgentStore.getState().runs[0].entries[0];
+      if (e.kind !== "subagent") throw new Error("no sub-agent group");
+      return e.run.entries[0];
+    };
+    expect(sub()).toMatchObject({ kind: "artifact", deciding: true });
+    agent.onFrame("c1", 12, { event: "nested", operation_id: 13, inner: { event: "artifact_decided", artifact_id: 70, status: "applied" } });
+    expect(sub()).toMatchObject({ status: "applied", deciding: false });
+    expect(changed).toEqual([["src/a.rs"]]);
+    // The parent's end reads the sub-agent's applied files again too.
+    agent.onFrame("c1", 12, { event: "done", status: "complete", summary: "", steps: 1, cost_usd: 0 });
+    expect(changed).toEqual([["src/a.rs"], ["src/a.rs"]]);
+  });
+
+  it("marks a sub-agent under way as lost with its parent", () => {
+    useAgentStore.getState().start(1, "delegate");
+    useAgentStore.getState().onFrame("c1", 12, { event: "subagent_started", operation_id: 13, agent: "a", task: "t", note: null });
+    useAgentStore.getState().attach(null);
+    const run = useAgentStore.getState().runs[0];
+    expect(run.status).toBe("lost");
+    expect(run.entries[0]).toMatchObject({ kind: "subagent", run: { status: "lost" } });
+  });
+});

@@ -4,7 +4,7 @@
 
 import { create } from "zustand";
 
-import type { AgentDoneStatus, AgentEvent, AgentMode, ArtifactStatus, RequestId } from "../lib/protocol";
+import type { AgentDoneStatus, AgentEvent, AgentMode, ArtifactStatus, HookRun, RequestId } from "../lib/protocol";
 import type { Send, TierChoice } from "./useChatStore";
 
 export interface ToolResult {
@@ -28,7 +28,13 @@ export type AgentEntry =
       deciding: boolean;
     }
   | { kind: "ask"; question: string; answer: string | null }
-  | { kind: "rewound"; files: string[] };
+  | { kind: "rewound"; files: string[] }
+  | { kind: "hook"; hook: HookRun }
+  /** A sub-agent the run delegated to: its own operation, folded as a run of its own. */
+  | { kind: "subagent"; operation_id: number; agent: string; note: string | null; run: AgentRun };
+
+type Subagent = Extract<AgentEntry, { kind: "subagent" }>;
+type Artifact = Extract<AgentEntry, { kind: "artifact" }>;
 
 /** "lost": the connection closed while the run was going; its end was not heard. */
 export type RunStatus = "starting" | "running" | AgentDoneStatus | "lost";
@@ -89,8 +95,69 @@ export function newRun(requestId: string, projectId: number, task: string, mode:
 
 export const isActive = (run: AgentRun): boolean => run.status === "starting" || run.status === "running";
 
-function mapArtifact(entries: AgentEntry[], id: number | string, change: (a: Extract<AgentEntry, { kind: "artifact" }>) => AgentEntry): AgentEntry[] {
-  return entries.map((e) => (e.kind === "artifact" && String(e.artifact_id) === String(id) ? change(e) : e));
+/** Changes an artifact by id, in the run or in one of its sub-agents (artifact ids are the server's, unique). */
+function mapArtifact(entries: AgentEntry[], id: number | string, change: (a: Artifact) => AgentEntry): AgentEntry[] {
+  return entries.map((e) => {
+    if (e.kind === "artifact" && String(e.artifact_id) === String(id)) return change(e);
+    if (e.kind === "subagent") return { ...e, run: { ...e.run, entries: mapArtifact(e.run.entries, id, change) } };
+    return e;
+  });
+}
+
+/** The artifact with this id and the operation that made it (a decision goes to that one). */
+export function findArtifact(run: AgentRun, id: number | string): { artifact: Artifact; operationId: number | null } | null {
+  for (const e of run.entries) {
+    if (e.kind === "artifact" && String(e.artifact_id) === String(id)) return { artifact: e, operationId: run.operationId };
+    if (e.kind === "subagent") {
+      const found = findArtifact(e.run, id);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+/** Paths of applied changes, the sub-agents' too. */
+function appliedPaths(entries: AgentEntry[]): string[] {
+  return entries.flatMap((e) => (e.kind === "artifact" && e.status === "applied" && e.path ? [e.path] : e.kind === "subagent" ? appliedPaths(e.run.entries) : []));
+}
+
+/** The event a sub-agent's frame carries, however deep. */
+function innermost(event: AgentEvent): AgentEvent {
+  return event.event === "nested" ? innermost(event.inner) : event;
+}
+
+/** Changes the sub-agent running as `operationId`, first adding it if its start was not seen. */
+function withSubagent(run: AgentRun, operationId: number, change: (s: Subagent) => Subagent): AgentRun {
+  const index = run.entries.findIndex((e) => e.kind === "subagent" && e.operation_id === operationId);
+  if (index < 0) {
+    const fresh: Subagent = {
+      kind: "subagent",
+      operation_id: operationId,
+      agent: "",
+      note: null,
+      run: { ...newRun(run.requestId, run.projectId, "", run.mode), operationId, status: "running" },
+    };
+    return { ...run, entries: [...run.entries, change(fresh)] };
+  }
+  const entries = run.entries.slice();
+  entries[index] = change(entries[index] as Subagent);
+  return { ...run, entries };
+}
+
+/** Runs under way (and their sub-agents) whose frames went with a closed connection. */
+function markLost(run: AgentRun): AgentRun {
+  const entries = run.entries.map((e) => (e.kind === "subagent" ? { ...e, run: markLost(e.run) } : e));
+  return { ...run, entries, status: isActive(run) ? "lost" : run.status };
+}
+
+/** The line a hook run shows: "PreToolUse hook `./check.sh` blocked: not on main". */
+export function hookParts(h: HookRun): { label: string; command: string; outcome: string; message: string } {
+  return { label: `${h.hook_event} hook`, command: h.command, outcome: h.timed_out ? `${h.outcome} (timed out)` : h.outcome, message: h.message };
+}
+
+export function hookLine(h: HookRun): string {
+  const p = hookParts(h);
+  return `${p.label} \`${p.command}\` ${p.outcome}${p.message ? `: ${p.message}` : ""}`;
 }
 
 /** One event applied to a run: the transcript in the order things happened. */
@@ -160,6 +227,23 @@ export function reduceRun(run: AgentRun, event: AgentEvent): AgentRun {
       };
     case "failed":
       return { ...run, status: "failed", error: event.error, errorKind: event.kind || null };
+    case "hook":
+      return { ...run, status: live, entries: [...run.entries, { kind: "hook", hook: event }] };
+    case "subagent_started":
+      return withSubagent({ ...run, status: live }, event.operation_id, (s) => ({
+        ...s,
+        agent: event.agent,
+        note: event.note,
+        run: { ...s.run, task: event.task || s.run.task },
+      }));
+    case "subagent_done":
+      return withSubagent({ ...run, status: live }, event.operation_id, (s) => ({
+        ...s,
+        agent: s.agent || event.agent,
+        run: reduceRun(s.run, { event: "done", status: event.status, summary: event.summary, steps: event.steps, cost_usd: event.cost_usd }),
+      }));
+    case "nested":
+      return withSubagent({ ...run, status: live }, event.operation_id, (s) => ({ ...s, run: reduceRun(s.run, event.inner) }));
   }
 }
 
@@ -277,7 +361,7 @@ export const useAgentStore = create<AgentState>((set, get) => ({
   attach(send) {
     // Frames of runs under way went with the old connection: they are not live any more.
     if (send === null) {
-      set((s) => ({ runs: s.runs.map((r) => (isActive(r) ? { ...r, status: "lost" as const } : r)), pending: {}, rewinding: null }));
+      set((s) => ({ runs: s.runs.map(markLost), pending: {}, rewinding: null }));
     }
     set({ send });
   },
@@ -304,8 +388,10 @@ export const useAgentStore = create<AgentState>((set, get) => ({
   decide(requestId, artifactId, decision) {
     const { send, runs } = get();
     const run = runs.find((r) => r.requestId === requestId);
-    if (!send || !run || run.operationId === null) return;
-    const id = send("agent.decide", { operation_id: run.operationId, artifact_id: artifactId, decision });
+    // A sub-agent's change is decided on the sub-agent's own operation.
+    const owner = run ? findArtifact(run, artifactId)?.operationId ?? run.operationId : null;
+    if (!send || !run || run.operationId === null || owner === null) return;
+    const id = send("agent.decide", { operation_id: owner, artifact_id: artifactId, decision });
     set((s) => ({
       runs: updateRun(s.runs, requestId, (r) => ({ ...r, entries: mapArtifact(r.entries, artifactId, (a) => ({ ...a, deciding: true })) })),
       pending: { ...s.pending, [id]: { kind: "decide", requestId, artifactId } },
@@ -361,15 +447,17 @@ export const useAgentStore = create<AgentState>((set, get) => ({
     if (!run) return;
     const next = reduceRun(operationId !== null && run.operationId === null ? { ...run, operationId } : run, event);
     set((s) => ({ runs: updateRun(s.runs, id, () => next) }));
-    if (event.event === "artifact_decided" && event.status === "applied") {
-      const artifact = next.entries.find((e) => e.kind === "artifact" && String(e.artifact_id) === String(event.artifact_id));
-      if (artifact?.kind === "artifact" && artifact.path) get().onFilesChanged?.([artifact.path]);
+    // A sub-agent's changes touch the same files as the run's own.
+    const inner = innermost(event);
+    if (inner.event === "artifact_decided" && inner.status === "applied") {
+      const path = findArtifact(next, inner.artifact_id)?.artifact.path;
+      if (path) get().onFilesChanged?.([path]);
     }
-    if (event.event === "artifact" && event.status === "applied" && event.path) get().onFilesChanged?.([event.path]);
-    if (event.event === "rewound" && event.files.length) get().onFilesChanged?.(event.files);
+    if (inner.event === "artifact" && inner.status === "applied" && inner.path) get().onFilesChanged?.([inner.path]);
+    if (inner.event === "rewound" && inner.files.length) get().onFilesChanged?.(inner.files);
     if (event.event === "done" || event.event === "failed") {
       // Read applied files once more at the end, in case a write landed after its event.
-      const applied = next.entries.flatMap((e) => (e.kind === "artifact" && e.status === "applied" && e.path ? [e.path] : []));
+      const applied = appliedPaths(next.entries);
       if (applied.length) get().onFilesChanged?.([...new Set(applied)]);
       if (get().checkpointsProject === run.projectId) get().loadCheckpoints(run.projectId);
     }

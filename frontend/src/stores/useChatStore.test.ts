@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 
 import { Api } from "../lib/api";
 import type { ChatReport } from "../lib/protocol";
+import { useCommandStore } from "./useCommandStore";
 import { answerMeta, messagesFromStored, scopeParams, useChatStore } from "./useChatStore";
 
 const report: ChatReport = {
@@ -17,7 +18,7 @@ describe("useChatStore", () => {
   let sent: [string, Record<string, unknown>][];
   beforeEach(() => {
     sent = [];
-    useChatStore.setState({ conversationId: null, messages: [], streamingId: null, tier: "auto", grounded: true, focusId: null });
+    useChatStore.setState({ conversationId: null, messages: [], streamingId: null, tier: "auto", model: null, grounded: true, focusId: null });
     useChatStore.getState().attach((type, params) => {
       sent.push([type, params]);
       return `c${sent.length}`;
@@ -120,5 +121,103 @@ describe("useChatStore", () => {
     await useChatStore.getState().open(api, 18);
     expect(useChatStore.getState()).toMatchObject({ conversationId: 18, focusId: null });
   });
-});
 
+  it("shows a built-in's output in place of the answer, marked as Mira's, with no model call", () => {
+    const chat = useChatStore.getState();
+    chat.ask("/help");
+    expect(sent[0]).toEqual(["chat.send", { message: "/help" }]);
+    chat.onResult("c1", { builtin: { command: "help", output: "Type `/name arguments`.", action: null } });
+    const s = useChatStore.getState();
+    expect(s.streamingId).toBeNull();
+    expect(s.messages).toEqual([
+      { key: "question-c1", role: "user", text: "/help", status: "complete", command: "help" },
+      { key: "answer-c1", role: "assistant", text: "Type `/name arguments`.", status: "complete", command: "help", builtin: true },
+    ]);
+    // The chat is free for the next question, in the same conversation.
+    chat.ask("thanks");
+    expect(sent).toHaveLength(2);
+  });
+
+  it("clears the conversation on /clear like New chat, keeping the command as confirmation", () => {
+    const chat = useChatStore.getState();
+    chat.ask("where is main?");
+    chat.onFrame("c1", { event: "started", conversation_id: 4, user_message_id: 9 });
+    chat.onFrame("c1", { event: "done", message_id: 10, status: "complete", report });
+    useChatStore.getState().ask("/clear");
+    expect(sent[1]).toEqual(["chat.send", { message: "/clear", conversation_id: 4 }]);
+    useChatStore.getState().onResult("c2", { builtin: { command: "clear", output: "Started a new conversation.", action: { type: "clear" } } });
+    const s = useChatStore.getState();
+    expect(s.conversationId).toBeNull();
+    expect(s.streamingId).toBeNull();
+    expect(s.messages.map((m) => [m.role, m.text, m.builtin ?? false])).toEqual([
+      ["user", "/clear", false],
+      ["assistant", "Started a new conversation.", true],
+    ]);
+    // No chat.stop for an answer that already came, and the next question starts afresh.
+    expect(sent.map((x) => x[0])).toEqual(["chat.send", "chat.send"]);
+    useChatStore.getState().ask("hello");
+    expect(sent[2]).toEqual(["chat.send", { message: "hello" }]);
+  });
+
+  it("sends the model or tier /model picks with the next turns, and back to routing with default", () => {
+    const chat = useChatStore.getState();
+    chat.setTier("thinker");
+    chat.ask("/model gpt-5.1");
+    chat.onResult("c1", { builtin: { command: "model", output: "The next turns use `gpt-5.1`.", action: { type: "model", model: "gpt-5.1", tier: null } } });
+    expect(useChatStore.getState()).toMatchObject({ model: "gpt-5.1", tier: "auto" });
+    useChatStore.getState().ask("hi");
+    expect(sent[1]).toEqual(["chat.send", { message: "hi", model: "gpt-5.1" }]);
+    useChatStore.getState().onFrame("c2", { event: "done", message_id: 3, status: "complete", report });
+    useChatStore.getState().ask("/model fast");
+    useChatStore.getState().onResult("c3", { builtin: { command: "model", output: "fast", action: { type: "model", model: null, tier: "fast" } } });
+    expect(useChatStore.getState()).toMatchObject({ model: null, tier: "fast" });
+    useChatStore.getState().ask("/model default");
+    useChatStore.getState().onResult("c4", { builtin: { command: "model", output: "default", action: { type: "model", model: null, tier: null } } });
+    expect(useChatStore.getState()).toMatchObject({ model: null, tier: "auto" });
+    // A tier picked by hand replaces a pinned model.
+    useChatStore.setState({ model: "local" });
+    useChatStore.getState().setTier("voice");
+    expect(useChatStore.getState()).toMatchObject({ model: null, tier: "voice" });
+  });
+
+  it("names a command file on the question while its answer streams as usual", () => {
+    const chat = useChatStore.getState();
+    chat.ask("/git:pr 12");
+    chat.onResult("c1", { streaming: "c1", command: "git:pr" });
+    expect(useChatStore.getState().messages[0]).toMatchObject({ text: "/git:pr 12", command: "git:pr" });
+    expect(useChatStore.getState().streamingId).toBe("c1");
+    chat.onFrame("c1", { event: "delta", text: "PR #12 adds" });
+    chat.onFrame("c1", { event: "done", message_id: 5, status: "complete", report });
+    expect(useChatStore.getState().messages[1]).toMatchObject({ text: "PR #12 adds", status: "complete" });
+    expect(useChatStore.getState().messages[1].builtin).toBeUndefined();
+    // A plain question's result names no command.
+    useChatStore.getState().ask("plain");
+    useChatStore.getState().onResult("c2", { streaming: "c2" });
+    expect(useChatStore.getState().messages[2].command).toBeUndefined();
+  });
+
+  it("shows an unknown command's error as a failed answer, and ignores other requests' frames", () => {
+    const chat = useChatStore.getState();
+    chat.ask("/hlep");
+    chat.onError("c9", "not_found", "someone else's");
+    chat.onResult("c9", { builtin: { command: "help", output: "x", action: null } });
+    expect(useChatStore.getState().messages[1]).toMatchObject({ status: "streaming", text: "" });
+    chat.onError("c1", "invalid", "there is no command `/hlep`; did you mean `/help`?");
+    const s = useChatStore.getState();
+    expect(s.streamingId).toBeNull();
+    expect(s.messages[1]).toMatchObject({ status: "failed", error: "there is no command `/hlep`; did you mean `/help`?", errorKind: "invalid" });
+  });
+
+  it("marks the command list stale after /reload-commands", () => {
+    useCommandStore.setState({ stale: false });
+    useChatStore.getState().ask("/reload-commands");
+    useChatStore.getState().onResult("c1", { builtin: { command: "reload-commands", output: "Read 3 command files.", action: null } });
+    expect(useCommandStore.getState().stale).toBe(true);
+  });
+
+  it("keeps a leading space before a slash, which sends the text as text", () => {
+    useChatStore.getState().ask("  /usr/bin/env is missing ");
+    expect(sent[0]).toEqual(["chat.send", { message: " /usr/bin/env is missing" }]);
+    expect(useChatStore.getState().messages[0].text).toBe("/usr/bin/env is missing");
+  });
+});

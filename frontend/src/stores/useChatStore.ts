@@ -5,7 +5,8 @@ import { create } from "zustand";
 
 import type { Api, StoredMessage } from "../lib/api";
 import { parseChatContext, type ChatContext } from "../lib/chatContext";
-import type { ChatEvent, ChatReport, ChatRoute, RequestId } from "../lib/protocol";
+import { parseChatSendResult, type BuiltinAnswer, type ChatEvent, type ChatReport, type ChatRoute, type RequestId } from "../lib/protocol";
+import { useCommandStore } from "./useCommandStore";
 
 export interface ChatMessage {
   /** Local key; the stored id once the server says it. */
@@ -21,6 +22,10 @@ export interface ChatMessage {
   errorKind?: string;
   /** What a grounded answer was given; its items are what [n] markers cite. */
   context?: ChatContext;
+  /** The slash command a question ran, or whose output a built-in answer is (`git:pr`). */
+  command?: string;
+  /** The answer is a built-in command's output, made by Mira without a model. */
+  builtin?: boolean;
 }
 
 /** Where the user is: the project, the file open in the editor and its selection. */
@@ -42,6 +47,8 @@ interface ChatState {
   /** The `chat.send` id of the answer streaming now. */
   streamingId: string | null;
   tier: TierChoice;
+  /** A model `/model` picked for the next turns (sent as `model`); null: routed by tier. */
+  model: string | null;
   /** Ground answers in the open project (sent as `context: false` when off). */
   grounded: boolean;
   /** What the panel's composer does: ask a question, or start an agent operation. */
@@ -61,11 +68,16 @@ interface ChatState {
   stop(): void;
   newChat(): void;
   onFrame(id: RequestId, event: ChatEvent): void;
+  /** The `result` of a `chat.send`: a command file's name, or a built-in's output and action. */
+  onResult(id: RequestId, data: unknown): void;
+  /** An `error` answering a `chat.send` (an unknown command, a bad request). */
+  onError(id: RequestId, code: string, message: string): void;
   /** The answer ended (for the budget panel to refresh). */
   onSettled: (() => void) | null;
 }
 
 const answerKey = (id: string) => `answer-${id}`;
+const questionKey = (id: string) => `question-${id}`;
 
 let latestOpen = 0;
 
@@ -78,6 +90,7 @@ export const useChatStore = create<ChatState>((set, get) => ({
   messages: [],
   streamingId: null,
   tier: "auto",
+  model: null,
   grounded: true,
   panel: "chat",
   focusId: null,
@@ -89,7 +102,8 @@ export const useChatStore = create<ChatState>((set, get) => ({
   },
 
   setTier(tier) {
-    set({ tier });
+    // A tier picked by hand replaces a model `/model` pinned.
+    set({ tier, model: null });
   },
 
   setGrounded(grounded) {
@@ -101,12 +115,15 @@ export const useChatStore = create<ChatState>((set, get) => ({
   },
 
   ask(text, scope) {
-    const { send, streamingId, conversationId, tier, grounded } = get();
-    const message = text.trim();
-    if (!send || streamingId || !message) return;
+    const { send, streamingId, conversationId, tier, model, grounded } = get();
+    const shown = text.trim();
+    if (!send || streamingId || !shown) return;
+    // A leading space is how text that starts with "/" is sent as text, not run as a command.
+    const message = shown.startsWith("/") && /^\s/.test(text) ? ` ${shown}` : shown;
     const params: Record<string, unknown> = { message };
     if (conversationId !== null) params.conversation_id = conversationId;
     if (tier !== "auto") params.tier = tier;
+    if (model !== null) params.model = model;
     Object.assign(params, scopeParams(scope, grounded));
     const id = send("chat.send", params);
     set((s) => ({
@@ -114,7 +131,7 @@ export const useChatStore = create<ChatState>((set, get) => ({
       focusId: null,
       messages: [
         ...s.messages,
-        { key: `question-${id}`, role: "user", text: message, status: "complete" },
+        { key: questionKey(id), role: "user", text: shown, status: "complete" },
         { key: answerKey(id), role: "assistant", text: "", status: "streaming" },
       ],
     }));
@@ -177,7 +194,53 @@ export const useChatStore = create<ChatState>((set, get) => ({
         break;
     }
   },
+
+  onResult(id, data) {
+    if (typeof id !== "string" || !get().messages.some((m) => m.key === answerKey(id))) return;
+    const result = parseChatSendResult(data);
+    if (result === null) return;
+    if (result.kind === "streaming") {
+      const command = result.command;
+      if (command !== null) set((s) => ({ messages: updateAnswer(s.messages, questionKey(id), (m) => ({ ...m, command })) }));
+      return;
+    }
+    showBuiltin(id, result.answer);
+  },
+
+  onError(id, code, message) {
+    if (typeof id !== "string") return;
+    const key = answerKey(id);
+    if (!get().messages.some((m) => m.key === key && m.status === "streaming")) return;
+    set((s) => ({
+      streamingId: s.streamingId === id ? null : s.streamingId,
+      messages: updateAnswer(s.messages, key, (m) => ({ ...m, status: "failed", error: message, errorKind: code })),
+    }));
+  },
 }));
+
+/** A built-in's output in place of the answer that was waiting, then what it asks the chat to do. */
+function showBuiltin(id: string, answer: BuiltinAnswer): void {
+  const chat = useChatStore.getState();
+  const question = chat.messages.find((m) => m.key === questionKey(id));
+  const shown: ChatMessage[] = [
+    ...(question ? [{ ...question, command: answer.command }] : []),
+    { key: answerKey(id), role: "assistant", text: answer.output, status: "complete", command: answer.command, builtin: true },
+  ];
+  useChatStore.setState((s) => ({
+    streamingId: s.streamingId === id ? null : s.streamingId,
+    messages: s.messages.flatMap((m) => (m.key === questionKey(id) ? [] : m.key === answerKey(id) ? shown : [m])),
+  }));
+  const action = answer.action;
+  if (action?.type === "clear") {
+    // The new conversation starts with the command that started it, as confirmation.
+    chat.newChat();
+    useChatStore.setState({ messages: shown });
+  } else if (action?.type === "model") {
+    useChatStore.setState({ model: action.model, tier: action.tier ?? "auto" });
+  }
+  // The command files were read again: the completion list is read again at the next "/".
+  if (answer.command === "reload-commands") useCommandStore.getState().markStale();
+}
 
 /** What one answer cost and who gave it, for the line under it. */
 export function answerMeta(m: ChatMessage): string {

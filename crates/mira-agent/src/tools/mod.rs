@@ -8,6 +8,7 @@ pub mod edit;
 mod files;
 mod git;
 mod search;
+mod task;
 pub mod user;
 
 use std::path::PathBuf;
@@ -22,7 +23,11 @@ use serde_json::{Map, Value, json};
 
 use crate::allowlist::Allowlist;
 use crate::confine::{self, ConfineError};
+use crate::extensions::Extensions;
 use crate::operation::{Emitter, OperationHandle};
+use crate::tool_filter::ToolFilter;
+
+pub(crate) use task::Delegate;
 
 /// Most characters of a tool result the model reads; more is cut with a note.
 pub const MAX_OUTPUT_CHARS: usize = 16_000;
@@ -32,6 +37,8 @@ pub const MAX_OUTPUT_CHARS: usize = 16_000;
 pub struct ToolOutput {
     pub ok: bool,
     pub text: String,
+    /// What the call spent on models (a sub-agent's operation), added to the operation's.
+    pub cost_usd: f64,
 }
 
 impl ToolOutput {
@@ -39,6 +46,7 @@ impl ToolOutput {
         Self {
             ok: true,
             text: text.into(),
+            cost_usd: 0.0,
         }
     }
 
@@ -46,6 +54,7 @@ impl ToolOutput {
         Self {
             ok: false,
             text: text.into(),
+            cost_usd: 0.0,
         }
     }
 }
@@ -107,6 +116,13 @@ pub struct ToolContext {
     pub(crate) user_available: bool,
     pub(crate) handle: OperationHandle,
     pub(crate) emitter: Emitter,
+    /// The tools this operation may use (a command's `allowed-tools`, an agent's
+    /// `tools`); `None`: all.
+    pub(crate) filter: Option<ToolFilter>,
+    /// What a `task` call needs to start a sub-agent; `None` in a sub-agent (they do not
+    /// delegate further).
+    pub(crate) delegate: Option<task::Delegate>,
+    pub(crate) extensions: Option<Arc<Extensions>>,
 }
 
 impl ToolContext {
@@ -282,6 +298,23 @@ pub fn specs(search_available: bool) -> Vec<ToolSpec> {
     out
 }
 
+/// What the model is offered in one operation: the built-in tools it may use (`search`
+/// only with a search service), `task` when there are agents to delegate to, and the
+/// MCP servers' tools.
+pub(crate) async fn offered(ctx: &ToolContext) -> Vec<ToolSpec> {
+    let mut out = specs(ctx.search.is_some());
+    if let Some(t) = task::spec(ctx) {
+        out.push(t);
+    }
+    if let Some(ext) = &ctx.extensions {
+        out.extend(ext.mcp_tool_specs().await);
+    }
+    if let Some(filter) = &ctx.filter {
+        out.retain(|t| filter.allows(&t.name));
+    }
+    out
+}
+
 fn schema(properties: Value, required: &[&str]) -> Value {
     json!({"type": "object", "properties": properties, "required": required})
 }
@@ -290,6 +323,15 @@ fn schema(properties: Value, required: &[&str]) -> Value {
 pub async fn run(ctx: &ToolContext, call: &ToolCall) -> ToolOutput {
     let empty = Map::new();
     let args = call.arguments.as_object().unwrap_or(&empty);
+    if let Some(filter) = &ctx.filter
+        && !filter.allows(&call.name)
+    {
+        return ToolOutput::err(format!(
+            "refused: `{}` is not among the tools this operation may use ({})",
+            call.name,
+            filter.describe()
+        ));
+    }
     let result = match call.name.as_str() {
         "read_file" => files::read_file(ctx, args).await,
         "list_files" => files::list_files(ctx, args).await,
@@ -312,6 +354,14 @@ pub async fn run(ctx: &ToolContext, call: &ToolCall) -> ToolOutput {
         "edit_file" => edit::edit_file(ctx, args).await,
         "write_file" => edit::write_file(ctx, args).await,
         "ask_user" => user::ask_user(ctx, args).await,
+        "task" => task::task(ctx, args).await,
+        other if other.starts_with("mcp__") => match &ctx.extensions {
+            Some(ext) => {
+                ext.call_mcp_tool(other, &call.arguments, ctx.handle.token())
+                    .await
+            }
+            None => Err(format!("there is no MCP server for `{other}` in this operation")),
+        },
         other => Err(format!(
             "there is no tool `{other}`; use one of the tools declared in this conversation"
         )),

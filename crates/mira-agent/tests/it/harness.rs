@@ -72,6 +72,11 @@ impl Fixture {
         }
     }
 
+    /// The user's home for `~/.mira/` and `~/.claude/` files.
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
     pub fn root(&self) -> PathBuf {
         self.project.root.clone()
     }
@@ -90,6 +95,10 @@ impl Fixture {
             gateway,
             config: self.config.clone(),
             search: None,
+            extensions: Some(Arc::new(mira_agent::extensions::Extensions::load(
+                &self.root(),
+                Some(&self.home()),
+            ))),
         }
     }
 

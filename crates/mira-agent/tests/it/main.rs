@@ -7,5 +7,6 @@ mod script;
 mod server;
 
 mod checkpoints;
+mod extensions;
 mod refusals;
 mod wire;

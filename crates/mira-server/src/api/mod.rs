@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod code;
+pub mod commands;
 pub mod context;
 pub mod file_save;
 pub mod files;
@@ -53,6 +54,11 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}/code/impact", get(code::impact))
         .route("/projects/{id}/code/definition", get(code::definition))
         .route("/projects/{id}/code/callgraph", get(code::callgraph))
+        .route("/projects/{id}/commands", get(commands::list))
+        .route("/projects/{id}/commands/run", post(commands::run))
+        .route("/projects/{id}/agents", get(commands::agents))
+        .route("/projects/{id}/hooks", get(commands::hooks))
+        .route("/projects/{id}/mcp", get(commands::mcp))
         .route("/projects/{id}/context", get(context::get).post(context::post))
         .route("/projects/{id}/search", get(search::search))
         .route("/projects/{id}/search/index", post(search::index))

@@ -6,6 +6,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use mira_agent::commands::resolve::Resolved;
 use mira_agent::{
     AgentDeps, AgentError, Decision, Mode, Operation, OperationRequest, artifacts, checkpoints, store,
 };
@@ -62,6 +63,32 @@ pub async fn start(state: &AppState, project_id: i64, body: StartBody) -> Result
     request.max_steps = body.max_steps.unwrap_or(mira_agent::engine::DEFAULT_MAX_STEPS);
     request.tier = tier;
     request.model = body.model.filter(|m| !m.is_empty());
+    // A slash command's prompt is the task, with the tools and model it asks for; a
+    // built-in is refused before it runs.
+    if let Some((name, _)) = mira_agent::commands::invoke::split(&body.task)
+        && mira_agent::commands::builtin::find(name).is_some()
+    {
+        return Err(ApiError::bad_request(format!(
+            "`/{name}` is a built-in: send it in the chat (or `mira ask`), not as an agent task"
+        )));
+    }
+    match crate::api::commands::resolve(state, Some(project_id), &body.task).await? {
+        Resolved::Text => {}
+        Resolved::Builtin(answer) => {
+            return Err(ApiError::bad_request(format!(
+                "`/{}` is a built-in",
+                answer.command
+            )));
+        }
+        Resolved::Prompt(prepared) => {
+            request.task = prepared.prompt;
+            request.filter = prepared.tools;
+            if request.tier.is_none() && request.model.is_none() {
+                request.tier = prepared.model.tier;
+                request.model = prepared.model.model;
+            }
+        }
+    }
     // The UI shows questions and can answer them.
     request.user_available = true;
     let deps = AgentDeps {
@@ -69,6 +96,7 @@ pub async fn start(state: &AppState, project_id: i64, body: StartBody) -> Result
         gateway: state.llm.clone(),
         config: state.config.clone(),
         search: Some(state.search.clone()),
+        extensions: Some(state.extensions.get(&request.project)),
     };
     Ok(mira_agent::start(deps, request, Some(state.agents.clone())).await?)
 }
@@ -98,8 +126,10 @@ pub async fn detail(state: &AppState, id: i64) -> Result<Value, ApiError> {
     let operation = store::get(&state.db, id).await?;
     let events = store::events(&state.db, id).await?;
     let artifacts = artifacts::list(&state.db, id).await?;
+    let children = store::children(&state.db, id).await?;
     Ok(json!({
         "operation": operation,
+        "children": children,
         "running": state.agents.get(id).is_some(),
         "events": events,
         "artifacts": artifacts,

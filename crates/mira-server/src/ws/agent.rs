@@ -82,7 +82,8 @@ pub async fn start(state: &AppState, agents: &SessionAgents, frame: &ClientFrame
                 _ => Map::new(),
             };
             body.insert("id".into(), stream_id.clone());
-            body.insert("operation_id".into(), json!(operation_id));
+            // A sub-agent's events carry their own operation's id.
+            body.entry("operation_id").or_insert(json!(operation_id));
             if out.send(ServerFrame::Agent { body }).await.is_err() {
                 // The session is gone: nobody can decide or follow; stop.
                 handle.cancel();

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use futures_util::StreamExt;
+use mira_agent::commands::resolve::Resolved;
 use mira_llm::chat::{ChatEvent, Grounding, TurnRequest, start_turn};
 use mira_llm::{LlmError, Tier};
 use serde_json::{Value, json};
@@ -49,7 +50,11 @@ fn key(id: &Value) -> String {
 /// "project_id"?, "max_tokens"?, "context"?, "file"?, "selection"?}`. With a project,
 /// the answer is grounded in the context oracle's context unless `context` is false;
 /// `file` and `selection` (`{"start_line","end_line"}`) are what the editor shows.
-pub fn send(state: &AppState, chats: &SessionChats, frame: &ClientFrame) -> Result<Value, ApiError> {
+///
+/// A message that is a slash command is resolved first: a built-in is answered at once
+/// (`{"builtin": {command, output, action}}`, nothing streams); a command file or an MCP
+/// prompt streams its prompt as the turn (`{"streaming": id, "command": name}`).
+pub async fn send(state: &AppState, chats: &SessionChats, frame: &ClientFrame) -> Result<Value, ApiError> {
     let id = frame.id.clone().ok_or_else(|| {
         ApiError::bad_request("`chat.send` needs an `id`: the answer's `chat` frames carry it")
     })?;
@@ -66,7 +71,7 @@ pub fn send(state: &AppState, chats: &SessionChats, frame: &ClientFrame) -> Resu
         })?),
         Some(_) => return Err(ApiError::bad_request("`tier` must be a string")),
     };
-    let turn = TurnRequest {
+    let mut turn = TurnRequest {
         conversation_id: p.get("conversation_id").and_then(Value::as_i64),
         message,
         project_id: p.get("project_id").and_then(Value::as_i64),
@@ -112,6 +117,19 @@ pub fn send(state: &AppState, chats: &SessionChats, frame: &ClientFrame) -> Resu
         }
         (Some(_), Some(_)) => return Err(ApiError::bad_request("`context` must be true or false")),
     };
+    let mut command = None;
+    match crate::api::commands::resolve(state, turn.project_id, &turn.message).await? {
+        Resolved::Text => {}
+        Resolved::Builtin(answer) => return Ok(json!({ "builtin": answer })),
+        Resolved::Prompt(prepared) => {
+            turn.message = prepared.prompt;
+            if turn.tier.is_none() && turn.model.is_none() {
+                turn.tier = prepared.model.tier;
+                turn.model = prepared.model.model;
+            }
+            command = Some(prepared.command);
+        }
+    }
     let token = CancellationToken::new();
     {
         let mut running = chats.running.lock().expect("chat map");
@@ -132,7 +150,10 @@ pub fn send(state: &AppState, chats: &SessionChats, frame: &ClientFrame) -> Resu
         run(&state, &chats, stream_id.clone(), turn, token).await;
         chats.running.lock().expect("chat map").remove(&key(&stream_id));
     });
-    Ok(json!({ "streaming": id }))
+    Ok(match command {
+        Some(name) => json!({ "streaming": id, "command": name }),
+        None => json!({ "streaming": id }),
+    })
 }
 
 async fn run(state: &AppState, chats: &SessionChats, id: Value, turn: TurnRequest, token: CancellationToken) {

@@ -173,7 +173,7 @@ async fn answer(
     };
     let id = frame.id.clone();
     let outcome = match frame.kind.as_str() {
-        "chat.send" => super::chat::send(state, chats, &frame).map(Some),
+        "chat.send" => super::chat::send(state, chats, &frame).await.map(Some),
         "chat.stop" => super::chat::stop(chats, &frame).map(Some),
         "agent.start" => super::agent::start(state, agents, &frame).await.map(Some),
         _ => dispatch(state, frame).await,

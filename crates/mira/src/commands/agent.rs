@@ -104,16 +104,38 @@ pub async fn agent(config: Config, args: AgentArgs) -> anyhow::Result<ExitCode> 
         gateway: gateway.clone(),
         config: Arc::new(config),
         search,
+        extensions: Some(Arc::new(mira_agent::extensions::Extensions::load(
+            &project.root,
+            dirs::home_dir().as_deref(),
+        ))),
     };
-    let mut request = OperationRequest::new(project, &args.task.join(" "));
+    let task = args.task.join(" ");
+    if let Some((name, _)) = mira_agent::commands::invoke::split(&task)
+        && mira_agent::commands::builtin::find(name).is_some()
+    {
+        anyhow::bail!("`/{name}` is a built-in: run it with `mira ask \"/{name}\"`, not as an agent task");
+    }
+    let resolved =
+        super::slash::resolve_input(&deps.config, &db, Some(&gateway), Some(&project), &task).await?;
+    let mut request = OperationRequest::new(project, &task);
     request.mode = if args.auto { Mode::Auto } else { Mode::Ask };
     request.max_steps = args.max_steps;
     request.tier = args.tier;
     request.model = args.model;
+    if let mira_agent::commands::resolve::Resolved::Prompt(prepared) = resolved {
+        request.task = prepared.prompt;
+        request.filter = prepared.tools;
+        if request.tier.is_none() && request.model.is_none() {
+            request.tier = prepared.model.tier;
+            request.model = prepared.model.model;
+        }
+    }
     // Ask mode reads decisions from stdin, so questions can be answered there too.
     request.user_available = !args.auto || std::io::stdin().is_terminal();
     let user_available = request.user_available;
-    let mut operation = mira_agent::start(deps, request, None).await?;
+    // Sub-agents' operations register here, so their changes can be decided too.
+    let registry = mira_agent::Registry::default();
+    let mut operation = mira_agent::start(deps, request, Some(registry.clone())).await?;
     let handle = operation.handle.clone();
     let on_signal = handle.clone();
     tokio::spawn(async move {
@@ -140,6 +162,26 @@ pub async fn agent(config: Config, args: AgentArgs) -> anyhow::Result<ExitCode> 
                 }
             }
             AgentEvent::AskUser { .. } => answer(&handle, user_available).await,
+            AgentEvent::Nested { operation_id, inner } => {
+                if let AgentEvent::Artifact {
+                    artifact_id,
+                    path,
+                    status,
+                    ..
+                } = &**inner
+                    && status == "pending"
+                {
+                    let decision = ask_decision(path).await;
+                    match registry.get(*operation_id) {
+                        Some(child) => {
+                            if let Err(e) = child.decide(*artifact_id, decision) {
+                                eprintln!("mira: {e}");
+                            }
+                        }
+                        None => eprintln!("mira: the sub-agent's operation {operation_id} has ended"),
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -267,6 +309,62 @@ impl Printer {
                 writeln!(out, "[{status} | {steps} steps | ${cost_usd:.4}]")?
             }
             AgentEvent::Failed { error, .. } => writeln!(out, "mira: {error}")?,
+            AgentEvent::Hook {
+                hook_event,
+                command,
+                outcome,
+                message,
+                ..
+            } => {
+                let said = if message.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", message.lines().next().unwrap_or(""))
+                };
+                writeln!(out, "[{hook_event} hook `{command}` {outcome}{said}]")?
+            }
+            AgentEvent::SubagentStarted {
+                operation_id,
+                agent,
+                note,
+                ..
+            } => {
+                writeln!(out, "[sub-agent {agent}: operation {operation_id}]")?;
+                if let Some(note) = note {
+                    writeln!(out, "  ({note})")?;
+                }
+            }
+            AgentEvent::SubagentDone {
+                agent,
+                status,
+                steps,
+                cost_usd,
+                ..
+            } => writeln!(
+                out,
+                "[sub-agent {agent} {status} | {steps} steps | ${cost_usd:.4}]"
+            )?,
+            AgentEvent::Nested { inner, .. } => match &**inner {
+                // The sub-agent's words arrive whole in subagent_done's summary.
+                AgentEvent::Text { .. } | AgentEvent::Usage { .. } | AgentEvent::Step { .. } => {}
+                AgentEvent::ToolCall { name, arguments, .. } => {
+                    let args: String = arguments.to_string().chars().take(160).collect();
+                    writeln!(out, "  | > {name} {args}")?
+                }
+                AgentEvent::ToolResult { ok, output, .. } => writeln!(
+                    out,
+                    "  |   {}: {}",
+                    if *ok { "ok" } else { "failed" },
+                    output.lines().next().unwrap_or("")
+                )?,
+                AgentEvent::Artifact {
+                    path, status, diff, ..
+                } => {
+                    writeln!(out, "  | change to {path} ({status}):")?;
+                    write!(out, "{diff}")?;
+                }
+                other => writeln!(out, "  | {}", other.kind())?,
+            },
         }
         out.flush()
     }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use futures_util::StreamExt;
+use mira_agent::commands::resolve::Resolved;
 use mira_core::Config;
 use mira_llm::chat::{ChatEvent, TurnRequest, start_turn};
 use mira_llm::{Gateway, Tier};
@@ -67,7 +68,36 @@ async fn open(config: &Config) -> anyhow::Result<(Db, Gateway)> {
 
 pub async fn ask(config: Config, args: AskArgs) -> anyhow::Result<ExitCode> {
     let (db, gateway) = open(&config).await?;
-    let message = args.question.join(" ");
+    let mut message = args.question.join(" ");
+    let (mut tier, mut model) = (args.tier, args.model.clone());
+    if mira_agent::commands::invoke::split(&message).is_some() {
+        let project = super::target::project(&db, args.target.project.as_deref())
+            .await
+            .ok();
+        let shared = Arc::new(config.clone());
+        match super::slash::resolve_input(&shared, &db, Some(&gateway), project.as_ref(), &message).await? {
+            Resolved::Text => {}
+            Resolved::Builtin(answer) => {
+                if args.json {
+                    println!("{}", serde_json::json!({ "builtin": answer }));
+                } else {
+                    println!("{}", answer.output.trim_end());
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            Resolved::Prompt(prepared) => {
+                message = prepared.prompt;
+                if tier.is_none() && model.is_none() {
+                    tier = prepared.model.tier;
+                    model = prepared.model.model;
+                }
+                if let Some(note) = prepared.model.note {
+                    eprintln!("mira: /{}: {note}", prepared.command);
+                }
+            }
+        }
+    }
+    let args = AskArgs { tier, model, ..args };
     let (project_id, grounding) = if args.no_context {
         (None, None)
     } else {

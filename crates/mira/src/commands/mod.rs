@@ -12,6 +12,7 @@ pub mod models;
 pub mod projects;
 pub mod search;
 pub mod serve;
+pub mod slash;
 pub mod target;
 pub mod token;
 

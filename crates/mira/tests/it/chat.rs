@@ -17,7 +17,7 @@ use crate::websocket::{Socket, connect};
 
 /// Answers every chat completion by streaming the words of the last message back in
 /// reverse order; a message containing "slow" streams 200 words, 20 ms apart.
-async fn model_server() -> String {
+pub async fn model_server() -> String {
     async fn complete(axum::Json(body): axum::Json<Value>) -> axum::response::Response {
         let last = body["messages"]
             .as_array()
@@ -67,7 +67,7 @@ async fn model_server() -> String {
     format!("http://{addr}/v1")
 }
 
-fn env(model_url: &str) -> Vec<(&'static str, String)> {
+pub fn env(model_url: &str) -> Vec<(&'static str, String)> {
     vec![
         ("OPENAI_BASE_URL", model_url.to_string()),
         ("MODEL_FAST", "compat:echo-model".into()),
@@ -79,7 +79,7 @@ fn env(model_url: &str) -> Vec<(&'static str, String)> {
 }
 
 /// The `chat` frames of request `id`, up to its `done` or `failed`.
-async fn chat_frames(socket: &mut Socket, id: impl Into<Value>) -> Vec<Value> {
+pub async fn chat_frames(socket: &mut Socket, id: impl Into<Value>) -> Vec<Value> {
     let id: Value = id.into();
     let mut frames = Vec::new();
     loop {

@@ -9,6 +9,7 @@ mod build;
 mod chat;
 mod cli;
 mod code;
+mod commands;
 mod connections;
 mod context;
 mod crash;

@@ -130,6 +130,7 @@ async fn stdio(dirs: &Dirs, args: &[&str], env: &[(&str, &str)], client: TestCli
 }
 
 async fn http(server: &Server, query: &str, client: TestClient) -> Client {
+    mira_mcp_client::install_tls_provider();
     let config = StreamableHttpClientTransportConfig::with_uri(server.url(&format!("/mcp{query}")))
         .auth_header(server.token.clone());
     let transport = StreamableHttpClientTransport::from_config(config);
