@@ -60,6 +60,12 @@ impl Extensions {
         self.hooks.read().expect("hooks").0.clone()
     }
 
+    /// UserPromptSubmit hooks for a chat message (outside an operation): the context
+    /// they add for the model, or why they refused the message.
+    pub async fn prompt_hooks(&self, prompt: &str, session: &str) -> Result<Option<String>, String> {
+        prompt_hooks(&self.hooks(), &self.root, prompt, session).await
+    }
+
     fn show(&self, path: &Path) -> String {
         markdown_dirs::display(path, Some(&self.root), self.home.as_deref())
     }
@@ -71,11 +77,14 @@ impl Extensions {
         }
     }
 
-    pub fn mcp_prompt_names(&self) -> Vec<String> {
-        self.mcp
-            .as_ref()
-            .map(|m| m.prompts().into_iter().map(|p| p.qualified_name).collect())
-            .unwrap_or_default()
+    /// The MCP prompts' names (`mcp__server__prompt`), once each server's first start
+    /// has settled.
+    pub async fn mcp_prompt_names(&self) -> Vec<String> {
+        let Some(m) = &self.mcp else {
+            return Vec::new();
+        };
+        m.settled(MCP_FIRST_START).await;
+        m.prompts().into_iter().map(|p| p.qualified_name).collect()
     }
 
     /// Reads the hook files again.
@@ -253,6 +262,7 @@ impl Extensions {
         let Some(m) = &self.mcp else {
             return Vec::new();
         };
+        m.settled(MCP_FIRST_START).await;
         m.prompts()
             .into_iter()
             .map(|p| {
@@ -330,6 +340,49 @@ impl Extensions {
         }
         out
     }
+}
+
+/// Puts what UserPromptSubmit hooks said into a chat turn's grounding (its system
+/// context), so the model reads it and the turn's stored context shows it.
+pub fn add_hook_context(grounding: &mut Option<mira_llm::chat::Grounding>, context: &str) {
+    let g = grounding.get_or_insert_with(|| mira_llm::chat::Grounding {
+        prompt: String::new(),
+        json: serde_json::json!({}),
+    });
+    g.prompt = format!("{}\n\nFrom the project's hooks:\n{context}", g.prompt)
+        .trim_start()
+        .to_string();
+    g.json["hook_context"] = serde_json::json!(context);
+}
+
+/// [`Extensions::prompt_hooks`] for a process that loads nothing else (`mira ask`).
+pub async fn prompt_hooks_at(
+    root: &Path,
+    home: Option<&Path>,
+    prompt: &str,
+    session: &str,
+) -> Result<Option<String>, String> {
+    prompt_hooks(&mira_hooks::load(root, home).0, root, prompt, session).await
+}
+
+async fn prompt_hooks(
+    hooks: &mira_hooks::Hooks,
+    root: &Path,
+    prompt: &str,
+    session: &str,
+) -> Result<Option<String>, String> {
+    let event = mira_hooks::HookEvent::UserPromptSubmit;
+    if hooks.count(event, None) == 0 {
+        return Ok(None);
+    }
+    let ctx = mira_hooks::RunContext::new(root, session);
+    let report = hooks
+        .run(event, None, mira_hooks::fields::user_prompt_submit(prompt), &ctx)
+        .await;
+    if let Some(reason) = report.stop.clone().or_else(|| report.block_reason()) {
+        return Err(format!("a UserPromptSubmit hook refused the message: {reason}"));
+    }
+    Ok(report.context_text())
 }
 
 fn prompt_hint(arguments: &[mira_mcp_client::PromptArgument]) -> String {

@@ -32,31 +32,13 @@ pub const READ_ONLY: &[&str] = &[
     "errors",
 ];
 
-/// Every built-in tool of the agent, by Mira's name.
-pub const BUILT_IN: &[&str] = &[
-    "read_file",
-    "list_files",
-    "grep",
-    "search",
-    "context",
-    "symbols",
-    "callers",
-    "callees",
-    "impact",
-    "cochange",
-    "experts",
-    "log",
-    "blame",
-    "fixes",
-    "git_status",
-    "git_diff",
-    "errors",
-    "run_build",
-    "edit_file",
-    "write_file",
-    "ask_user",
-    "task",
-];
+/// Mira's tools that change files, run commands, ask the person or delegate.
+pub const ACTING: &[&str] = &["run_build", "edit_file", "write_file", "ask_user", "task"];
+
+/// Whether `name` is one of the agent's built-in tools.
+pub fn is_built_in(name: &str) -> bool {
+    READ_ONLY.contains(&name) || ACTING.contains(&name)
+}
 
 /// The tools one operation may use.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -91,7 +73,7 @@ impl ToolFilter {
                 "Edit" | "MultiEdit" => &["edit_file"],
                 "Bash" => &["run_build"],
                 "Task" => &["task"],
-                other if BUILT_IN.contains(&other) => {
+                other if is_built_in(other) => {
                     f.tools.insert(other.to_string());
                     &[]
                 }

@@ -132,7 +132,7 @@ pub async fn run(ctx: &BuiltinContext<'_>, builtin: &Builtin, args: &str) -> Res
     let mut action = None;
     let output = match builtin.name {
         "help" => help(),
-        "commands" => commands(ctx),
+        "commands" => commands(ctx).await,
         "reload-commands" => reload(ctx).await,
         "clear" => {
             action = Some(Action::Clear);
@@ -178,7 +178,7 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
-fn commands(ctx: &BuiltinContext<'_>) -> String {
+async fn commands(ctx: &BuiltinContext<'_>) -> String {
     let catalog = Catalog::load(ctx.root(), ctx.home);
     let mut out = String::from("| command | description | from |\n|---|---|---|\n");
     for b in BUILTINS {
@@ -211,7 +211,7 @@ fn commands(ctx: &BuiltinContext<'_>) -> String {
         );
     }
     if let Some(ext) = ctx.extensions {
-        for p in ext.mcp_prompt_names() {
+        for p in ext.mcp_prompt_names().await {
             let _ = writeln!(out, "| `/{p}` | MCP prompt | MCP |");
         }
     }

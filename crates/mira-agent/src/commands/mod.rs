@@ -6,6 +6,7 @@
 
 pub mod builtin;
 pub mod expand;
+pub mod inline;
 pub mod invoke;
 pub mod resolve;
 

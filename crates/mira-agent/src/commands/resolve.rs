@@ -21,14 +21,31 @@ pub async fn resolve(input: &str, ctx: &BuiltinContext<'_>) -> Result<Resolved, 
         return Ok(Resolved::Text);
     }
     let catalog = Catalog::load(ctx.project.map(|p| p.root.as_path()), ctx.home);
-    let prompts = ctx.extensions.map(|e| e.mcp_prompt_names()).unwrap_or_default();
+    let prompts = match ctx.extensions {
+        Some(e) => e.mcp_prompt_names().await,
+        None => Vec::new(),
+    };
     match invoke::resolve(input, &catalog, &prompts) {
         Invocation::Text => Ok(Resolved::Text),
         Invocation::Builtin { builtin, args } => {
             Ok(Resolved::Builtin(builtin::run(ctx, builtin, &args).await?))
         }
         Invocation::Command { command, args } => {
-            Ok(Resolved::Prompt(invoke::prepare(command, &args, ctx.gateway)))
+            let mut prepared = invoke::prepare(command, &args, ctx.gateway);
+            if let Some(project) = ctx.project {
+                let root = project
+                    .root
+                    .canonicalize()
+                    .unwrap_or_else(|_| project.root.clone());
+                prepared.prompt = super::inline::inline(
+                    &prepared.prompt,
+                    &root,
+                    prepared.tools.as_ref(),
+                    &ctx.config.agent.allowed_commands,
+                )
+                .await;
+            }
+            Ok(Resolved::Prompt(prepared))
         }
         Invocation::McpPrompt { name, args } => {
             let ext = ctx

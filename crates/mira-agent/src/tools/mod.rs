@@ -424,6 +424,26 @@ mod tests {
     }
 
     #[test]
+    fn allowed_tools_know_every_built_in_tool() {
+        let names: Vec<String> = specs(true).into_iter().map(|t| t.name).collect();
+        for name in &names {
+            assert!(
+                crate::tool_filter::is_built_in(name),
+                "{name} is missing from tool_filter"
+            );
+        }
+        for name in crate::tool_filter::READ_ONLY
+            .iter()
+            .chain(crate::tool_filter::ACTING)
+        {
+            assert!(
+                *name == "task" || names.iter().any(|n| n == name),
+                "{name} is not a tool"
+            );
+        }
+    }
+
+    #[test]
     fn every_tool_has_an_object_schema_and_search_is_optional() {
         let all = specs(true);
         assert!(all.iter().all(|t| t.parameters["type"] == "object"));

@@ -162,8 +162,9 @@ fn child_filter(parent: Option<&ToolFilter>, def: &AgentDef) -> ToolFilter {
     let mut own = match &def.tools {
         Some(tools) => ToolFilter::parse(tools),
         None => ToolFilter {
-            tools: crate::tool_filter::BUILT_IN
+            tools: crate::tool_filter::READ_ONLY
                 .iter()
+                .chain(crate::tool_filter::ACTING)
                 .map(|t| t.to_string())
                 .collect(),
             mcp: ["mcp__*".to_string()].into(),

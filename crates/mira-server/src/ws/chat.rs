@@ -130,6 +130,18 @@ pub async fn send(state: &AppState, chats: &SessionChats, frame: &ClientFrame) -
             command = Some(prepared.command);
         }
     }
+    // The project's UserPromptSubmit hooks see the message first (as in the agent).
+    let mut hook_context = None;
+    if let Some(project_id) = turn.project_id {
+        let project = mira_store::projects::get(&state.db, project_id).await?;
+        let session = format!("mira-chat-{}", turn.conversation_id.unwrap_or(0));
+        hook_context = state
+            .extensions
+            .get(&project)
+            .prompt_hooks(&turn.message, &session)
+            .await
+            .map_err(ApiError::bad_request)?;
+    }
     let token = CancellationToken::new();
     {
         let mut running = chats.running.lock().expect("chat map");
@@ -146,6 +158,9 @@ pub async fn send(state: &AppState, chats: &SessionChats, frame: &ClientFrame) -
         let mut turn = turn;
         if let Some(ground) = ground {
             turn.grounding = grounding(&state, &turn, ground).await;
+        }
+        if let Some(context) = hook_context {
+            mira_agent::extensions::add_hook_context(&mut turn.grounding, &context);
         }
         run(&state, &chats, stream_id.clone(), turn, token).await;
         chats.running.lock().expect("chat map").remove(&key(&stream_id));

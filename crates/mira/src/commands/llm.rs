@@ -98,11 +98,23 @@ pub async fn ask(config: Config, args: AskArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let args = AskArgs { tier, model, ..args };
-    let (project_id, grounding) = if args.no_context {
+    let (project_id, mut grounding) = if args.no_context {
         (None, None)
     } else {
         ground(&config, &db, &gateway, &args, &message).await?
     };
+    // The project's UserPromptSubmit hooks see the question first, as in the chat.
+    if let Ok(project) = super::target::project(&db, args.target.project.as_deref()).await {
+        let home = dirs::home_dir();
+        let session = format!("mira-ask-{}", args.conversation.unwrap_or(0));
+        match mira_agent::extensions::prompt_hooks_at(&project.root, home.as_deref(), &message, &session)
+            .await
+        {
+            Err(refused) => anyhow::bail!(refused),
+            Ok(Some(context)) => mira_agent::extensions::add_hook_context(&mut grounding, &context),
+            Ok(None) => {}
+        }
+    }
     let turn = TurnRequest {
         conversation_id: args.conversation,
         message,

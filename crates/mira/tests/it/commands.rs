@@ -34,6 +34,10 @@ fn fixture(dirs: &Dirs) {
         "---\nname: reviewer\ndescription: Reviews changes\ntools: Read, Grep\n---\nReview.\n",
     );
     write(
+        &project.join(".mira/hooks.json"),
+        r#"{"UserPromptSubmit": [{"hooks": [{"type": "command", "command": "if grep -q forbidden; then echo 'that topic is off limits' >&2; exit 2; fi; echo 'Sprint goal: ship 1.2'"}]}]}"#,
+    );
+    write(
         &project.join(".mcp.json"),
         "{\"mcpServers\": {\"x\": {\"type\": \"sse\", \"url\": \"http://127.0.0.1:9/sse\"}}}",
     );
@@ -110,6 +114,26 @@ async fn the_chat_and_the_api_run_claude_code_commands_and_answer_built_ins() {
     assert_eq!(
         done["report"]["route"]["tier"], "fast",
         "the command's model: fast"
+    );
+
+    // The project's UserPromptSubmit hook adds context to a chat turn, or refuses it.
+    let context = frames
+        .iter()
+        .find(|f| f["event"] == "context")
+        .expect("a context frame");
+    assert_eq!(
+        context["context"]["hook_context"], "Sprint goal: ship 1.2",
+        "{context}"
+    );
+    socket.send(send("c0", "a forbidden question")).await.unwrap();
+    let refused = reply_to(&mut socket, "c0").await;
+    assert_eq!(refused["type"], "error");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("that topic is off limits"),
+        "{refused}"
     );
 
     // A built-in answers at once, without the model.
