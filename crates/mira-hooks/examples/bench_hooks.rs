@@ -26,7 +26,10 @@ fn report(name: &str, mut times: Vec<Duration>) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let runs: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(200);
+    let runs: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(200);
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path().join("project");
     std::fs::create_dir_all(root.join(".claude")).expect("project dir");
@@ -56,7 +59,12 @@ async fn main() {
     for _ in 0..runs {
         let t = Instant::now();
         let report = hooks
-            .run(HookEvent::PreToolUse, Some("edit_file"), fields::pre_tool_use("edit_file", &args, &root), &ctx)
+            .run(
+                HookEvent::PreToolUse,
+                Some("edit_file"),
+                fields::pre_tool_use("edit_file", &args, &root),
+                &ctx,
+            )
             .await;
         assert_eq!(report.results.len(), 1);
         hooked.push(t.elapsed());
