@@ -29,6 +29,23 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
+    /// A connection to a server that answered `initialize`: its service loop runs on a
+    /// task of its own.
+    fn started(
+        running: rmcp::service::RunningService<RoleClient, Handler>,
+        process: Option<ServerProcess>,
+    ) -> Self {
+        let peer = running.peer().clone();
+        let stop = running.cancellation_token();
+        let service = tokio::spawn(running.waiting());
+        Connection {
+            peer,
+            service,
+            stop: Some(stop),
+            process,
+        }
+    }
+
     /// Ends rmcp's service loop (which closes the transport); calls in flight get
     /// `TransportClosed`.
     pub(crate) fn stop_service(&mut self) {
@@ -70,17 +87,7 @@ async fn connect_stdio(
 ) -> Result<Connection, String> {
     let (mut process, stdout, stdin) = ServerProcess::spawn(command, args, env, cwd, stderr_lines)?;
     match handler.serve((stdout, stdin)).await {
-        Ok(running) => {
-            let peer = running.peer().clone();
-            let stop = running.cancellation_token();
-            let service = tokio::spawn(running.waiting());
-            Ok(Connection {
-                peer,
-                service,
-                stop: Some(stop),
-                process: Some(process),
-            })
-        }
+        Ok(running) => Ok(Connection::started(running, Some(process))),
         Err(error) => {
             let mut message = format!("initialize failed: {}", error_chain(&error));
             // Most often the process died (a bad argument, a missing dependency): say how,
@@ -114,15 +121,7 @@ async fn connect_http(
         .serve(transport)
         .await
         .map_err(|error| format!("initialize failed: {}", error_chain(&error)))?;
-    let peer = running.peer().clone();
-    let stop = running.cancellation_token();
-    let service = tokio::spawn(running.waiting());
-    Ok(Connection {
-        peer,
-        service,
-        stop: Some(stop),
-        process: None,
-    })
+    Ok(Connection::started(running, None))
 }
 
 /// The HTTP client for streamable HTTP servers: rustls with ring's primitives, verifying

@@ -211,6 +211,8 @@ async fn serve_until_end(
     }
 }
 
+/// The stdio child's exit; an HTTP connection has no process, so this never completes
+/// for it and the connection ends only through its service loop.
 async fn wait_for_exit(process: &mut Option<ServerProcess>) -> ExitStatus {
     match process {
         Some(process) => process.wait().await,
