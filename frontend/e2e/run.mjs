@@ -15,7 +15,7 @@ import { chromium } from "playwright-core";
 import { agentReply, agentRun } from "./agent.mjs";
 import { editorSaveAndConflict, writeEditedFixture } from "./editor.mjs";
 import { groundedAnswer, groundedReply } from "./grounded.mjs";
-import { memoryPanel } from "./memory.mjs";
+import { memoryPanel, memoryViews } from "./memory.mjs";
 import { slashCommands, writeSlashFixture } from "./slash.mjs";
 import { streamReply } from "./standin.mjs";
 
@@ -107,30 +107,38 @@ async function startModelServer() {
 
 let modelUrl = "";
 
+/**
+ * The environment `mira serve` runs in, and any `mira` command that works on its data
+ * beside it (memory.mjs imports a transcript with it).
+ */
+function serverEnv(data, port = 0) {
+  return {
+    PATH: process.env.PATH,
+    HOME: data,
+    MIRA_DATA_DIR: join(data, "mira"),
+    MIRA_PORT: String(port),
+    MIRA_HOST: "127.0.0.1",
+    MIRA_UI_DIR: join(frontend, "dist"),
+    MIRA_LOG: "warn",
+    // Chat (the voice tier) is answered by the local model that test.sh pulled; the
+    // thinker tier by the stand-in above, whose answers are known in advance.
+    MIRA_MODELS_DIR: process.env.MIRA_TEST_MODELS_DIR ?? join(homedir(), ".cache/mira-models"),
+    MODEL_VOICE: "local",
+    OPENAI_BASE_URL: modelUrl,
+    MODEL_FAST: "compat:e2e-model",
+    MODEL_THINKER: "compat:e2e-model",
+    LLM_PRICES: "e2e-model=2:8",
+    // The stand-in model answers chats, not memory's extraction calls (Rust tests
+    // cover those): without this, each chat turn would cost two calls.
+    MEMORY_MODEL_EXTRACTION: "false",
+  };
+}
+
 /** Starts `mira serve`; port 0 lets it pick a free one, and it prints the URL either way. */
 function startServer(project, data, port = 0) {
   const child = spawn(bin, ["serve", "--project", project], {
     cwd: project,
-    env: {
-      PATH: process.env.PATH,
-      HOME: data,
-      MIRA_DATA_DIR: join(data, "mira"),
-      MIRA_PORT: String(port),
-      MIRA_HOST: "127.0.0.1",
-      MIRA_UI_DIR: join(frontend, "dist"),
-      MIRA_LOG: "warn",
-      // Chat (the voice tier) is answered by the local model that test.sh pulled; the
-      // thinker tier by the stand-in above, whose answers are known in advance.
-      MIRA_MODELS_DIR: process.env.MIRA_TEST_MODELS_DIR ?? join(homedir(), ".cache/mira-models"),
-      MODEL_VOICE: "local",
-      OPENAI_BASE_URL: modelUrl,
-      MODEL_FAST: "compat:e2e-model",
-      MODEL_THINKER: "compat:e2e-model",
-      LLM_PRICES: "e2e-model=2:8",
-      // The stand-in model answers chats, not memory's extraction calls (Rust tests
-      // cover those): without this, each chat turn would cost two calls.
-      MEMORY_MODEL_EXTRACTION: "false",
-    },
+    env: serverEnv(data, port),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
@@ -361,6 +369,8 @@ async function main() {
     // Memory: facts told through the API, history, search, a source opening its chat,
     // an edit and a forget.
     await memoryPanel(page, url, outDir);
+    // Profile, habits and summaries, from a transcript imported beside the running server.
+    await memoryViews(page, url, outDir, { bin, env: serverEnv(root), cwd: project, scratch: root });
 
     const fragment = new URL(page.url()).hash;
     if (fragment.includes("token")) throw new Error(`the token is still in the address bar: ${fragment}`);
@@ -433,6 +443,7 @@ async function main() {
         "an agent's edit waits in Ask mode, Apply writes it and Rewind restores the original bytes, " +
         "the chat input completes a .claude/commands command, its prompt streams an answer, /help answers without a model, the MCP tab shows the reference server ready, " +
         "the memory tab lists a superseded preference as history, searches it, opens a chat turn's source at its message, edits and forgets facts, " +
+        "an imported transcript's habit and summary show in their sections, the profile leads to its fact and habit, a summary is forgotten, " +
         "reload keeps the token, activity arrives, missing and refused tokens explained, reconnects after a restart",
     );
     console.log("1 passed, 0 failed");

@@ -57,6 +57,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let report = extract::run_pending(&db, "local", |_| {}).await?;
     let extracted = started.elapsed();
+    // Rolling summaries at the default window, as a followed chat writes them.
+    let started = Instant::now();
+    let summarised = mira_memory::summaries::run_pending(&db, "local", 12, None).await?;
+    let summary_time = started.elapsed();
     let mut all: Vec<String> = Vec::new();
     for q in queries {
         all.extend(serde_json::from_str::<Vec<String>>(&std::fs::read_to_string(q)?)?);
@@ -75,10 +79,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     times.sort_by(f64::total_cmp);
     let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
     println!(
-        "turns {stored}, facts learned {} (import {:.1} s, extraction {:.1} s)",
+        "turns {stored}, facts learned {} (import {:.1} s, extraction {:.1} s), summaries {} ({:.1} s)",
         report.added + report.updated + report.superseded,
         imported.as_secs_f64(),
-        extracted.as_secs_f64()
+        extracted.as_secs_f64(),
+        summarised.written,
+        summary_time.as_secs_f64()
     );
     println!(
         "recall over {} queries: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",

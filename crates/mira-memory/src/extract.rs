@@ -317,6 +317,8 @@ pub struct ExtractReport {
     /// Turns the model could not read (left to the rules), and the last reason.
     pub model_failures: usize,
     pub model_error: Option<String>,
+    /// Behaviours seen in the turns read (see [`crate::patterns`]).
+    pub behaviours: usize,
 }
 
 impl ExtractReport {
@@ -417,6 +419,10 @@ async fn learn_turn(
         };
         let decision = facts::learn_in(&mut tx, &scope, &new).await?;
         report.count(&decision);
+    }
+    // In the same transaction as the read mark, so a turn's behaviours count once.
+    if turn.speaker != ASSISTANT_SPEAKER {
+        report.behaviours += crate::patterns::observe_in(&mut tx, user, turn).await?;
     }
     sqlx::query("UPDATE memory_turns SET extracted = 1 WHERE id = ?")
         .bind(turn.id)

@@ -1,6 +1,6 @@
 //! Memory follows the chats: every complete user and assistant message of a stored
 //! conversation becomes a turn (its conversation's project as scope, its ids as
-//! provenance), and the extractor reads what is new. Run after each chat turn and when
+//! provenance), the extractor reads what is new and complete windows are summarised. Run after each chat turn and when
 //! the server starts; idempotent, so a crash or a turn answered by `mira ask` while no
 //! server ran is caught up on the next run.
 
@@ -9,20 +9,31 @@ use mira_store::Db;
 
 use crate::extract::{self, ASSISTANT_SPEAKER, ExtractReport, USER_SPEAKER};
 use crate::model::ModelExtractor;
+use crate::summaries::{self, SummaryReport};
 use crate::turns::{self, NewTurn};
 use crate::{MemoryError, Scope};
 
 /// Messages read per batch.
 const BATCH: i64 = 500;
 
+/// What following the chats did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Followed {
+    /// Messages taken in as turns.
+    pub turns: usize,
+    pub extraction: ExtractReport,
+    pub summaries: SummaryReport,
+}
+
 /// Brings chat messages not yet in memory in, then extracts (with `model` beside the
-/// rules when given). Returns the messages taken and what extraction did.
+/// rules when given) and summarises every `window` turns (0: no summaries).
 pub async fn sync_chats(
     db: &Db,
     user: &str,
     keys: &Scrubber,
     model: Option<&ModelExtractor>,
-) -> Result<(usize, ExtractReport), MemoryError> {
+    window: usize,
+) -> Result<Followed, MemoryError> {
     let mut taken = 0;
     // A cursor, so a message that leaves nothing to store (all whitespace) is passed.
     let mut after = 0i64;
@@ -69,6 +80,11 @@ pub async fn sync_chats(
             taken += turns::add(db, &scope, &list, keys).await?.len();
         }
     }
-    let report = extract::run_pending_with(db, user, model, |_| {}).await?;
-    Ok((taken, report))
+    let extraction = extract::run_pending_with(db, user, model, |_| {}).await?;
+    let summaries = summaries::run_pending(db, user, window, model).await?;
+    Ok(Followed {
+        turns: taken,
+        extraction,
+        summaries,
+    })
 }

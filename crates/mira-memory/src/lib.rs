@@ -11,6 +11,10 @@
 //!   (`valid_to`, `superseded_by`) so what held before still has an answer.
 //! - [`profile`]: the user's current preferences and names, one per subject, kept by
 //!   triggers on the facts.
+//! - [`patterns`]: what the user does again and again ("asks for tests"), with how often
+//!   and the latest messages it was seen in; from three sightings on, a habit.
+//! - [`summaries`]: rolling summaries of each window of a conversation's turns (a
+//!   provider model's, or the window's most telling sentences), cited and recalled.
 //! - [`recall`]: facts, summaries and turns for a query, ranked and scoped to the user
 //!   and the project, every item citing the messages it came from.
 //! - [`transfer`]: export and import (Mira's own export, and transcripts of past
@@ -26,16 +30,20 @@ pub mod extract;
 pub mod facts;
 pub mod follow;
 pub mod gate;
+pub mod item;
 pub mod model;
+pub mod patterns;
 pub mod profile;
 pub mod query;
 pub mod recall;
 pub mod scope;
 pub mod scrub;
+pub mod summaries;
 pub mod transfer;
 pub mod turns;
 
 pub use facts::{Decision, Fact, Source};
+pub use item::ItemId;
 pub use recall::{RecallItem, RecallRequest};
 pub use scope::Scope;
 

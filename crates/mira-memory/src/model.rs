@@ -122,6 +122,81 @@ impl ModelExtractor {
     }
 }
 
+impl ModelExtractor {
+    /// A rolling summary of `window` (turns of one conversation, in order, already
+    /// scrubbed) and the turns it draws on (indexes into `window`).
+    pub async fn summarize(&self, window: &[Turn]) -> Result<(String, Vec<usize>), ModelError> {
+        let mut prompt = String::from("Turns:\n");
+        for (i, t) in window.iter().enumerate() {
+            let day = crate::turns::day_text(t.at);
+            prompt.push_str(&format!("[{i}] ({day}) {}: {}\n", t.speaker, t.text));
+        }
+        let request = ChatRequest {
+            messages: vec![Message::system(SUMMARY_INSTRUCTIONS), Message::user(prompt)],
+            temperature: Some(0.0),
+            max_tokens: Some(MAX_TOKENS),
+            ..ChatRequest::default()
+        };
+        let options = CallOptions {
+            tier: Some(Tier::Fast),
+            operation: "memory".into(),
+            ..CallOptions::default()
+        };
+        let (response, _report) = self
+            .gateway
+            .chat(request, options)
+            .await
+            .map_err(ModelError::Call)?;
+        parse_summary(&response.text, window.len())
+    }
+}
+
+const SUMMARY_INSTRUCTIONS: &str = "You summarise a stretch of a conversation between a developer and \
+their coding assistant (or between people) so that it can be found and understood later. Keep \
+names, dates, numbers, decisions, preferences, problems and their outcomes; leave out greetings \
+and filler. At most five sentences, in the third person, naming the speakers. Answer with JSON \
+only, no prose: {\"summary\":\"...\",\"turns\":[the numbers of the turns the summary draws on]}.";
+
+#[derive(Deserialize)]
+struct SummaryAnswer {
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    turns: Vec<i64>,
+}
+
+/// A model's summary: the JSON object in its answer, the summary at most 1,500
+/// characters, the turns it names kept when they exist (all of them when it names none).
+fn parse_summary(answer: &str, turns: usize) -> Result<(String, Vec<usize>), ModelError> {
+    let (Some(start), Some(end)) = (answer.find('{'), answer.rfind('}')) else {
+        return Err(ModelError::Answer(format!(
+            "no JSON object in {} characters",
+            answer.len()
+        )));
+    };
+    if end < start {
+        return Err(ModelError::Answer("no JSON object".into()));
+    }
+    let parsed: SummaryAnswer =
+        serde_json::from_str(&answer[start..=end]).map_err(|e| ModelError::Answer(e.to_string()))?;
+    let summary = clean(&parsed.summary, 1500)
+        .ok_or_else(|| ModelError::Answer("an empty or overlong summary".into()))?;
+    let mut cited: Vec<usize> = Vec::new();
+    for t in parsed.turns {
+        if let Ok(i) = usize::try_from(t)
+            && i < turns
+            && !cited.contains(&i)
+        {
+            cited.push(i);
+        }
+    }
+    if cited.is_empty() {
+        cited = (0..turns).collect();
+    }
+    cited.sort_unstable();
+    Ok((summary, cited))
+}
+
 /// Why a turn was left to the rules.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -234,5 +309,19 @@ mod tests {
             Err(ModelError::Answer(_))
         ));
         assert!(parse("{\"facts\": []}").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_summary_keeps_the_turns_it_names_that_exist() {
+        let (text, cited) = parse_summary(
+            "```json\n{\"summary\":\"Ana chose  Postgres.\",\"turns\":[3, 1, 9, 1]}\n```",
+            4,
+        )
+        .unwrap();
+        assert_eq!((text.as_str(), cited), ("Ana chose Postgres.", vec![1, 3]));
+        let (_, all) = parse_summary("{\"summary\":\"x y\"}", 3).unwrap();
+        assert_eq!(all, vec![0, 1, 2]);
+        assert!(parse_summary("{\"summary\":\"\"}", 3).is_err());
+        assert!(parse_summary("nothing", 3).is_err());
     }
 }

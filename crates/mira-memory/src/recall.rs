@@ -1,7 +1,7 @@
 //! Recall: the stored facts and turns that bear on a query, in the user's and project's
 //! scope only, ranked and cut to a limit and a token budget, each citing its messages.
 //!
-//! Facts and turns are searched apart (BM25 over each, FTS5 with a Porter stemmer; a
+//! Facts, rolling summaries and turns are searched apart (BM25 over each, FTS5 with a Porter stemmer; a
 //! turn is found by its speaker, its text, the day and, weighted lower, the turns around
 //! it; it is shown and cited with them) and
 //! fused by reciprocal rank. A fact said in a matching turn goes just ahead of that turn
@@ -17,6 +17,7 @@ use sqlx::Row;
 
 use crate::facts::{self, Fact, Source};
 use crate::gate::{self, TurnMatch};
+use crate::summaries::{self, Summary};
 use crate::{MemoryError, Scope, query, turns};
 
 /// Reciprocal rank fusion's constant.
@@ -24,6 +25,11 @@ const RRF_K: f64 = 60.0;
 /// A fact's weight by its own list (its turn's rank, when its turn matched, weighs
 /// 1 + importance).
 const FACT_OWN_WEIGHT: f64 = 0.6;
+/// A rolling summary's weight by its own list, and by the matching turns it cites (when
+/// two or more): swept on LoCoMo (docs/benchmarks.md); past 0.3 summaries crowd out
+/// turns that cite more.
+const SUMMARY_WEIGHT: f64 = 0.5;
+const SUMMARY_HELD_WEIGHT: f64 = 0.3;
 /// Candidates read from each list.
 const PER_LIST: i64 = 100;
 /// BM25 column weights of turns: speaker, text, the turns before and after, the day.
@@ -50,7 +56,7 @@ pub struct RecallRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RecallItem {
-    /// `f12` (a fact), `t34` (a turn).
+    /// `f12` (a fact), `s5` (a rolling summary), `t34` (a turn).
     pub id: String,
     pub kind: &'static str,
     pub text: String,
@@ -79,6 +85,20 @@ impl RecallItem {
         }
     }
 
+    pub fn of_summary(s: Summary) -> Self {
+        Self {
+            id: s.id,
+            kind: "summary",
+            text: s.text,
+            score: 0.0,
+            category: None,
+            speaker: None,
+            valid_from: Some(s.from),
+            valid_to: None,
+            sources: s.sources,
+        }
+    }
+
     pub fn tokens(&self) -> usize {
         self.text.len().div_ceil(4) + 8
     }
@@ -91,10 +111,28 @@ pub async fn recall(db: &Db, request: &RecallRequest) -> Result<Vec<RecallItem>,
     }
     // The two lists are independent; on the pool's separate connections they run at once.
     let fact_query = query::or_of(&terms);
-    let (facts, turns) = tokio::try_join!(fact_hits(db, request, &fact_query), async {
-        let matched = gate::turn_match(db, &terms, request.candidates).await?;
-        turn_list(db, request, &matched).await
-    })?;
+    let summary_list = async {
+        if request.include_turns {
+            summaries::hits(
+                db,
+                &request.scope,
+                request.conversation.as_deref(),
+                &fact_query,
+                PER_LIST,
+            )
+            .await
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    let (facts, turns, summary_hits) = tokio::try_join!(
+        fact_hits(db, request, &fact_query),
+        async {
+            let matched = gate::turn_match(db, &terms, request.candidates).await?;
+            turn_list(db, request, &matched).await
+        },
+        summary_list
+    )?;
     // Where each fact's best message ranks as a turn: a fact said in a turn that matches
     // well is ranked where its turn is (just ahead of it); its own list only counts at a
     // lower weight, since a small table of facts makes a common word (a speaker's name)
@@ -112,8 +150,33 @@ pub async fn recall(db: &Db, request: &RecallRequest) -> Result<Vec<RecallItem>,
         }
         scored.push((score, Candidate::Fact(hit.id)));
     }
+    let turns_rank: HashMap<(String, String), usize> = turns
+        .iter()
+        .enumerate()
+        .map(|(r, t)| {
+            (
+                (t.sources[0].conversation.clone(), t.sources[0].message.clone()),
+                r,
+            )
+        })
+        .collect();
     for (rank, item) in turns.into_iter().enumerate() {
         scored.push((1.0 / (RRF_K + rank as f64 + 1.0), Candidate::Turn(item)));
+    }
+    // A summary holding several of the matching turns stands for them: it ranks by the
+    // sum of their places, so one item cites what would take several.
+    let by_summary = summary_turn_ranks(db, &summary_hits, &turns_rank).await?;
+    for (rank, id) in summary_hits.into_iter().enumerate() {
+        let own = SUMMARY_WEIGHT / (RRF_K + rank as f64 + 1.0);
+        let held: f64 = by_summary.get(&id).map_or(0.0, |ranks| {
+            ranks.iter().map(|r| 1.0 / (RRF_K + *r as f64 + 1.0)).sum()
+        });
+        let score = if by_summary.get(&id).is_some_and(|r| r.len() > 1) {
+            own.max(SUMMARY_HELD_WEIGHT * held)
+        } else {
+            own
+        };
+        scored.push((score, Candidate::Summary(id)));
     }
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.id().cmp(&b.1.id())));
     let mut cited: HashSet<Source> = HashSet::new();
@@ -125,6 +188,13 @@ pub async fn recall(db: &Db, request: &RecallRequest) -> Result<Vec<RecallItem>,
             // sources, and reading them for every match cost more than the search.
             Candidate::Fact(id) => match facts::get(db, id).await {
                 Ok(f) => RecallItem::of_fact(f),
+                Err(MemoryError::NoSuchItem(_)) => continue,
+                Err(e) => return Err(e),
+            },
+            Candidate::Summary(id) => match summaries::get(db, id).await {
+                // A summary whose turns higher items already cite adds nothing.
+                Ok(sm) if sm.sources.iter().all(|s| cited.contains(s)) => continue,
+                Ok(sm) => RecallItem::of_summary(sm),
                 Err(MemoryError::NoSuchItem(_)) => continue,
                 Err(e) => return Err(e),
             },
@@ -157,6 +227,7 @@ pub async fn recall(db: &Db, request: &RecallRequest) -> Result<Vec<RecallItem>,
 /// An item before it is read whole.
 enum Candidate {
     Fact(i64),
+    Summary(i64),
     Turn(RecallItem),
 }
 
@@ -165,6 +236,7 @@ impl Candidate {
     fn id(&self) -> std::borrow::Cow<'_, str> {
         match self {
             Candidate::Fact(id) => format!("f{id}").into(),
+            Candidate::Summary(id) => format!("s{id}").into(),
             Candidate::Turn(item) => item.id.as_str().into(),
         }
     }
@@ -175,6 +247,31 @@ struct FactHit {
     id: i64,
     importance: f64,
     superseded: bool,
+}
+
+/// For each summary of `hits`, the ranks of the matching turns it cites.
+async fn summary_turn_ranks(
+    db: &Db,
+    hits: &[i64],
+    turns_rank: &HashMap<(String, String), usize>,
+) -> Result<HashMap<i64, Vec<usize>>, MemoryError> {
+    if hits.is_empty() || turns_rank.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT s.summary_id, s.conversation, s.message FROM json_each(?) j \
+         CROSS JOIN rolling_summary_sources s ON s.summary_id = j.value",
+    )
+    .bind(serde_json::to_string(hits).expect("ids serialise"))
+    .fetch_all(db.pool())
+    .await?;
+    let mut out: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (summary, conversation, message) in rows {
+        if let Some(r) = turns_rank.get(&(conversation, message)) {
+            out.entry(summary).or_default().push(*r);
+        }
+    }
+    Ok(out)
 }
 
 /// For each fact said in one of `turns`, the best rank among them.

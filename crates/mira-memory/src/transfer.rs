@@ -1,7 +1,7 @@
 //! Moving memory between data dirs, and reading past conversations in.
 //!
 //! - [`export`] writes every item the scope may see, with its sources, validity and
-//!   supersession, and the turns; projects are named by their root path, since ids
+//!   supersession, the turns, rolling summaries and the user's learned patterns; projects are named by their root path, since ids
 //!   differ between data dirs. [`import`] of such a file into another data dir gives the
 //!   same items and sources (supersession links are remapped to the new ids).
 //! - A transcript (`{"conversation_id", "sessions": [{"id", "started_at", "messages":
@@ -18,6 +18,8 @@ use mira_store::{Db, projects};
 use serde::{Deserialize, Serialize};
 
 use crate::facts::{self, Fact, NewFact};
+use crate::patterns::{self, Pattern};
+use crate::summaries::{self, Summary};
 use crate::turns::{self, NewTurn, Turn};
 use crate::{MemoryError, Scope, scrub};
 
@@ -31,6 +33,19 @@ pub struct ExportFile {
     pub exported_at: i64,
     pub facts: Vec<ExportedFact>,
     pub turns: Vec<ExportedTurn>,
+    /// Rolling summaries (absent from exports of before they existed).
+    #[serde(default)]
+    pub summaries: Vec<ExportedSummary>,
+    /// Learned patterns: the user's, so never of a project.
+    #[serde(default)]
+    pub patterns: Vec<Pattern>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExportedSummary {
+    #[serde(flatten)]
+    pub summary: Summary,
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -192,12 +207,27 @@ pub async fn export(db: &Db, scope: &Scope, now: i64) -> Result<ExportFile, Memo
         let project = project_root(db, turn.project_id, &mut roots).await?;
         turns_out.push(ExportedTurn { turn, project });
     }
+    let mut summaries_out = Vec::new();
+    for summary in summaries::all(db, scope).await? {
+        let project = project_root(db, summary.project_id, &mut roots).await?;
+        summaries_out.push(ExportedSummary { summary, project });
+    }
     Ok(ExportFile {
         format: FORMAT.to_string(),
         version: VERSION,
         exported_at: now,
         facts: facts_out,
         turns: turns_out,
+        summaries: summaries_out,
+        patterns: patterns::list(
+            db,
+            &Scope {
+                user: scope.user.clone(),
+                project_id: None,
+            },
+            1,
+        )
+        .await?,
     })
 }
 
@@ -207,6 +237,8 @@ pub struct ImportReport {
     pub facts: usize,
     pub facts_known: usize,
     pub turns: usize,
+    pub summaries: usize,
+    pub patterns: usize,
 }
 
 /// Imports an export: each project by its root path (registered here if it is not yet),
@@ -312,6 +344,16 @@ pub async fn import_export(
                 .await?;
         }
         report.turns += added.len();
+    }
+    for item in &file.summaries {
+        let project = resolve(&item.project).await?;
+        if summaries::import(db, user, project, &item.summary, keys).await? {
+            report.summaries += 1;
+        }
+    }
+    for p in &file.patterns {
+        patterns::import(db, user, p).await?;
+        report.patterns += 1;
     }
     Ok(report)
 }

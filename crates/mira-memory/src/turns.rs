@@ -200,6 +200,18 @@ pub async fn pending(db: &Db, limit: i64) -> Result<Vec<Turn>, MemoryError> {
     Ok(rows.iter().map(from_row).collect())
 }
 
+/// The turns of `conversation` after position `seq`, in order.
+pub async fn after(db: &Db, conversation: &str, seq: i64) -> Result<Vec<Turn>, MemoryError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM memory_turns WHERE conversation = ? AND seq > ? ORDER BY seq"
+    ))
+    .bind(conversation)
+    .bind(seq)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.iter().map(from_row).collect())
+}
+
 /// Removes a turn from the store and its index in one transaction.
 pub async fn forget(db: &Db, id: i64) -> Result<(), MemoryError> {
     crate::delete_indexed(db, "memory_turns", "memory_turns_fts", id).await

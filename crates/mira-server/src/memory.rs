@@ -1,5 +1,5 @@
 //! Memory follows the chats: after each chat turn, and once at start, the messages not
-//! yet in memory become turns and the extractor reads them (in the background; one run
+//! yet in memory become turns, the extractor reads them and full windows are summarised (in the background; one run
 //! at a time, since a run already catches up with everything stored).
 
 use std::sync::LazyLock;
@@ -22,17 +22,19 @@ pub fn follow(state: &AppState) {
             mira_memory::scope::LOCAL_USER,
             &keys,
             model.as_ref(),
+            state.config.llm.memory_summary_window,
         )
         .await
         {
-            Ok((0, _)) => {}
-            Ok((turns, report)) => tracing::info!(
-                turns,
-                read_by_model = report.read_by_model,
-                model_failures = report.model_failures,
-                added = report.added,
-                updated = report.updated,
-                superseded = report.superseded,
+            Ok(f) if f.turns == 0 && f.summaries.written == 0 => {}
+            Ok(f) => tracing::info!(
+                turns = f.turns,
+                read_by_model = f.extraction.read_by_model,
+                model_failures = f.extraction.model_failures,
+                added = f.extraction.added,
+                updated = f.extraction.updated,
+                superseded = f.extraction.superseded,
+                summaries = f.summaries.written,
                 "memory caught up with the chats"
             ),
             Err(e) => tracing::warn!(error = %e, "memory could not catch up with the chats"),

@@ -4,6 +4,7 @@ import type { MemoryFact } from "../lib/api";
 import { factItemId, isSuperseded, validity, type SourceTarget } from "../lib/memory";
 import { ConfirmButton } from "./ConfirmButton";
 import { MemorySources } from "./MemorySources";
+import { useFocusedRow } from "./useFocusedRow";
 
 interface Props {
   fact: MemoryFact;
@@ -12,10 +13,13 @@ interface Props {
   onForget(): void;
   onOpenSource(target: SourceTarget): void;
   busy: boolean;
+  /** A profile entry's link to this fact was followed. */
+  focused?: boolean;
 }
 
 /** One fact: its category, where it holds and since when, its text (editable in place) and sources. */
-export function MemoryFactRow({ fact, onEdit, onForget, onOpenSource, busy }: Props) {
+export function MemoryFactRow({ fact, onEdit, onForget, onOpenSource, busy, focused = false }: Props) {
+  const ref = useFocusedRow<HTMLLIElement>(focused);
   const [draft, setDraft] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
   const superseded = isSuperseded(fact);
@@ -37,12 +41,14 @@ export function MemoryFactRow({ fact, onEdit, onForget, onOpenSource, busy }: Pr
 
   return (
     <li
-      className={superseded ? "memory-fact memory-superseded" : "memory-fact"}
+      ref={ref}
+      className={["memory-fact", superseded && "memory-superseded", focused && "memory-focused"].filter(Boolean).join(" ")}
       data-testid="memory-fact"
       data-id={id}
       data-category={fact.category}
       data-scope={fact.project_id === null ? "user" : "project"}
       data-superseded={superseded || undefined}
+      data-focused={focused || undefined}
     >
       <div className="memory-head small">
         <span className="tag">{fact.category}</span>

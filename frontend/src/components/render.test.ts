@@ -10,6 +10,9 @@ vi.mock("../monacoSetup", () => ({ monaco: { editor: { colorize: () => Promise.r
 const { AgentRunView } = await import("./AgentRunView");
 const { ChatMessageView } = await import("./ChatMessageView");
 const { MemoryFactRow } = await import("./MemoryFactRow");
+const { MemoryPatternRow } = await import("./MemoryPatternRow");
+const { MemoryProfile } = await import("./MemoryProfile");
+const { MemorySummaryRow } = await import("./MemorySummaryRow");
 const { SlashCompletion } = await import("./SlashCompletion");
 const { newRun, reduceRun } = await import("../stores/useAgentStore");
 const { parseChatContext } = await import("../lib/chatContext");
@@ -95,6 +98,49 @@ describe("views", () => {
     // Forgetting asks first: only the first button is drawn.
     expect(html).toContain('data-testid="memory-forget"');
     expect(html).not.toContain("memory-forget-confirm");
+  });
+
+  it("draws a habit, a summary and the profile: counts, turns, dates, sources, the fact behind an entry", () => {
+    const JAN_5 = Date.UTC(2025, 0, 5);
+    const FEB_1 = Date.UTC(2025, 1, 1);
+    const noop = () => {};
+    const pattern = {
+      id: "p3", behaviour: "asks for <tests>", evidence_count: 5, first_seen: JAN_5, last_seen: FEB_1, project_id: null,
+      sources: [{ conversation: "12", message: "34" }],
+    };
+    const habit = renderToStaticMarkup(createElement(MemoryPatternRow, { pattern, busy: false, focused: true, onForget: noop, onOpenSource: noop }));
+    expect(habit).toContain('data-testid="memory-pattern" data-id="p3" data-count="5" data-scope="user" data-focused="true"');
+    expect(habit).toContain("seen 5 times");
+    expect(habit).toContain("first 2025-01-05, last 2025-02-01");
+    expect(habit).toContain("asks for &lt;tests&gt;");
+    expect(habit).toContain('data-testid="memory-source" data-conversation="12" data-message="34"');
+    expect(habit).toContain('data-testid="memory-forget"');
+    expect(habit).not.toContain("memory-forget-confirm");
+
+    const summary = {
+      id: "s4", conversation: "e2e-habits", first_seq: 1, last_seq: 12, text: "Asked for <b>tests</b>.", origin: "extractive", project_id: null,
+      created_at: FEB_1, from: JAN_5, to: FEB_1, sources: [{ conversation: "e2e-habits", message: "m3" }],
+    };
+    const written = renderToStaticMarkup(createElement(MemorySummaryRow, { summary, busy: false, onForget: noop, onOpenSource: noop }));
+    expect(written).toContain('data-testid="memory-summary" data-id="s4" data-conversation="e2e-habits" data-origin="extractive"');
+    expect(written).toContain("turns 1-12 of conversation e2e-habits");
+    expect(written).toContain("2025-01-05 to 2025-02-01");
+    expect(written).toContain("Asked for &lt;b&gt;tests&lt;/b&gt;.");
+    expect(written).toContain("e2e-habits / m3</span>");
+
+    const profile = renderToStaticMarkup(
+      createElement(MemoryProfile, {
+        profile: [{ key: "prefers: tabs", value: "I prefer tabs", fact: "f12", updated_at: JAN_5 }],
+        habits: [pattern],
+        onShowFact: noop,
+        onShowHabit: noop,
+      }),
+    );
+    expect(profile).toContain('data-testid="memory-profile-entry" data-key="prefers: tabs" data-fact="f12"');
+    expect(profile).toContain('data-testid="memory-profile-fact"');
+    expect(profile).toContain(">fact f12</button>");
+    expect(profile).toContain("updated 2025-01-05");
+    expect(profile).toContain('data-testid="memory-profile-habit" data-id="p3"');
   });
 
   it("draws hooks on a line of their own, a blocked one marked, and a sub-agent as its own group", () => {

@@ -86,5 +86,26 @@ describe("Api", () => {
       { method: "DELETE", url: "/api/memory/t4", body: undefined },
     ]);
   });
-});
 
+  it("reads the profile, patterns and summaries at their routes, in the project's scope", async () => {
+    const urls: string[] = [];
+    const api = new Api("tok", async (url) => {
+      urls.push(url);
+      if (url.startsWith("/api/memory/profile")) return json(200, { profile: [{ key: "name", value: "Sam", fact: "f1", updated_at: 1 }] });
+      if (url.startsWith("/api/memory/patterns")) return json(200, { patterns: [{ id: "p3", behaviour: "asks for tests", evidence_count: 3 }] });
+      return json(200, { summaries: [{ id: "s4", text: "About the parser.", conversation: "e2e" }] });
+    });
+    expect(await api.memoryProfile()).toEqual({ profile: [{ key: "name", value: "Sam", fact: "f1", updated_at: 1 }], habits: [] });
+    expect((await api.memoryPatterns(3)).map((p) => p.evidence_count)).toEqual([3]);
+    await api.memoryPatterns(null);
+    expect((await api.memorySummaries(3, "e2e habits")).map((x) => x.id)).toEqual(["s4"]);
+    await api.memorySummaries(null);
+    expect(urls).toEqual([
+      "/api/memory/profile",
+      "/api/memory/patterns?project_id=3",
+      "/api/memory/patterns",
+      "/api/memory/summaries?project_id=3&conversation=e2e+habits",
+      "/api/memory/summaries",
+    ]);
+  });
+});

@@ -1,6 +1,9 @@
 // The HTTP API (docs/api.md): typed calls with the token, and errors that carry the
 // server's message.
 
+// Memory's answers are read field by field: its newer views may be missing from an older server.
+import { parseMemoryItems, parsePatterns, parseProfile, parseSummaries } from "./memory";
+
 export interface Project {
   id: number;
   name: string;
@@ -370,10 +373,13 @@ export interface MemoryFact {
   sources: MemorySource[];
 }
 
-/** One recalled item: a fact (`f12`) or a turn of a conversation (`t34`). */
+/** What a memory item id names: `f12` a fact, `t34` a turn, `p3` a pattern, `s4` a summary. */
+export type MemoryItemKind = "fact" | "turn" | "pattern" | "summary";
+
+/** One recalled item: a fact (`f12`), a turn of a conversation (`t34`) or a summary of turns (`s4`). */
 export interface MemoryItem {
   id: string;
-  kind: "fact" | "turn";
+  kind: MemoryItemKind;
   text: string;
   score: number;
   category?: MemoryCategory;
@@ -382,6 +388,51 @@ export interface MemoryItem {
   valid_from: number | null;
   valid_to: number | null;
   sources: MemorySource[];
+}
+
+/** One entry of the user's profile: a current preference or name, and the fact (`f12`) it comes from. */
+export interface ProfileEntry {
+  /** The fact's subject (`prefers: tabs`). */
+  key: string;
+  value: string;
+  fact: string;
+  updated_at: number | null;
+}
+
+/** A behaviour memory has seen again and again (`p3`); a habit from HABIT_EVIDENCE sightings on. */
+export interface MemoryPattern {
+  id: string;
+  behaviour: string;
+  evidence_count: number;
+  first_seen: number | null;
+  last_seen: number | null;
+  /** Null: the user's, in every project. */
+  project_id: number | null;
+  /** The latest messages it was seen in (at most 10). */
+  sources: MemorySource[];
+}
+
+/** A rolling summary (`s4`) of turns first_seq..last_seq of one conversation. */
+export interface MemorySummary {
+  id: string;
+  conversation: string;
+  first_seq: number | null;
+  last_seq: number | null;
+  text: string;
+  /** "extractive" (sentences picked from the turns) or "model" (written by a provider model). */
+  origin: string;
+  project_id: number | null;
+  created_at: number | null;
+  /** When its first and its last turn were said. */
+  from: number | null;
+  to: number | null;
+  sources: MemorySource[];
+}
+
+/** `GET /api/memory/profile`: the profile, and the patterns seen often enough to be habits. */
+export interface MemoryProfile {
+  profile: ProfileEntry[];
+  habits: MemoryPattern[];
 }
 
 /** What remembering did with the statement; `old` are the facts it superseded. */
@@ -698,7 +749,27 @@ export class Api {
     const query = new URLSearchParams({ q });
     if (projectId !== null) query.set("project_id", String(projectId));
     query.set("limit", String(limit));
-    return (await this.get<{ items: MemoryItem[] }>(`/api/memory/search?${query.toString()}`)).items;
+    return parseMemoryItems(await this.get<unknown>(`/api/memory/search?${query.toString()}`));
+  }
+
+  /** The user's profile and habits (the user's own, the same in every project). */
+  async memoryProfile(): Promise<MemoryProfile> {
+    return parseProfile(await this.get<unknown>("/api/memory/profile"));
+  }
+
+  /** The learned patterns of the user and, given a project, that project's; most evidence first. */
+  async memoryPatterns(projectId: number | null): Promise<MemoryPattern[]> {
+    const query = projectId === null ? "" : `?project_id=${projectId}`;
+    return parsePatterns(await this.get<unknown>(`/api/memory/patterns${query}`));
+  }
+
+  /** Rolling summaries in scope, newest first; `conversation` narrows them to one. */
+  async memorySummaries(projectId: number | null, conversation: string | null = null): Promise<MemorySummary[]> {
+    const query = new URLSearchParams();
+    if (projectId !== null) query.set("project_id", String(projectId));
+    if (conversation !== null) query.set("conversation", conversation);
+    const rest = query.toString();
+    return parseSummaries(await this.get<unknown>(rest ? `/api/memory/summaries?${rest}` : "/api/memory/summaries"));
   }
 
   /** Tells memory a statement: the user's (projectId null) or one project's only. */
@@ -711,7 +782,7 @@ export class Api {
     return (await this.get<{ fact: MemoryFact }>(`/api/memory/${encodeURIComponent(id)}`, "PATCH", { text })).fact;
   }
 
-  /** Forgets a fact (`f12`) or a turn (`t34`) for good. */
+  /** Forgets a fact (`f12`), a turn (`t34`), a pattern (`p3`) or a summary (`s4`) for good. */
   async memoryForget(id: string): Promise<void> {
     await this.get<unknown>(`/api/memory/${encodeURIComponent(id)}`, "DELETE");
   }

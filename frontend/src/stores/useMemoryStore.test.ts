@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-import { Api, ApiError, type MemoryFact } from "../lib/api";
+import { Api, ApiError, type MemoryFact, type MemoryPattern, type MemorySummary } from "../lib/api";
 import { MEMORY_DEBOUNCE_MS, useMemoryStore } from "./useMemoryStore";
 
 function fact(id: number, text: string, patch: Partial<MemoryFact> = {}): MemoryFact {
@@ -16,18 +16,42 @@ interface Call {
   body: unknown;
 }
 
+function pattern(id: string, evidence: number): MemoryPattern {
+  return { id, behaviour: `behaviour ${id}`, evidence_count: evidence, first_seen: 1, last_seen: 2, project_id: null, sources: [{ conversation: "1", message: "2" }] };
+}
+
+function summary(id: string): MemorySummary {
+  return { id, conversation: "1", first_seq: 1, last_seq: 12, text: `summary ${id}`, origin: "extractive", project_id: null, created_at: 3, from: 1, to: 2, sources: [] };
+}
+
 /**
  * A fake memory server: f1 superseded by f2 (listed with history only), edits and
- * deletions applied, a search answering with the facts whose text has the query.
+ * deletions applied, a search answering with the facts whose text has the query; f2 in
+ * the profile, p1 a habit and p2 not yet, one summary. `old` answers as a server from
+ * before patterns and summaries: no habits in the profile, no routes for the rest.
  */
-function fakeApi(calls: Call[]): Api {
+function fakeApi(calls: Call[], old = false): Api {
   let facts = [fact(1, "I prefer tabs over spaces", { valid_to: 5, superseded_by: 2 }), fact(2, "I prefer spaces over tabs", { valid_from: 5 })];
+  let patterns = [pattern("p1", 4), pattern("p2", 1)];
+  let summaries = [summary("s1")];
   return new Api("tok", async (url, init) => {
     const method = init?.method ?? "GET";
     const body = init?.body ? JSON.parse(String(init.body)) : undefined;
     calls.push({ method, url, body });
     const u = new URL(url, "http://x");
     const id = Number(u.pathname.match(/\/api\/memory\/f(\d+)$/)?.[1]);
+    const item = u.pathname.match(/^\/api\/memory\/([ps]\d+)$/)?.[1];
+    if (u.pathname === "/api/memory/profile") {
+      const profile = facts.filter((f) => f.id === 2).map((f) => ({ key: f.subject, value: f.text, fact: `f${f.id}`, updated_at: f.updated_at }));
+      return Response.json(old ? { profile } : { profile, habits: patterns.filter((p) => p.evidence_count >= 3) });
+    }
+    if (!old && u.pathname === "/api/memory/patterns") return Response.json({ patterns });
+    if (!old && u.pathname === "/api/memory/summaries") return Response.json({ summaries });
+    if (!old && item && method === "DELETE") {
+      patterns = patterns.filter((p) => p.id !== item);
+      summaries = summaries.filter((x) => x.id !== item);
+      return Response.json({ forgotten: item });
+    }
     if (u.pathname === "/api/memory" && method === "GET") {
       const history = u.searchParams.get("history") === "true";
       return Response.json({ facts: facts.filter((f) => history || f.valid_to === null) });
@@ -143,5 +167,63 @@ describe("useMemoryStore", () => {
     expect(useMemoryStore.getState()).toMatchObject({ projectId: 5, query: "", items: null });
     useMemoryStore.setState({ query: "expired" });
     await expect(useMemoryStore.getState().search(api)).rejects.toBeInstanceOf(ApiError);
+  });
+  it("reads the profile, habits and summaries, and an older server's facts without them", async () => {
+    const calls: Call[] = [];
+    await useMemoryStore.getState().loadViews(fakeApi(calls), 4);
+    expect(calls.map((c) => c.url)).toEqual(["/api/memory/profile", "/api/memory/patterns?project_id=4", "/api/memory/summaries?project_id=4"]);
+    const state = useMemoryStore.getState();
+    expect(state.profile.map((e) => e.fact)).toEqual(["f2"]);
+    expect(state.habits.map((p) => p.id)).toEqual(["p1"]);
+    expect(state.patterns.map((p) => p.id)).toEqual(["p1", "p2"]);
+    expect(state.summaries.map((x) => x.id)).toEqual(["s1"]);
+    expect(state.viewErrors).toEqual({ profile: null, patterns: null, summaries: null });
+
+    useMemoryStore.getState().reset();
+    const old = fakeApi([], true);
+    await Promise.all([useMemoryStore.getState().load(old, 4), useMemoryStore.getState().loadViews(old, 4)]);
+    const older = useMemoryStore.getState();
+    expect(older.facts.map((f) => f.id)).toEqual([2]);
+    expect(older.error).toBeNull();
+    expect(older.profile.map((e) => e.fact)).toEqual(["f2"]);
+    expect(older.habits).toEqual([]);
+    expect(older.viewErrors).toEqual({ profile: null, patterns: "no route", summaries: "no route" });
+    expect(older.viewsLoading).toBe(false);
+  });
+
+  it("forgets a pattern and a summary, from their lists and from the search", async () => {
+    const calls: Call[] = [];
+    const api = fakeApi(calls);
+    await Promise.all([useMemoryStore.getState().load(api, null), useMemoryStore.getState().loadViews(api, null)]);
+    useMemoryStore.setState({ query: "parser", items: [{ id: "s1", kind: "summary", text: "summary s1", score: 1, valid_from: 1, valid_to: null, sources: [] }] });
+    await useMemoryStore.getState().forget(api, "s1");
+    await useMemoryStore.getState().forget(api, "p1");
+    expect(calls.filter((c) => c.method === "DELETE").map((c) => c.url)).toEqual(["/api/memory/s1", "/api/memory/p1"]);
+    const state = useMemoryStore.getState();
+    expect(state.summaries).toEqual([]);
+    expect(state.patterns.map((p) => p.id)).toEqual(["p2"]);
+    expect(state.habits).toEqual([]);
+    expect(state.items).toEqual([]);
+    expect(state.error).toBeNull();
+  });
+
+  it("leaves a 401 of a view to the auth layer, after the others have been read", async () => {
+    const api = new Api("tok", async (url) =>
+      url.includes("/summaries")
+        ? Response.json({ error: { code: "unauthorized", message: "access token has expired" } }, { status: 401 })
+        : Response.json(url.includes("/patterns") ? { patterns: [pattern("p1", 3)] } : { profile: [] }),
+    );
+    await expect(useMemoryStore.getState().loadViews(api, null)).rejects.toBeInstanceOf(ApiError);
+    expect(useMemoryStore.getState()).toMatchObject({ viewsLoading: false, viewErrors: { profile: null, patterns: null, summaries: null } });
+    expect(useMemoryStore.getState().patterns.map((p) => p.id)).toEqual(["p1"]);
+  });
+
+  it("keeps the profile but not another project's patterns and summaries when the project changes", async () => {
+    const api = fakeApi([]);
+    await Promise.all([useMemoryStore.getState().load(api, 4), useMemoryStore.getState().loadViews(api, 4)]);
+    const switching = useMemoryStore.getState().load(api, 5);
+    expect(useMemoryStore.getState()).toMatchObject({ patterns: [], summaries: [] });
+    expect(useMemoryStore.getState().profile).toHaveLength(1);
+    await switching;
   });
 });

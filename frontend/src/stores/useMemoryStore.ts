@@ -1,10 +1,10 @@
 // Memory: the facts Mira keeps about the user and the open project, a search over them
-// and the chat turns they came from, and the user's own corrections (remember, edit,
-// forget) through the HTTP API.
+// and the chat turns they came from, the user's profile, learned habits and rolling
+// summaries, and the user's own corrections (remember, edit, forget) through the HTTP API.
 
 import { create } from "zustand";
 
-import { ApiError, type Api, type MemoryFact, type MemoryItem } from "../lib/api";
+import { ApiError, type Api, type MemoryFact, type MemoryItem, type MemoryPattern, type MemorySummary, type ProfileEntry } from "../lib/api";
 import { decisionNotice, factItemId, parseItemId } from "../lib/memory";
 
 /** How long typing pauses before the search goes out. */
@@ -25,8 +25,20 @@ interface MemoryStore {
   items: MemoryItem[] | null;
   searching: boolean;
   searchError: string | null;
+  /** The user's profile, and the patterns it counts as habits. */
+  profile: ProfileEntry[];
+  habits: MemoryPattern[];
+  /** Every learned pattern in scope, most evidence first. */
+  patterns: MemoryPattern[];
+  /** Rolling summaries in scope, newest first. */
+  summaries: MemorySummary[];
+  viewsLoading: boolean;
+  /** Why a view could not be read; each on its own, so an older server still lists facts. */
+  viewErrors: ViewErrors;
   /** Lists the facts of a project; a different project than before starts afresh. */
   load(api: Api, projectId: number | null): Promise<void>;
+  /** Reads the profile, the patterns and the summaries of a project (and the user's). */
+  loadViews(api: Api, projectId: number | null): Promise<void>;
   setHistory(api: Api, history: boolean): Promise<void>;
   /** Sets the query and searches once typing pauses (settles at once when replaced). */
   setQuery(api: Api, query: string): Promise<void>;
@@ -36,9 +48,15 @@ interface MemoryStore {
   remember(api: Api, text: string, projectOnly: boolean): Promise<boolean>;
   /** Corrects a fact's text. True when saved. */
   edit(api: Api, id: number, text: string): Promise<boolean>;
-  /** Forgets a fact (`f12`) or a turn (`t34`). */
+  /** Forgets a fact (`f12`), a turn (`t34`), a pattern (`p3`) or a summary (`s4`). */
   forget(api: Api, itemId: string): Promise<void>;
   reset(): void;
+}
+
+export interface ViewErrors {
+  profile: string | null;
+  patterns: string | null;
+  summaries: string | null;
 }
 
 function message(e: unknown): string {
@@ -57,6 +75,7 @@ let timer: ReturnType<typeof setTimeout> | null = null;
 let settlePending: (() => void) | null = null;
 let latest = 0;
 let latestList = 0;
+let latestViews = 0;
 
 function cancelPending(): void {
   if (timer !== null) clearTimeout(timer);
@@ -66,13 +85,27 @@ function cancelPending(): void {
 }
 
 const noSearch = { query: "", items: null, searching: false, searchError: null };
-const initial = { projectId: null, facts: [], history: false, loading: false, error: null, notice: null, ...noSearch };
+const noViewErrors: ViewErrors = { profile: null, patterns: null, summaries: null };
+const noViews = { profile: [], habits: [], patterns: [], summaries: [], viewsLoading: false, viewErrors: noViewErrors };
+const initial = { projectId: null, facts: [], history: false, loading: false, error: null, notice: null, ...noSearch, ...noViews };
+
+/** Why a view failed, or null; a 401 is kept aside for the auth layer. */
+function failure(result: PromiseSettledResult<unknown>): string | null {
+  if (result.status === "fulfilled") return null;
+  return result.reason instanceof ApiError && result.reason.status === 401 ? null : message(result.reason);
+}
+
+/** The 401 among the answers, if any: it goes to the auth layer. */
+function unauthorized(results: PromiseSettledResult<unknown>[]): ApiError | null {
+  for (const r of results) if (r.status === "rejected" && r.reason instanceof ApiError && r.reason.status === 401) return r.reason;
+  return null;
+}
 
 export const useMemoryStore = create<MemoryStore>((set, get) => {
-  /** After a change: the list again, and the search if one is shown. */
+  /** After a change: the list and the views again, and the search if one is shown. */
   const refresh = async (api: Api) => {
     const again = get().items !== null && timer === null ? get().search(api) : Promise.resolve();
-    await Promise.all([get().load(api, get().projectId), again]);
+    await Promise.all([get().load(api, get().projectId), get().loadViews(api, get().projectId), again]);
   };
 
   return {
@@ -81,7 +114,9 @@ export const useMemoryStore = create<MemoryStore>((set, get) => {
       if (projectId !== get().projectId) {
         cancelPending();
         latest++;
-        set({ ...noSearch, projectId, facts: [], notice: null, error: null });
+        latestViews++;
+        // The profile is the user's, the same in every project; patterns and summaries are not.
+        set({ ...noSearch, projectId, facts: [], notice: null, error: null, patterns: [], summaries: [], viewsLoading: false });
       }
       const request = ++latestList;
       set({ loading: true });
@@ -92,6 +127,24 @@ export const useMemoryStore = create<MemoryStore>((set, get) => {
         const error = unlessUnauthorized(e);
         if (request === latestList) set({ facts: [], loading: false, error });
       }
+    },
+    async loadViews(api, projectId) {
+      const request = ++latestViews;
+      set({ viewsLoading: true });
+      const results = await Promise.allSettled([api.memoryProfile(), api.memoryPatterns(projectId), api.memorySummaries(projectId)]);
+      const [profile, patterns, summaries] = results;
+      if (request === latestViews) {
+        set((s) => ({
+          profile: profile.status === "fulfilled" ? profile.value.profile : s.profile,
+          habits: profile.status === "fulfilled" ? profile.value.habits : s.habits,
+          patterns: patterns.status === "fulfilled" ? patterns.value : s.patterns,
+          summaries: summaries.status === "fulfilled" ? summaries.value : s.summaries,
+          viewsLoading: false,
+          viewErrors: { profile: failure(profile), patterns: failure(patterns), summaries: failure(summaries) },
+        }));
+      }
+      const denied = unauthorized(results);
+      if (denied) throw denied;
     },
     setHistory(api, history) {
       set({ history });
@@ -146,6 +199,7 @@ export const useMemoryStore = create<MemoryStore>((set, get) => {
         set((s) => ({
           facts: s.facts.map((f) => (f.id === id ? fact : f)),
           items: s.items && s.items.map((i) => (i.id === itemId ? { ...i, text: fact.text } : i)),
+          profile: s.profile.map((e) => (e.fact === itemId ? { ...e, value: fact.text } : e)),
           error: null,
         }));
         return true;
@@ -161,11 +215,15 @@ export const useMemoryStore = create<MemoryStore>((set, get) => {
         set({ error: unlessUnauthorized(e) });
         return;
       }
-      // Gone from view at once; the list is read again for what the server did with it.
+      // Gone from view at once; the lists are read again for what the server did with it.
       const parsed = parseItemId(itemId);
       set((s) => ({
         facts: parsed?.kind === "fact" ? s.facts.filter((f) => f.id !== parsed.n) : s.facts,
         items: s.items && s.items.filter((i) => i.id !== itemId),
+        profile: s.profile.filter((e) => e.fact !== itemId),
+        habits: s.habits.filter((p) => p.id !== itemId),
+        patterns: s.patterns.filter((p) => p.id !== itemId),
+        summaries: s.summaries.filter((x) => x.id !== itemId),
         error: null,
       }));
       await refresh(api);
@@ -174,6 +232,7 @@ export const useMemoryStore = create<MemoryStore>((set, get) => {
       cancelPending();
       latest++;
       latestList++;
+      latestViews++;
       set(initial);
     },
   };

@@ -129,6 +129,8 @@ pub struct LlmConfig {
     pub thinker_file_count: usize,
     /// MEMORY_MODEL_EXTRACTION: personal memory may ask a provider model to read turns.
     pub memory_model_extraction: bool,
+    /// MEMORY_SUMMARY_WINDOW: turns of a conversation per rolling summary; 0 writes none.
+    pub memory_summary_window: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -298,6 +300,7 @@ impl Config {
                 thinker_token_threshold: req(sources, "ROUTE_THINKER_TOKEN_THRESHOLD", int(1, 100_000_000))?,
                 thinker_file_count: req(sources, "ROUTE_THINKER_FILE_COUNT", int(1, 100_000))? as usize,
                 memory_model_extraction: req(sources, "MEMORY_MODEL_EXTRACTION", parse::bool)?,
+                memory_summary_window: req(sources, "MEMORY_SUMMARY_WINDOW", int(0, 1000))? as usize,
             },
             budget: BudgetConfig {
                 daily_limit_usd: req(sources, "BUDGET_DAILY_LIMIT_USD", parse::usd)?,

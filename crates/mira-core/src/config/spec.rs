@@ -280,6 +280,12 @@ pub const SETTINGS: &[Setting] = &[
         "true or false",
         "Let the fast tier's provider model read each of your chat messages for facts to remember (through the budget); false: the built-in rules alone. The bundled local model is never used for this.",
     ),
+    s(
+        "MEMORY_SUMMARY_WINDOW",
+        "12",
+        "a whole number of turns from 0 to 1000",
+        "Personal memory writes a rolling summary of every this many turns of a conversation (fewer when a session ends), by the fast tier's provider model when MEMORY_MODEL_EXTRACTION allows one, else by picking the window's most telling sentences; 0 writes none.",
+    ),
     // Model routing
     s(
         "MODEL_ROUTER_ENABLED",

@@ -1,6 +1,7 @@
 //! mira-memory against a real SQLite database in a temp dir.
 
 mod facts;
+mod learned;
 mod recall;
 mod transfer;
 

@@ -1,17 +1,19 @@
 //! Memory: what the user told Mira before (preferences, decisions, constraints, names,
 //! facts of the project) that bear on the task, in the user's and this
 //! project's scope only. One item, each line citing its memory id and the messages it
-//! came from. The user's standing preferences and constraints are always there, matched
-//! or not. It votes for no file (memory is about the person and the project, not a
+//! came from. The user's standing preferences and constraints, and their habits (the
+//! learned patterns seen three times or more), are always there, matched or not. It votes for no file (memory is about the person and the project, not a
 //! file's content), so it shapes the answer without moving the file ranking.
 
 use mira_memory::recall::{self, RecallItem, RecallRequest};
-use mira_memory::{Scope, facts};
+use mira_memory::{Scope, facts, patterns};
 
 use super::{Found, Query, Scored, item};
 
 /// Standing preferences and constraints added to every context at most.
 const STANDING: usize = 5;
+/// Habits (learned patterns seen at least three times) added at most.
+const HABITS: usize = 3;
 
 pub async fn memory(q: &Query<'_>) -> Result<Found, String> {
     let mut found = Found::default();
@@ -37,12 +39,17 @@ pub async fn memory(q: &Query<'_>) -> Result<Found, String> {
             items.push(RecallItem::of_fact(f));
         }
     }
-    if items.is_empty() {
+    // The user's habits: how they tend to work, whatever the task.
+    let habits = patterns::list(q.db, &request.scope, patterns::HABIT_EVIDENCE)
+        .await
+        .map_err(|e| e.to_string())?;
+    if items.is_empty() && habits.is_empty() {
         return Ok(found);
     }
     let mut text = String::from(
         "What the user told you before (memory; older statements marked with when they stopped holding):\n",
     );
+    let habits: Vec<_> = habits.into_iter().take(HABITS).collect();
     let mut ids = Vec::new();
     for i in &items {
         let day = mira_memory::date;
@@ -57,6 +64,13 @@ pub async fn memory(q: &Query<'_>) -> Result<Found, String> {
         };
         text.push_str(&format!("- [{label}] {} ({})\n", i.text.trim(), i.id));
         ids.push(i.id.clone());
+    }
+    for h in &habits {
+        text.push_str(&format!(
+            "- [habit, seen {} times] the user {} ({})\n",
+            h.evidence_count, h.behaviour, h.id
+        ));
+        ids.push(h.id.clone());
     }
     found.items.push(Scored {
         item: item("memory", None, None, text, format!("memory {}", ids.join(", "))),

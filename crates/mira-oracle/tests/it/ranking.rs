@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mira_oracle::{ContextRequest, Found, Query, Selection, Source};
+use mira_oracle::{Context, ContextRequest, Found, Query, Selection, Source};
 
 use crate::fixture::{INVOICE_PY, Shop, paths};
 
@@ -326,4 +326,56 @@ async fn the_words_of_a_report_find_the_file_that_shares_them_and_follow_edits()
         .ask("Amounts shown for display are rounded to cents wrongly")
         .await;
     assert!(plain.ballots.is_none() && plain.source_ms.is_none());
+}
+
+#[tokio::test]
+async fn the_users_habits_go_into_every_context_cited_by_their_pattern() {
+    use mira_memory::extract::{self, USER_SPEAKER};
+    use mira_memory::{Scope, turns};
+    let shop = Shop::new().await;
+    let asks = [
+        "Please add unit tests for the parser",
+        "Can you write tests for the cache too?",
+        "Add a test for the empty input case",
+    ];
+    let said: Vec<turns::NewTurn> = asks
+        .iter()
+        .enumerate()
+        .map(|(i, text)| turns::NewTurn {
+            conversation: "c1".into(),
+            session: String::new(),
+            message: format!("m{i}"),
+            speaker: USER_SPEAKER.into(),
+            text: (*text).into(),
+            at: 1_000 + i as i64,
+        })
+        .collect();
+    let keys = mira_llm::scrub::Scrubber::default();
+    turns::add(&shop.db, &Scope::project(shop.project.id), &said[..2], &keys)
+        .await
+        .unwrap();
+    extract::run_pending(&shop.db, "local", |_| {}).await.unwrap();
+    let memory = |c: &Context| {
+        c.items
+            .iter()
+            .find(|i| i.source == "memory")
+            .map(|i| i.text.clone())
+    };
+    // Seen twice: not a habit yet.
+    let before = shop.gather(ContextRequest::new("format money for display")).await;
+    assert!(
+        memory(&before).is_none_or(|t| !t.contains("habit")),
+        "{:?}",
+        memory(&before)
+    );
+    turns::add(&shop.db, &Scope::project(shop.project.id), &said[2..], &keys)
+        .await
+        .unwrap();
+    extract::run_pending(&shop.db, "local", |_| {}).await.unwrap();
+    let after = shop.gather(ContextRequest::new("format money for display")).await;
+    let text = memory(&after).expect("no memory item");
+    assert!(
+        text.contains("[habit, seen 3 times] the user asks for tests (p1)"),
+        "{text}"
+    );
 }

@@ -1,14 +1,15 @@
 //! Memory over HTTP: `/api/memory` lists facts (`?project_id=`, `?history=true`) and
 //! takes new ones, `/api/memory/search` recalls, `/api/memory/profile` is the user's
-//! profile, `/api/memory/{id}` edits or forgets an
-//! item (`f12` a fact, `t34` a turn).
+//! profile and habits, `/api/memory/patterns` and `/api/memory/summaries` list learned
+//! patterns and rolling summaries, `/api/memory/{id}` edits or forgets an item (`f12` a
+//! fact, `s5` a summary, `p3` a pattern, `t34` a turn).
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use mira_core::ErrorCode;
 use mira_memory::facts;
 use mira_memory::recall::{self, RecallRequest};
-use mira_memory::{MemoryError, Scope, turns};
+use mira_memory::{ItemId, MemoryError, Scope, patterns, summaries};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -47,10 +48,33 @@ pub async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> 
     Ok(Json(json!({ "facts": found })))
 }
 
-/// The user's profile: current preferences and names, one per subject.
+/// The user's profile: current preferences and names, one per subject, and their
+/// habits (patterns seen at least three times).
 pub async fn profile(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let entries = mira_memory::profile::list(&state.db, mira_memory::scope::LOCAL_USER).await?;
-    Ok(Json(json!({ "profile": entries })))
+    let habits = patterns::list(&state.db, &Scope::user(), patterns::HABIT_EVIDENCE).await?;
+    Ok(Json(json!({ "profile": entries, "habits": habits })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ScopeQuery {
+    pub project_id: Option<i64>,
+    pub conversation: Option<String>,
+}
+
+/// Learned patterns, most seen first (every sighting, not only habits).
+pub async fn patterns(State(state): State<AppState>, Query(q): Query<ScopeQuery>) -> ApiResult<Json<Value>> {
+    let scope = scope(&state, q.project_id).await?;
+    Ok(Json(
+        json!({ "patterns": patterns::list(&state.db, &scope, 1).await? }),
+    ))
+}
+
+/// Rolling summaries, newest first (of one conversation with `?conversation=`).
+pub async fn summaries(State(state): State<AppState>, Query(q): Query<ScopeQuery>) -> ApiResult<Json<Value>> {
+    let scope = scope(&state, q.project_id).await?;
+    let found = summaries::list(&state.db, &scope, q.conversation.as_deref(), 500).await?;
+    Ok(Json(json!({ "summaries": found })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,24 +126,6 @@ pub async fn remember(
     Ok(Json(json!({ "decision": decision, "fact": fact })))
 }
 
-enum ItemId {
-    Fact(i64),
-    Turn(i64),
-}
-
-fn item_id(id: &str) -> ApiResult<ItemId> {
-    let bad = || {
-        ApiError::bad_request(format!(
-            "{id:?} is not a memory item id (f12 for a fact, t34 for a turn)"
-        ))
-    };
-    let parsed = match id.strip_prefix('t') {
-        Some(n) => ItemId::Turn(n.parse().map_err(|_| bad())?),
-        None => ItemId::Fact(id.strip_prefix('f').unwrap_or(id).parse().map_err(|_| bad())?),
-    };
-    Ok(parsed)
-}
-
 #[derive(Debug, Deserialize)]
 pub struct EditBody {
     pub text: String,
@@ -130,9 +136,9 @@ pub async fn edit(
     Path(id): Path<String>,
     Json(body): Json<EditBody>,
 ) -> ApiResult<Json<Value>> {
-    let ItemId::Fact(n) = item_id(&id)? else {
+    let ItemId::Fact(n) = ItemId::parse(&id)? else {
         return Err(ApiError::bad_request(
-            "only facts can be edited; a turn is what was said",
+            "only facts can be edited; a turn, summary or pattern is what was seen",
         ));
     };
     let keys = mira_memory::configured_keys(&state.config);
@@ -141,9 +147,6 @@ pub async fn edit(
 }
 
 pub async fn forget(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    match item_id(&id)? {
-        ItemId::Fact(n) => facts::forget(&state.db, n).await?,
-        ItemId::Turn(n) => turns::forget(&state.db, n).await?,
-    }
+    ItemId::parse(&id)?.forget(&state.db).await?;
     Ok(Json(json!({ "forgotten": id })))
 }

@@ -28,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/memory", get(memory::list).post(memory::remember))
         .route("/memory/search", get(memory::search))
         .route("/memory/profile", get(memory::profile))
+        .route("/memory/patterns", get(memory::patterns))
+        .route("/memory/summaries", get(memory::summaries))
         .route(
             "/memory/{id}",
             axum::routing::patch(memory::edit).delete(memory::forget),

@@ -192,8 +192,14 @@ pub async fn ask(config: Config, args: AskArgs) -> anyhow::Result<ExitCode> {
     // Memory learns from the stored turn now (a server would otherwise catch up at start).
     let keys = mira_memory::configured_keys(&config);
     let model = mira_memory::model::ModelExtractor::configured(&config, &gateway);
-    if let Err(e) =
-        mira_memory::follow::sync_chats(&db, mira_memory::scope::LOCAL_USER, &keys, model.as_ref()).await
+    if let Err(e) = mira_memory::follow::sync_chats(
+        &db,
+        mira_memory::scope::LOCAL_USER,
+        &keys,
+        model.as_ref(),
+        config.llm.memory_summary_window,
+    )
+    .await
     {
         tracing::warn!(error = %e, "memory could not learn from this turn");
     }

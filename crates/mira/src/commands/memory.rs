@@ -10,7 +10,8 @@ use mira_memory::extract;
 use mira_memory::facts::{self, Fact};
 use mira_memory::recall::{self, RecallRequest};
 use mira_memory::transfer::{self, Incoming};
-use mira_memory::{Decision, Scope, date as day, turns};
+use mira_memory::{Decision, ItemId, Scope, date as day};
+use mira_memory::{patterns, summaries};
 use mira_store::{Db, projects};
 
 use super::search::bar;
@@ -20,7 +21,8 @@ pub enum Command {
     /// Remember TEXT (a preference, decision, constraint, name or fact); a statement on
     /// the same subject supersedes the old one, which stays in the history.
     Remember(RememberArgs),
-    /// Delete an item (`f12` a fact, `t34` a turn; a bare number is a fact) for good.
+    /// Delete an item (`f12` a fact, `s5` a summary, `p3` a pattern, `t34` a turn; a bare
+    /// number is a fact) for good.
     Forget(IdArgs),
     /// Correct a fact's text; its sources stay.
     Edit(EditArgs),
@@ -29,8 +31,14 @@ pub enum Command {
     /// Facts and past turns that bear on QUERY, each with the messages it came from.
     Search(SearchArgs),
     /// Your profile: your current preferences and names (every project's), one per
-    /// subject, each with the fact it comes from.
+    /// subject, each with the fact it comes from, and your habits (patterns seen three
+    /// times or more).
     Profile(JsonArgs),
+    /// What you do again and again in chats ("asks for tests"), with how often and the
+    /// latest messages it was seen in.
+    Patterns(JsonArgs),
+    /// Rolling summaries of conversations, newest first, each citing its turns.
+    Summaries(SummariesArgs),
     /// Write every item in scope (facts with sources and validity, turns) to FILE.
     Export(FileArgs),
     /// Read a memory export, or transcripts of past conversations (extracted as live
@@ -40,6 +48,19 @@ pub enum Command {
 
 #[derive(clap::Args)]
 pub struct JsonArgs {
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct SummariesArgs {
+    /// Only this conversation's (a chat's id or an imported conversation_id).
+    #[arg(long)]
+    conversation: Option<String>,
+    #[arg(long)]
+    project: Option<String>,
+    #[arg(long, default_value_t = 20)]
+    limit: u32,
     #[arg(long)]
     json: bool,
 }
@@ -121,6 +142,8 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<ExitCode> {
         Command::List(args) => list(&db, args).await,
         Command::Search(args) => search(&db, args).await,
         Command::Profile(args) => profile(&db, args).await,
+        Command::Patterns(args) => patterns(&db, args).await,
+        Command::Summaries(args) => summaries(&db, args).await,
         Command::Export(args) => export(&db, args).await,
         Command::Import(args) => import(&config, &db, args).await,
     }
@@ -128,21 +151,105 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<ExitCode> {
 
 async fn profile(db: &Db, args: JsonArgs) -> anyhow::Result<ExitCode> {
     let entries = mira_memory::profile::list(db, mira_memory::scope::LOCAL_USER).await?;
+    let habits = patterns::list(db, &Scope::user(), patterns::HABIT_EVIDENCE).await?;
     if args.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "profile": entries }))?
+            serde_json::to_string_pretty(&serde_json::json!({ "profile": entries, "habits": habits }))?
         );
-    } else if entries.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if entries.is_empty() {
         println!(
             "No preferences or names yet: state one in a chat, or `mira memory remember \"I prefer ...\"`."
         );
-    } else {
-        for e in &entries {
-            println!("{}  {}  ({})", e.key, e.value, e.fact);
+    }
+    for e in &entries {
+        println!("{}  {}  ({})", e.key, e.value, e.fact);
+    }
+    if !habits.is_empty() {
+        println!("Habits:");
+        for h in &habits {
+            println!(
+                "  {} ({} times, last {})  ({})",
+                h.behaviour,
+                h.evidence_count,
+                day(h.last_seen),
+                h.id
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn patterns(db: &Db, args: JsonArgs) -> anyhow::Result<ExitCode> {
+    let found = patterns::list(db, &Scope::user(), 1).await?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "patterns": found }))?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if found.is_empty() {
+        println!(
+            "No patterns yet: they are learned from your chat messages (asking for tests, pasting traces, ...)."
+        );
+    }
+    for p in &found {
+        println!(
+            "{:<6} {:>4}x  {} to {}  {}",
+            p.id,
+            p.evidence_count,
+            day(p.first_seen),
+            day(p.last_seen),
+            p.behaviour
+        );
+        print_sources(&p.sources);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn summaries(db: &Db, args: SummariesArgs) -> anyhow::Result<ExitCode> {
+    let scope = read_scope(db, args.project.as_deref()).await?;
+    let found = summaries::list(db, &scope, args.conversation.as_deref(), i64::from(args.limit)).await?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "summaries": found }))?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if found.is_empty() {
+        println!(
+            "No summaries yet: one is written every MEMORY_SUMMARY_WINDOW turns of a conversation (fewer when a session ends)."
+        );
+    }
+    for sm in &found {
+        println!(
+            "{:<6} {} turns {}-{} ({}, {})  {}",
+            sm.id,
+            sm.conversation,
+            sm.first_seq,
+            sm.last_seq,
+            day(sm.from),
+            sm.origin,
+            sm.text
+        );
+        print_sources(&sm.sources);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The messages an item came from, on the line under it.
+fn print_sources(sources: &[mira_memory::Source]) {
+    if !sources.is_empty() {
+        let list: Vec<String> = sources
+            .iter()
+            .map(|s| format!("{}#{}", s.conversation, s.message))
+            .collect();
+        println!("       from {}", list.join(", "));
+    }
 }
 
 /// The scope of a read: the named project, else the registered project containing the
@@ -155,30 +262,6 @@ async fn read_scope(db: &Db, project: Option<&str>) -> anyhow::Result<Scope> {
     Ok(match projects::innermost_containing(db, &cwd).await? {
         Some(p) => Scope::project(p.id),
         None => Scope::user(),
-    })
-}
-
-enum ItemId {
-    Fact(i64),
-    Turn(i64),
-}
-
-fn parse_id(id: &str) -> anyhow::Result<ItemId> {
-    let bad = || {
-        anyhow::anyhow!(
-            "{id:?} is not a memory item id: use f12 for a fact or t34 for a turn, as `mira memory list` and `search` print them"
-        )
-    };
-    let (kind, number) = match id.chars().next() {
-        Some('f') => ("f", &id[1..]),
-        Some('t') => ("t", &id[1..]),
-        _ => ("f", id),
-    };
-    let n: i64 = number.parse().map_err(|_| bad())?;
-    Ok(if kind == "t" {
-        ItemId::Turn(n)
-    } else {
-        ItemId::Fact(n)
     })
 }
 
@@ -217,17 +300,14 @@ async fn remember(config: &Config, db: &Db, args: RememberArgs) -> anyhow::Resul
 }
 
 async fn forget(db: &Db, id: &str) -> anyhow::Result<ExitCode> {
-    match parse_id(id)? {
-        ItemId::Fact(n) => facts::forget(db, n).await?,
-        ItemId::Turn(n) => turns::forget(db, n).await?,
-    }
+    ItemId::parse(id)?.forget(db).await?;
     println!("Forgot {id}.");
     Ok(ExitCode::SUCCESS)
 }
 
 async fn edit(db: &Db, args: &EditArgs) -> anyhow::Result<ExitCode> {
-    let ItemId::Fact(n) = parse_id(&args.id)? else {
-        bail!("only facts can be edited; a turn is what was said (forget it instead)");
+    let ItemId::Fact(n) = ItemId::parse(&args.id)? else {
+        bail!("only facts can be edited; a turn, summary or pattern is what was seen (forget it instead)");
     };
     let fact = facts::edit(db, n, args.text.trim()).await?;
     println!("f{}: {}", fact.id, fact.text);
@@ -251,14 +331,7 @@ fn print_fact(f: &Fact) {
         "f{:<5} {:<10} {:<7} {}  {}",
         f.id, f.category, scope, validity, f.text
     );
-    if !f.sources.is_empty() {
-        let sources: Vec<String> = f
-            .sources
-            .iter()
-            .map(|s| format!("{}#{}", s.conversation, s.message))
-            .collect();
-        println!("       from {}", sources.join(", "));
-    }
+    print_sources(&f.sources);
 }
 
 async fn list(db: &Db, args: ListArgs) -> anyhow::Result<ExitCode> {
@@ -329,17 +402,10 @@ async fn search(db: &Db, args: SearchArgs) -> anyhow::Result<ExitCode> {
             .map(|t| format!(" (until {})", day(t)))
             .unwrap_or_default();
         println!(
-            "{:<6} {:<5} {:.4}  {who}{}{until}",
+            "{:<6} {:<7} {:.4}  {who}{}{until}",
             item.id, item.kind, item.score, item.text
         );
-        let sources: Vec<String> = item
-            .sources
-            .iter()
-            .map(|s| format!("{}#{}", s.conversation, s.message))
-            .collect();
-        if !sources.is_empty() {
-            println!("       from {}", sources.join(", "));
-        }
+        print_sources(&item.sources);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -371,8 +437,8 @@ async fn import(config: &Config, db: &Db, args: FileArgs) -> anyhow::Result<Exit
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 println!(
-                    "Imported {} facts ({} already known) and {} turns.",
-                    report.facts, report.facts_known, report.turns
+                    "Imported {} facts ({} already known), {} turns, {} summaries and {} patterns.",
+                    report.facts, report.facts_known, report.turns, report.summaries, report.patterns
                 );
             }
         }
@@ -402,24 +468,42 @@ async fn import(config: &Config, db: &Db, args: FileArgs) -> anyhow::Result<Exit
                 learning.set_position(n as u64)
             })
             .await?;
-            gateway.flush().await;
             learning.finish_and_clear();
+            let summarising = if quiet {
+                indicatif::ProgressBar::hidden()
+            } else {
+                indicatif::ProgressBar::new_spinner()
+            };
+            summarising.set_message("Summarising conversations");
+            summarising.enable_steady_tick(std::time::Duration::from_millis(200));
+            let summaries = mira_memory::summaries::run_pending(
+                db,
+                &scope.user,
+                config.llm.memory_summary_window,
+                model.as_ref(),
+            )
+            .await?;
+            summarising.finish_and_clear();
+            gateway.flush().await;
             if args.json {
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&serde_json::json!({
-                        "conversations": transcripts.len(), "turns": stored, "extraction": report
+                        "conversations": transcripts.len(), "turns": stored, "extraction": report,
+                        "summaries": summaries
                     }))?
                 );
             } else {
                 println!(
-                    "Imported {} conversations: {stored} new turns of {}; facts learned: {} added, {} updated, {} superseded, {} already known.",
+                    "Imported {} conversations: {stored} new turns of {}; facts learned: {} added, {} updated, {} superseded, {} already known; {} summaries written, {} behaviours seen.",
                     transcripts.len(),
                     all.len(),
                     report.added,
                     report.updated,
                     report.superseded,
-                    report.unchanged
+                    report.unchanged,
+                    summaries.written,
+                    report.behaviours
                 );
             }
         }

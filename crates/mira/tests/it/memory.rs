@@ -488,7 +488,10 @@ async fn extracting_model() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Stri
             .to_string();
         seen.lock().unwrap().push(prompt.clone());
         let message = prompt.rsplit("Message:\n").next().unwrap_or_default();
-        let answer = if message.contains("bullet points") {
+        let answer = if prompt.starts_with("Turns:\n") {
+            // A rolling summary's call: it names turns 0 and 2 (and one that is not there).
+            json!({"summary": "They settled on Postgres 16 for the billing service.", "turns": [0, 2, 7]})
+        } else if message.contains("bullet points") {
             let subject = if prompt.contains("- release notes style: ") {
                 "release notes style"
             } else {
@@ -514,14 +517,18 @@ async fn extracting_model() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Stri
 }
 
 fn notes_transcript(dir: &Path, messages: &[(&str, &str, &str)]) -> std::path::PathBuf {
-    let file = dir.join("notes.json");
+    conversation_file(dir, "notes", messages)
+}
+
+fn conversation_file(dir: &Path, conversation: &str, messages: &[(&str, &str, &str)]) -> std::path::PathBuf {
+    let file = dir.join(format!("{conversation}.json"));
     let messages: Vec<Value> = messages
         .iter()
         .map(|(id, speaker, text)| serde_json::json!({"id": id, "speaker": speaker, "text": text}))
         .collect();
     std::fs::write(
         &file,
-        serde_json::json!({"conversation_id": "notes", "sessions": [
+        serde_json::json!({"conversation_id": conversation, "sessions": [
             {"id": "s1", "started_at": "2026-11-02T10:00:00Z", "messages": messages}]})
         .to_string(),
     )
@@ -690,4 +697,161 @@ async fn a_provider_model_learns_what_the_rules_cannot_supersedes_by_known_subje
         tokio::task::block_in_place(|| run(d, &["memory", "import", file.to_str().unwrap(), "--json"], &off));
     assert_eq!(stdout_json(&out)["extraction"]["read_by_model"], 0);
     assert_eq!(seen.lock().unwrap().len(), calls_before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn summaries_are_the_models_when_it_answers_and_extractive_when_it_cannot_and_habits_are_learned() {
+    let (model, seen) = extracting_model().await;
+    let dirs = Dirs::new();
+    let d = &dirs;
+    let with_model = [
+        ("OPENAI_BASE_URL", model.as_str()),
+        ("MODEL_FAST", "compat:mem-model"),
+        ("MODEL_VOICE", "compat:mem-model"),
+        ("MODEL_THINKER", "compat:mem-model"),
+        ("LLM_PRICES", "mem-model=1:2"),
+        ("MEMORY_MODEL_EXTRACTION", "true"),
+        ("MEMORY_SUMMARY_WINDOW", "4"),
+    ];
+    let plan = [
+        (
+            "p1",
+            "user",
+            "Which database should billing use? Please add tests for the schema.",
+        ),
+        (
+            "p2",
+            "assistant",
+            "Postgres 16 fits: it has the JSON support billing needs.",
+        ),
+        (
+            "p3",
+            "user",
+            "Then Postgres 16 it is. Can you write tests for the migration too?",
+        ),
+        (
+            "p4",
+            "assistant",
+            "Done: the migration and its tests are in place.",
+        ),
+    ];
+    let file = conversation_file(dirs.tmp.path(), "plan", &plan);
+    let go = |args: &[&str], env: &[(&str, &str)]| tokio::task::block_in_place(|| run(d, args, env));
+    let report = stdout_json(&go(
+        &["memory", "import", file.to_str().unwrap(), "--json"],
+        &with_model,
+    ));
+    assert_eq!(report["summaries"]["written"], 1, "{report:#}");
+    assert_eq!(report["summaries"]["by_model"], 1, "{report:#}");
+    assert!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|p| p.starts_with("Turns:\n[0] (")),
+        "no summary call reached the model"
+    );
+    let listed = stdout_json(&go(&["memory", "summaries", "--json"], &[]));
+    let summary = &listed["summaries"][0];
+    assert_eq!(summary["origin"], "model", "{listed:#}");
+    assert_eq!(
+        summary["text"],
+        "They settled on Postgres 16 for the billing service."
+    );
+    assert_eq!(
+        (summary["first_seq"].as_i64(), summary["last_seq"].as_i64()),
+        (Some(1), Some(4))
+    );
+    let cited: Vec<&str> = summary["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(cited, vec!["p1", "p3"], "{summary:#}");
+    // Recall finds it by its own words (the turns it cites would stand for it otherwise).
+    let found = stdout_json(&go(&["memory", "search", "what was settled", "--json"], &[]));
+    assert!(
+        found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["kind"] == "summary"),
+        "{found:#}"
+    );
+
+    // A provider that cannot be asked (the budget is spent): the extractive summariser
+    // writes the window instead, quoting and citing the turns it picked.
+    let broke = [
+        ("ANTHROPIC_API_KEY", "sk-ant-test-key-for-the-budget"),
+        ("ANTHROPIC_BASE_URL", model.as_str()),
+        ("MODEL_FAST", "anthropic:claude-test"),
+        ("MODEL_VOICE", "anthropic:claude-test"),
+        ("MODEL_THINKER", "anthropic:claude-test"),
+        ("LLM_PRICES", "claude-test=1:2"),
+        ("BUDGET_DAILY_LIMIT_USD", "0.000001"),
+        ("MEMORY_MODEL_EXTRACTION", "true"),
+        ("MEMORY_SUMMARY_WINDOW", "4"),
+    ];
+    let more = [
+        (
+            "q1",
+            "user",
+            "The cache keeps failing under load. Add a test for the eviction path.",
+        ),
+        (
+            "q2",
+            "assistant",
+            "The eviction path drops entries twice when Redis restarts.",
+        ),
+        (
+            "q3",
+            "user",
+            "Fix the Redis eviction path then, and keep it short.",
+        ),
+        (
+            "q4",
+            "assistant",
+            "Fixed: Redis restarts no longer drop entries twice.",
+        ),
+    ];
+    let file = conversation_file(dirs.tmp.path(), "cache", &more);
+    let report = stdout_json(&go(
+        &["memory", "import", file.to_str().unwrap(), "--json"],
+        &broke,
+    ));
+    assert_eq!(report["summaries"]["model_failures"], 1, "{report:#}");
+    let listed = stdout_json(&go(
+        &["memory", "summaries", "--conversation", "cache", "--json"],
+        &[],
+    ));
+    let summary = &listed["summaries"][0];
+    assert_eq!(summary["origin"], "extractive", "{listed:#}");
+    assert!(summary["text"].as_str().unwrap().contains("Redis"), "{summary:#}");
+    assert!(!summary["sources"].as_array().unwrap().is_empty());
+
+    // Three requests for tests across the two conversations: a habit, in the profile.
+    let profile = stdout_json(&go(&["memory", "profile", "--json"], &[]));
+    let habit = profile["habits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["behaviour"] == "asks for tests")
+        .unwrap_or_else(|| panic!("{profile:#}"))
+        .clone();
+    assert_eq!(habit["evidence_count"], 3, "{habit:#}");
+    let id = habit["id"].as_str().unwrap();
+    let out = go(&["memory", "forget", id], &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let patterns = stdout_json(&go(&["memory", "patterns", "--json"], &[]));
+    assert!(
+        patterns["patterns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["id"] != id),
+        "{patterns:#}"
+    );
+    let bad = go(&["memory", "forget", "x9"], &[]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("s5 for a summary"));
 }
