@@ -531,6 +531,7 @@ async fn memory(cx: &Call<'_>, args: &Args, limit: usize) -> Result<Value, ToolE
         limit: limit + 1,
         budget_tokens: None,
         include_turns: true,
+        dense: None,
         candidates: mira_memory::gate::CANDIDATE_TURNS,
     };
     let mut items = mira_memory::recall::recall(&cx.backend.db, &request)

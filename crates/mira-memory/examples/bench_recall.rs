@@ -10,6 +10,9 @@
 //! With BENCH_DB=FILE the database is kept there, and a later run that finds it skips the
 //! import and extraction (to compare recall changes on the same data). BENCH_CANDIDATES=N
 //! sets the turns scored per query (default: mira_memory::gate::CANDIDATE_TURNS).
+//! BENCH_EMBED_MODEL=DIR (a sentence model's folder, e.g. ~/.cache/mira-models/
+//! all-MiniLM-L6-v2) embeds the facts and summaries and gives every query its vector
+//! (the time to embed the query is counted in its latency).
 
 use std::time::Instant;
 
@@ -61,18 +64,40 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let summarised = mira_memory::summaries::run_pending(&db, "local", 12, None).await?;
     let summary_time = started.elapsed();
+    let embedder: Option<std::sync::Arc<dyn mira_search::embedder::DenseEmbedder>> =
+        match std::env::var_os("BENCH_EMBED_MODEL") {
+            Some(dir) => Some(std::sync::Arc::new(mira_search::embedder::LocalEmbedder::new(
+                std::sync::Arc::new(mira_models::Embedder::load(std::path::Path::new(&dir))?),
+            ))),
+            None => None,
+        };
+    if let Some(e) = &embedder {
+        let started = Instant::now();
+        let n = mira_memory::dense::embed_pending(&db, e.as_ref(), |_, _| {}).await?;
+        println!(
+            "embedded {n} facts and summaries in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
     let mut all: Vec<String> = Vec::new();
     for q in queries {
         all.extend(serde_json::from_str::<Vec<String>>(&std::fs::read_to_string(q)?)?);
     }
     // One pass to warm SQLite's cache, as a running server's would be.
+    let ask = async |q: &str| -> Result<_, Box<dyn std::error::Error>> {
+        let mut r = request(q);
+        if let Some(e) = &embedder {
+            r.dense = Some(mira_memory::dense::DenseQuery::embed(e.as_ref(), q).await?);
+        }
+        Ok(recall(&db, &r).await?)
+    };
     for q in all.iter().take(50) {
-        recall(&db, &request(q)).await?;
+        ask(q).await?;
     }
     let mut times = Vec::with_capacity(all.len());
     for q in &all {
         let t = Instant::now();
-        let items = recall(&db, &request(q)).await?;
+        let items = ask(q).await?;
         times.push(t.elapsed().as_secs_f64() * 1000.0);
         std::hint::black_box(items);
     }
@@ -108,6 +133,7 @@ fn request(query: &str) -> RecallRequest {
         limit: 10,
         budget_tokens: None,
         include_turns: true,
+        dense: None,
         candidates: std::env::var("BENCH_CANDIDATES")
             .ok()
             .and_then(|n| n.parse().ok())

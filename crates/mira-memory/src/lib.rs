@@ -15,6 +15,8 @@
 //!   and the latest messages it was seen in; from three sightings on, a habit.
 //! - [`summaries`]: rolling summaries of each window of a conversation's turns (a
 //!   provider model's, or the window's most telling sentences), cited and recalled.
+//! - [`dense`]: vectors of facts and summaries (in SQLite, by the configured embedder),
+//!   so recall finds them by meaning too.
 //! - [`recall`]: facts, summaries and turns for a query, ranked and scoped to the user
 //!   and the project, every item citing the messages it came from.
 //! - [`transfer`]: export and import (Mira's own export, and transcripts of past
@@ -26,6 +28,7 @@
 //! once ("database is locked") when another connection (the server's indexer, a chat
 //! being followed) wrote in between, where an immediate one waits its turn.
 
+pub mod dense;
 pub mod extract;
 pub mod facts;
 pub mod follow;

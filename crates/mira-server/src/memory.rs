@@ -1,5 +1,6 @@
 //! Memory follows the chats: after each chat turn, and once at start, the messages not
-//! yet in memory become turns, the extractor reads them and full windows are summarised (in the background; one run
+//! yet in memory become turns, the extractor reads them, full windows are summarised and
+//! new facts and summaries embedded (in the background; one run
 //! at a time, since a run already catches up with everything stored).
 
 use std::sync::LazyLock;
@@ -38,6 +39,12 @@ pub fn follow(state: &AppState) {
                 "memory caught up with the chats"
             ),
             Err(e) => tracing::warn!(error = %e, "memory could not catch up with the chats"),
+        }
+        // New facts and summaries get their vectors with the embedder search uses.
+        if let Ok(embedder) = state.search.embedder().await
+            && let Err(e) = mira_memory::dense::embed_pending(&state.db, embedder.as_ref(), |_, _| {}).await
+        {
+            tracing::warn!(error = %e, "memory could not embed its new items");
         }
     });
 }

@@ -463,6 +463,7 @@ async fn memory(ctx: &BuiltinContext<'_>, words: &str) -> Result<String, AgentEr
             limit: 20,
             budget_tokens: None,
             include_turns: true,
+            dense: None,
             candidates: mira_memory::gate::CANDIDATE_TURNS,
         };
         let items = mira_memory::recall::recall(ctx.db, &request)

@@ -127,6 +127,7 @@ async fn each_complete_window_is_summarised_once_citing_its_telling_turns() {
         limit: 10,
         budget_tokens: None,
         include_turns: true,
+        dense: None,
         candidates: mira_memory::gate::CANDIDATE_TURNS,
     };
     let items = recall(&t.db, &request).await.unwrap();
@@ -189,6 +190,7 @@ async fn summaries_of_a_project_are_never_seen_from_another() {
         limit: 10,
         budget_tokens: None,
         include_turns: true,
+        dense: None,
         candidates: mira_memory::gate::CANDIDATE_TURNS,
     };
     assert!(

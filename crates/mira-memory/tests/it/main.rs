@@ -1,5 +1,6 @@
 //! mira-memory against a real SQLite database in a temp dir.
 
+mod dense;
 mod facts;
 mod learned;
 mod recall;

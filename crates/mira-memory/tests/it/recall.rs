@@ -13,6 +13,7 @@ fn request(query: &str, scope: Scope) -> RecallRequest {
         limit: 10,
         budget_tokens: None,
         include_turns: true,
+        dense: None,
         candidates: mira_memory::gate::CANDIDATE_TURNS,
     }
 }

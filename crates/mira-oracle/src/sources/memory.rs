@@ -27,6 +27,7 @@ pub async fn memory(q: &Query<'_>) -> Result<Found, String> {
         limit: q.config.memory,
         budget_tokens: Some(q.config.tokens / 6),
         include_turns: false,
+        dense: None,
         candidates: mira_memory::gate::CANDIDATE_TURNS,
     };
     let mut items = recall::recall(q.db, &request).await.map_err(|e| e.to_string())?;

@@ -89,6 +89,11 @@ pub async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>)
     if q.q.trim().is_empty() {
         return Err(ApiError::bad_request("give what to recall in `q`"));
     }
+    // By meaning too when the embedder is loaded (search loads it once per process).
+    let dense = match state.search.embedder().await {
+        Ok(e) => mira_memory::dense::DenseQuery::embed(e.as_ref(), &q.q).await.ok(),
+        Err(_) => None,
+    };
     let request = RecallRequest {
         query: q.q,
         scope: scope(&state, q.project_id).await?,
@@ -96,6 +101,7 @@ pub async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>)
         limit: q.limit.unwrap_or(10).clamp(1, 100),
         budget_tokens: None,
         include_turns: true,
+        dense,
         candidates: mira_memory::gate::CANDIDATE_TURNS,
     };
     Ok(Json(

@@ -125,6 +125,10 @@ pub struct SearchArgs {
 #[derive(clap::Args)]
 pub struct FileArgs {
     file: PathBuf,
+    /// Import: leave facts and summaries without vectors (recall by keyword until a later
+    /// import or the server embeds them).
+    #[arg(long)]
+    no_embed: bool,
     /// Export: this project's items and the user's; import: put transcripts' turns and
     /// facts in this project.
     #[arg(long)]
@@ -140,7 +144,7 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<ExitCode> {
         Command::Forget(args) => forget(&db, &args.id).await,
         Command::Edit(args) => edit(&db, &args).await,
         Command::List(args) => list(&db, args).await,
-        Command::Search(args) => search(&db, args).await,
+        Command::Search(args) => search(&config, &db, args).await,
         Command::Profile(args) => profile(&db, args).await,
         Command::Patterns(args) => patterns(&db, args).await,
         Command::Summaries(args) => summaries(&db, args).await,
@@ -239,6 +243,35 @@ async fn summaries(db: &Db, args: SummariesArgs) -> anyhow::Result<ExitCode> {
         print_sources(&sm.sources);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Embeds the facts and summaries that have no vector of the configured embedder yet
+/// (with a progress bar). Returns how many were embedded; a missing model is said and
+/// leaves recall to keywords.
+async fn embed_memory(config: &Config, db: &Db, gateway: &mira_llm::Gateway, quiet: bool) -> usize {
+    let embedder = match mira_search::embedder::from_config(config, Some(gateway)).await {
+        Ok(e) => e,
+        Err(e) => {
+            if !quiet {
+                eprintln!("Memory is not embedded (recall by keyword only): {e}");
+            }
+            return 0;
+        }
+    };
+    let embedding = bar(quiet, "items", "Embedding facts and summaries");
+    let result = mira_memory::dense::embed_pending(db, embedder.as_ref(), |done, total| {
+        embedding.set_length(total as u64);
+        embedding.set_position(done as u64);
+    })
+    .await;
+    embedding.finish_and_clear();
+    match result {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("Memory embedding stopped (recall by keyword only for the rest): {e}");
+            0
+        }
+    }
 }
 
 /// The messages an item came from, on the line under it.
@@ -353,15 +386,42 @@ async fn list(db: &Db, args: ListArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn search(db: &Db, args: SearchArgs) -> anyhow::Result<ExitCode> {
+/// The embedder that made memory's vectors, when there are any and it loads (recall
+/// then finds facts and summaries by meaning too); `None` otherwise, said once.
+async fn query_embedder(
+    config: &Config,
+    db: &Db,
+) -> Option<std::sync::Arc<dyn mira_search::embedder::DenseEmbedder>> {
+    let any: Option<String> = sqlx::query_scalar("SELECT model FROM memory_vectors LIMIT 1")
+        .fetch_optional(db.pool())
+        .await
+        .ok()
+        .flatten();
+    any.as_ref()?;
+    match mira_search::embedder::from_config(config, None).await {
+        Ok(e) => Some(e),
+        Err(e) => {
+            eprintln!("Recall by keyword only: {e}");
+            None
+        }
+    }
+}
+
+async fn search(config: &Config, db: &Db, args: SearchArgs) -> anyhow::Result<ExitCode> {
     let scope = read_scope(db, args.project.as_deref()).await?;
-    let request = |query: String| RecallRequest {
+    let embedder = query_embedder(config, db).await;
+    let dense = async |query: &str| match &embedder {
+        Some(e) => Some(mira_memory::dense::DenseQuery::embed(e.as_ref(), query).await).transpose(),
+        None => Ok(None),
+    };
+    let request = |query: String, dense: Option<mira_memory::dense::DenseQuery>| RecallRequest {
         query,
         scope: scope.clone(),
         conversation: args.conversation.clone(),
         limit: args.limit,
         budget_tokens: None,
         include_turns: true,
+        dense,
         candidates: args.candidates as usize,
     };
     if let Some(file) = &args.queries {
@@ -371,7 +431,8 @@ async fn search(db: &Db, args: SearchArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("{} is not a JSON array of strings", file.display()))?;
         let mut answers = Vec::with_capacity(queries.len());
         for q in queries {
-            let items = recall::recall(db, &request(q)).await?;
+            let vector = dense(&q).await?;
+            let items = recall::recall(db, &request(q, vector)).await?;
             answers.push(serde_json::json!({ "items": items }));
         }
         println!("{}", serde_json::to_string(&answers)?);
@@ -380,7 +441,8 @@ async fn search(db: &Db, args: SearchArgs) -> anyhow::Result<ExitCode> {
     let Some(query) = args.query.clone() else {
         bail!("give what to recall, e.g. `mira memory search \"which test runner\"` (or --queries FILE)");
     };
-    let items = recall::recall(db, &request(query)).await?;
+    let vector = dense(&query).await?;
+    let items = recall::recall(db, &request(query, vector)).await?;
     if args.json {
         println!(
             "{}",
@@ -484,13 +546,18 @@ async fn import(config: &Config, db: &Db, args: FileArgs) -> anyhow::Result<Exit
             )
             .await?;
             summarising.finish_and_clear();
+            let embedded = if args.no_embed {
+                0
+            } else {
+                embed_memory(config, db, &gateway, quiet).await
+            };
             gateway.flush().await;
             if args.json {
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&serde_json::json!({
                         "conversations": transcripts.len(), "turns": stored, "extraction": report,
-                        "summaries": summaries
+                        "summaries": summaries, "embedded": embedded
                     }))?
                 );
             } else {
