@@ -86,9 +86,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // One pass to warm SQLite's cache, as a running server's would be.
     let ask = async |q: &str| -> Result<_, Box<dyn std::error::Error>> {
         let mut r = request(q);
-        if let Some(e) = &embedder {
-            r.dense = Some(mira_memory::dense::DenseQuery::embed(e.as_ref(), q).await?);
-        }
+        r.dense = embedder.clone().map(mira_memory::dense::Meaning::Embedder);
         Ok(recall(&db, &r).await?)
     };
     for q in all.iter().take(50) {

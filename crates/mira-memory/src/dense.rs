@@ -20,6 +20,23 @@ use crate::{MemoryError, Scope};
 /// Texts embedded per call.
 const BATCH: usize = 32;
 
+/// Where recall gets the query's meaning: a vector made already, or the embedder to make
+/// it with, asked only when the words found too little (see [`crate::recall`]).
+#[derive(Debug, Clone)]
+pub enum Meaning {
+    Vector(DenseQuery),
+    Embedder(std::sync::Arc<dyn DenseEmbedder>),
+}
+
+impl Meaning {
+    pub(crate) async fn vector(&self, text: &str) -> Result<DenseQuery, MemoryError> {
+        match self {
+            Meaning::Vector(q) => Ok(q.clone()),
+            Meaning::Embedder(e) => DenseQuery::embed(e.as_ref(), text).await,
+        }
+    }
+}
+
 /// A query's vector and the embedder that made it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DenseQuery {
@@ -114,7 +131,7 @@ pub async fn embed_pending(
 
 /// The items nearest to a query, best first: (fact ids, summary ids), each at most
 /// `limit`, within the scope (and conversation).
-pub(crate) async fn nearest(
+pub async fn nearest(
     db: &Db,
     scope: &Scope,
     conversation: Option<&str>,

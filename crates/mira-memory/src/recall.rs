@@ -15,7 +15,7 @@ use mira_store::Db;
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::dense::{self, DenseQuery};
+use crate::dense::{self, Meaning};
 use crate::facts::{self, Fact, Source};
 use crate::gate::{self, TurnMatch};
 use crate::summaries::{self, Summary};
@@ -61,7 +61,7 @@ pub struct RecallRequest {
     pub include_turns: bool,
     /// The query's vector, when an embedder is at hand: facts and summaries are then
     /// also found by meaning (see [`dense`]).
-    pub dense: Option<DenseQuery>,
+    pub dense: Option<Meaning>,
     /// Turns scored at most (see [`gate`]): [`gate::CANDIDATE_TURNS`] unless a caller
     /// trades speed for thoroughness.
     pub candidates: usize,
@@ -140,22 +140,7 @@ pub async fn recall(db: &Db, request: &RecallRequest) -> Result<Vec<RecallItem>,
             Ok(Vec::new())
         }
     };
-    let dense_lists = async {
-        match &request.dense {
-            Some(q) => {
-                dense::nearest(
-                    db,
-                    &request.scope,
-                    request.conversation.as_deref(),
-                    q,
-                    DENSE_PER_LIST,
-                )
-                .await
-            }
-            None => Ok((Vec::new(), Vec::new())),
-        }
-    };
-    let (facts, turns, summary_hits, (dense_facts, dense_summaries)) = tokio::try_join!(
+    let (facts, turns, summary_hits) = tokio::try_join!(
         async {
             if worded {
                 fact_hits(db, request, &fact_query).await
@@ -170,9 +155,31 @@ pub async fn recall(db: &Db, request: &RecallRequest) -> Result<Vec<RecallItem>,
             let matched = gate::turn_match(db, &terms, request.candidates).await?;
             turn_list(db, request, &matched).await
         },
-        summary_list,
-        dense_lists
+        summary_list
     )?;
+    // Items found by meaning alone rank after everything the words found, so they are
+    // only looked for when the words found too little to fill the answer: the query is
+    // then embedded and compared with every vector of the scope.
+    let found = facts.len() + turns.len() + summary_hits.len();
+    let (dense_facts, dense_summaries) = match &request.dense {
+        Some(meaning) if found < 2 * request.limit => match meaning.vector(&request.query).await {
+            Ok(q) => {
+                dense::nearest(
+                    db,
+                    &request.scope,
+                    request.conversation.as_deref(),
+                    &q,
+                    DENSE_PER_LIST,
+                )
+                .await?
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "memory recall by keyword only");
+                (Vec::new(), Vec::new())
+            }
+        },
+        _ => (Vec::new(), Vec::new()),
+    };
     let dense_summaries: Vec<i64> = if request.include_turns {
         dense_summaries
     } else {

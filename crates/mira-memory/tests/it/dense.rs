@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use mira_memory::dense::{self, DenseQuery};
+use mira_memory::dense::{self, DenseQuery, Meaning};
 use mira_memory::recall::{RecallRequest, recall};
 use mira_memory::{ItemId, Scope, facts};
 use mira_search::embedder::{DenseEmbedder, LocalEmbedder};
@@ -80,7 +80,7 @@ async fn a_fact_is_found_by_meaning_and_its_vector_follows_it() {
         candidates: mira_memory::gate::CANDIDATE_TURNS,
     };
     assert!(recall(&t.db, &request).await.unwrap().is_empty());
-    request.dense = Some(DenseQuery::embed(e.as_ref(), question).await.unwrap());
+    request.dense = Some(Meaning::Embedder(e.clone()));
     let found = recall(&t.db, &request).await.unwrap();
     assert_eq!(
         found.first().map(|i| i.id.clone()),
@@ -90,10 +90,11 @@ async fn a_fact_is_found_by_meaning_and_its_vector_follows_it() {
 
     // A query made by another model is never compared with these vectors.
     let mut other = request.clone();
-    other.dense = Some(DenseQuery {
+    let vector = DenseQuery::embed(e.as_ref(), question).await.unwrap().vector;
+    other.dense = Some(Meaning::Vector(DenseQuery {
         model: "local:another-model".into(),
-        vector: request.dense.as_ref().unwrap().vector.clone(),
-    });
+        vector,
+    }));
     assert!(recall(&t.db, &other).await.unwrap().is_empty());
 
     // An edit drops the vector (the next pass makes it again); a forget drops it for good.

@@ -90,10 +90,12 @@ pub async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>)
         return Err(ApiError::bad_request("give what to recall in `q`"));
     }
     // By meaning too when the embedder is loaded (search loads it once per process).
-    let dense = match state.search.embedder().await {
-        Ok(e) => mira_memory::dense::DenseQuery::embed(e.as_ref(), &q.q).await.ok(),
-        Err(_) => None,
-    };
+    let dense = state
+        .search
+        .embedder()
+        .await
+        .ok()
+        .map(mira_memory::dense::Meaning::Embedder);
     let request = RecallRequest {
         query: q.q,
         scope: scope(&state, q.project_id).await?,

@@ -410,18 +410,15 @@ async fn query_embedder(
 async fn search(config: &Config, db: &Db, args: SearchArgs) -> anyhow::Result<ExitCode> {
     let scope = read_scope(db, args.project.as_deref()).await?;
     let embedder = query_embedder(config, db).await;
-    let dense = async |query: &str| match &embedder {
-        Some(e) => Some(mira_memory::dense::DenseQuery::embed(e.as_ref(), query).await).transpose(),
-        None => Ok(None),
-    };
-    let request = |query: String, dense: Option<mira_memory::dense::DenseQuery>| RecallRequest {
+    let dense = embedder.map(mira_memory::dense::Meaning::Embedder);
+    let request = |query: String| RecallRequest {
         query,
         scope: scope.clone(),
         conversation: args.conversation.clone(),
         limit: args.limit,
         budget_tokens: None,
         include_turns: true,
-        dense,
+        dense: dense.clone(),
         candidates: args.candidates as usize,
     };
     if let Some(file) = &args.queries {
@@ -431,8 +428,7 @@ async fn search(config: &Config, db: &Db, args: SearchArgs) -> anyhow::Result<Ex
             .with_context(|| format!("{} is not a JSON array of strings", file.display()))?;
         let mut answers = Vec::with_capacity(queries.len());
         for q in queries {
-            let vector = dense(&q).await?;
-            let items = recall::recall(db, &request(q, vector)).await?;
+            let items = recall::recall(db, &request(q)).await?;
             answers.push(serde_json::json!({ "items": items }));
         }
         println!("{}", serde_json::to_string(&answers)?);
@@ -441,8 +437,7 @@ async fn search(config: &Config, db: &Db, args: SearchArgs) -> anyhow::Result<Ex
     let Some(query) = args.query.clone() else {
         bail!("give what to recall, e.g. `mira memory search \"which test runner\"` (or --queries FILE)");
     };
-    let vector = dense(&query).await?;
-    let items = recall::recall(db, &request(query, vector)).await?;
+    let items = recall::recall(db, &request(query)).await?;
     if args.json {
         println!(
             "{}",
