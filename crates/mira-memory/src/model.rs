@@ -102,8 +102,13 @@ impl ModelExtractor {
         }
         prompt.push_str("Message:\n");
         prompt.push_str(&turn.text);
+        parse(&self.ask(INSTRUCTIONS, prompt).await?)
+    }
+
+    /// One call on the fast tier through the gateway (budget, cache), at temperature 0.
+    async fn ask(&self, instructions: &str, prompt: String) -> Result<String, ModelError> {
         let request = ChatRequest {
-            messages: vec![Message::system(INSTRUCTIONS), Message::user(prompt)],
+            messages: vec![Message::system(instructions), Message::user(prompt)],
             temperature: Some(0.0),
             max_tokens: Some(MAX_TOKENS),
             ..ChatRequest::default()
@@ -118,11 +123,9 @@ impl ModelExtractor {
             .chat(request, options)
             .await
             .map_err(ModelError::Call)?;
-        parse(&response.text)
+        Ok(response.text)
     }
-}
 
-impl ModelExtractor {
     /// A rolling summary of `window` (turns of one conversation, in order, already
     /// scrubbed) and the turns it draws on (indexes into `window`).
     pub async fn summarize(&self, window: &[Turn]) -> Result<(String, Vec<usize>), ModelError> {
@@ -131,23 +134,7 @@ impl ModelExtractor {
             let day = crate::turns::day_text(t.at);
             prompt.push_str(&format!("[{i}] ({day}) {}: {}\n", t.speaker, t.text));
         }
-        let request = ChatRequest {
-            messages: vec![Message::system(SUMMARY_INSTRUCTIONS), Message::user(prompt)],
-            temperature: Some(0.0),
-            max_tokens: Some(MAX_TOKENS),
-            ..ChatRequest::default()
-        };
-        let options = CallOptions {
-            tier: Some(Tier::Fast),
-            operation: "memory".into(),
-            ..CallOptions::default()
-        };
-        let (response, _report) = self
-            .gateway
-            .chat(request, options)
-            .await
-            .map_err(ModelError::Call)?;
-        parse_summary(&response.text, window.len())
+        parse_summary(&self.ask(SUMMARY_INSTRUCTIONS, prompt).await?, window.len())
     }
 }
 
@@ -168,17 +155,7 @@ struct SummaryAnswer {
 /// A model's summary: the JSON object in its answer, the summary at most 1,500
 /// characters, the turns it names kept when they exist (all of them when it names none).
 fn parse_summary(answer: &str, turns: usize) -> Result<(String, Vec<usize>), ModelError> {
-    let (Some(start), Some(end)) = (answer.find('{'), answer.rfind('}')) else {
-        return Err(ModelError::Answer(format!(
-            "no JSON object in {} characters",
-            answer.len()
-        )));
-    };
-    if end < start {
-        return Err(ModelError::Answer("no JSON object".into()));
-    }
-    let parsed: SummaryAnswer =
-        serde_json::from_str(&answer[start..=end]).map_err(|e| ModelError::Answer(e.to_string()))?;
+    let parsed: SummaryAnswer = json_object(answer)?;
     let summary = clean(&parsed.summary, 1500)
         .ok_or_else(|| ModelError::Answer("an empty or overlong summary".into()))?;
     let mut cited: Vec<usize> = Vec::new();
@@ -240,17 +217,7 @@ async fn nearest_facts(db: &Db, scope: &Scope, text: &str) -> Result<Vec<(String
 /// The facts in a model's answer: the JSON object in it (models wrap it in prose or a
 /// code fence now and then), each fact checked, the rest dropped.
 fn parse(answer: &str) -> Result<Vec<Candidate>, ModelError> {
-    let (Some(start), Some(end)) = (answer.find('{'), answer.rfind('}')) else {
-        return Err(ModelError::Answer(format!(
-            "no JSON object in {} characters",
-            answer.len()
-        )));
-    };
-    if end < start {
-        return Err(ModelError::Answer("no JSON object".into()));
-    }
-    let parsed: Answer =
-        serde_json::from_str(&answer[start..=end]).map_err(|e| ModelError::Answer(e.to_string()))?;
+    let parsed: Answer = json_object(answer)?;
     Ok(parsed
         .facts
         .into_iter()
@@ -276,6 +243,21 @@ fn parse(answer: &str) -> Result<Vec<Candidate>, ModelError> {
         })
         .take(MAX_FACTS)
         .collect())
+}
+
+/// The JSON object in a model's answer (models wrap it in prose or a code fence now and
+/// then).
+fn json_object<T: serde::de::DeserializeOwned>(answer: &str) -> Result<T, ModelError> {
+    let (Some(start), Some(end)) = (answer.find('{'), answer.rfind('}')) else {
+        return Err(ModelError::Answer(format!(
+            "no JSON object in {} characters",
+            answer.len()
+        )));
+    };
+    if end < start {
+        return Err(ModelError::Answer("no JSON object".into()));
+    }
+    serde_json::from_str(&answer[start..=end]).map_err(|e| ModelError::Answer(e.to_string()))
 }
 
 /// `text` trimmed, one line, or `None` when empty or longer than `max` characters.

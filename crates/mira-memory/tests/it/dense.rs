@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use mira_memory::dense::{self, DenseQuery, Meaning};
-use mira_memory::recall::{RecallRequest, recall};
+use mira_memory::recall::recall;
 use mira_memory::{ItemId, Scope, facts};
 use mira_search::embedder::{DenseEmbedder, LocalEmbedder};
 
@@ -69,16 +69,7 @@ async fn a_fact_is_found_by_meaning_and_its_vector_follows_it() {
 
     // No word in common with the fact: keywords alone find nothing, meaning finds it.
     let question = "which database engine do we use";
-    let mut request = RecallRequest {
-        query: question.into(),
-        scope: scope.clone(),
-        conversation: None,
-        limit: 5,
-        budget_tokens: None,
-        include_turns: true,
-        dense: None,
-        candidates: mira_memory::gate::CANDIDATE_TURNS,
-    };
+    let mut request = crate::request(question, scope.clone());
     assert!(recall(&t.db, &request).await.unwrap().is_empty());
     request.dense = Some(Meaning::Embedder(e.clone()));
     let found = recall(&t.db, &request).await.unwrap();

@@ -3,7 +3,7 @@
 
 use mira_llm::scrub::Scrubber;
 use mira_memory::extract::{self, ASSISTANT_SPEAKER, USER_SPEAKER};
-use mira_memory::recall::{RecallRequest, recall};
+use mira_memory::recall::recall;
 use mira_memory::{ItemId, Scope, patterns, summaries, turns};
 
 use crate::{db, turn};
@@ -120,16 +120,7 @@ async fn each_complete_window_is_summarised_once_citing_its_telling_turns() {
     );
 
     // Recall finds the summary, cited, and forgetting it takes it out of recall too.
-    let request = RecallRequest {
-        query: "what does Ana do".into(),
-        scope: scope.clone(),
-        conversation: None,
-        limit: 10,
-        budget_tokens: None,
-        include_turns: true,
-        dense: None,
-        candidates: mira_memory::gate::CANDIDATE_TURNS,
-    };
+    let request = crate::request("what does Ana do", scope.clone());
     let items = recall(&t.db, &request).await.unwrap();
     let summary = items.first().filter(|i| i.kind == "summary");
     let summary = summary.unwrap_or_else(|| panic!("the summary is not first: {items:#?}"));
@@ -183,16 +174,7 @@ async fn summaries_of_a_project_are_never_seen_from_another() {
             .unwrap()
             .is_empty()
     );
-    let request = |scope| RecallRequest {
-        query: "Kafka consumer lag".into(),
-        scope,
-        conversation: None,
-        limit: 10,
-        budget_tokens: None,
-        include_turns: true,
-        dense: None,
-        candidates: mira_memory::gate::CANDIDATE_TURNS,
-    };
+    let request = |scope| crate::request("Kafka consumer lag", scope);
     assert!(
         recall(&t.db, &request(Scope::project(b)))
             .await

@@ -46,3 +46,17 @@ pub fn turn(
         at,
     }
 }
+
+/// A recall of QUERY in SCOPE as a chat asks it: turns too, limit 10, keywords only.
+pub fn request(query: &str, scope: mira_memory::Scope) -> mira_memory::recall::RecallRequest {
+    mira_memory::recall::RecallRequest {
+        query: query.into(),
+        scope,
+        conversation: None,
+        limit: 10,
+        budget_tokens: None,
+        include_turns: true,
+        dense: None,
+        candidates: mira_memory::gate::CANDIDATE_TURNS,
+    }
+}

@@ -1,22 +1,9 @@
 use mira_llm::scrub::Scrubber;
 use mira_memory::extract::{self, USER_SPEAKER};
-use mira_memory::recall::{RecallRequest, recall};
+use mira_memory::recall::recall;
 use mira_memory::{Scope, turns};
 
-use crate::{db, turn};
-
-fn request(query: &str, scope: Scope) -> RecallRequest {
-    RecallRequest {
-        query: query.into(),
-        scope,
-        conversation: None,
-        limit: 10,
-        budget_tokens: None,
-        include_turns: true,
-        dense: None,
-        candidates: mira_memory::gate::CANDIDATE_TURNS,
-    }
-}
+use crate::{db, request, turn};
 
 #[tokio::test]
 async fn project_items_never_reach_another_project_and_user_items_reach_both() {
